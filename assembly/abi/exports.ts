@@ -1,0 +1,72 @@
+// The module's proxy-wasm ABI 0.2.1 exports: each looks up a context and calls it.
+// Unknown context ids are ignored rather than trapping: a trap would take the VM down.
+import { Action, PeerType } from "./enums";
+import { contexts, createRoot, roots } from "./context";
+
+export function proxy_abi_version_0_2_1(): void {}
+
+export function proxy_on_memory_allocate(size: usize): usize {
+  return heap.alloc(size);
+}
+
+export function proxy_on_vm_start(rootId: u32, size: usize): bool {
+  const root = roots.has(rootId) ? roots.get(rootId) : createRoot(rootId);
+  return root != null ? root.onVmStart(size) : false;
+}
+
+export function proxy_on_configure(rootId: u32, size: usize): bool {
+  const root = roots.has(rootId) ? roots.get(rootId) : createRoot(rootId);
+  return root != null ? root.onConfigure(size) : false;
+}
+
+export function proxy_on_context_create(id: u32, parentId: u32): void {
+  if (parentId == 0) {
+    if (!roots.has(id)) createRoot(id);
+  } else if (roots.has(parentId)) {
+    contexts.set(id, roots.get(parentId).createContext(id));
+  }
+}
+
+export function proxy_on_new_connection(id: u32): Action {
+  return contexts.has(id) ? contexts.get(id).onNewConnection() : Action.Continue;
+}
+
+export function proxy_on_downstream_data(id: u32, size: usize, eos: bool): Action {
+  return contexts.has(id) ? contexts.get(id).onDownstreamData(size, eos) : Action.Continue;
+}
+
+export function proxy_on_upstream_data(id: u32, size: usize, eos: bool): Action {
+  return contexts.has(id) ? contexts.get(id).onUpstreamData(size, eos) : Action.Continue;
+}
+
+export function proxy_on_downstream_connection_close(id: u32, peer: PeerType): void {
+  if (contexts.has(id)) contexts.get(id).onDownstreamConnectionClose(peer);
+}
+
+export function proxy_on_upstream_connection_close(id: u32, peer: PeerType): void {
+  if (contexts.has(id)) contexts.get(id).onUpstreamConnectionClose(peer);
+}
+
+export function proxy_on_tick(rootId: u32): void {
+  if (roots.has(rootId)) roots.get(rootId).onTick();
+}
+
+export function proxy_on_done(id: u32): bool {
+  if (contexts.has(id)) return contexts.get(id).onDone();
+  if (roots.has(id)) return roots.get(id).onDone();
+  return true;
+}
+
+export function proxy_on_log(id: u32): void {
+  if (contexts.has(id)) contexts.get(id).onLog();
+}
+
+export function proxy_on_delete(id: u32): void {
+  if (contexts.has(id)) {
+    contexts.get(id).onDelete();
+    contexts.delete(id);
+  } else if (roots.has(id)) {
+    roots.get(id).onDelete();
+    roots.delete(id);
+  }
+}

@@ -1,0 +1,70 @@
+// Typed wrappers over the raw imports: the only place that handles host pointers.
+import * as imp from "./imports";
+import { BufferType, LogLevel, MetricType, Status } from "./enums";
+
+// Two words the host writes results into (pointer + length, or a u64).
+const OUT: usize = memory.data(16);
+
+/** Copies bytes [start, start+len) of a host buffer to `dest`; returns bytes copied. */
+export function copyBuffer(buffer: BufferType, start: i32, len: i32, dest: usize): i32 {
+  if (imp.proxy_get_buffer_bytes(buffer, start, len, OUT, OUT + 4) != Status.Ok) return 0;
+  const ptr = load<u32>(OUT) as usize;
+  const got = load<u32>(OUT + 4) as i32;
+  if (ptr == 0) return 0;
+  memory.copy(dest, ptr, got);
+  heap.free(ptr);
+  return got;
+}
+
+/** A whole host buffer (plugin configuration) as a string; "" when absent. */
+export function bufferString(buffer: BufferType, len: i32): string {
+  if (len <= 0) return "";
+  if (imp.proxy_get_buffer_bytes(buffer, 0, len, OUT, OUT + 4) != Status.Ok) return "";
+  const ptr = load<u32>(OUT) as usize;
+  const got = load<u32>(OUT + 4) as i32;
+  if (ptr == 0) return "";
+  const s = String.UTF8.decodeUnsafe(ptr, got);
+  heap.free(ptr);
+  return s;
+}
+
+/** A host property (e.g. "plugin_root_id", "source.address") as a string; "" when absent. */
+export function property(path: string): string {
+  const p = String.UTF8.encode(path);
+  if (imp.proxy_get_property(changetype<usize>(p), p.byteLength, OUT, OUT + 4) != Status.Ok) return "";
+  const ptr = load<u32>(OUT) as usize;
+  const got = load<u32>(OUT + 4) as i32;
+  if (ptr == 0) return "";
+  const s = String.UTF8.decodeUnsafe(ptr, got);
+  heap.free(ptr);
+  return s;
+}
+
+export function nowNanos(): u64 {
+  imp.proxy_get_current_time_nanoseconds(OUT);
+  return load<u64>(OUT);
+}
+
+export function log(level: LogLevel, msg: string): void {
+  const b = String.UTF8.encode(msg);
+  imp.proxy_log(level, changetype<usize>(b), b.byteLength);
+}
+
+/** Defines a metric; returns its id, or u32.MAX_VALUE if the host refused. */
+export function defineMetric(type: MetricType, name: string): u32 {
+  const b = String.UTF8.encode(name);
+  if (imp.proxy_define_metric(type, changetype<usize>(b), b.byteLength, OUT) != Status.Ok) return u32.MAX_VALUE;
+  return load<u32>(OUT);
+}
+
+export function incrementMetric(id: u32, by: i64): void {
+  if (id != u32.MAX_VALUE && by != 0) imp.proxy_increment_metric(id, by);
+}
+
+export function recordMetric(id: u32, value: u64): void {
+  if (id != u32.MAX_VALUE) imp.proxy_record_metric(id, value);
+}
+
+export function setTickPeriod(ms: u32): void {
+  imp.proxy_set_tick_period_milliseconds(ms);
+}

@@ -1,0 +1,21 @@
+// Host functions of proxy-wasm ABI 0.2.1 that kscope uses (module "env").
+// Spec: proxy-wasm/spec abi-versions/v0.2.1. Only what a network filter needs.
+
+@external("env", "proxy_log")
+export declare function proxy_log(level: u32, ptr: usize, len: usize): u32;
+@external("env", "proxy_get_buffer_bytes")
+export declare function proxy_get_buffer_bytes(buffer: u32, start: usize, max: usize, out_ptr: usize, out_len: usize): u32;
+@external("env", "proxy_get_buffer_status")
+export declare function proxy_get_buffer_status(buffer: u32, out_len: usize, out_flags: usize): u32;
+@external("env", "proxy_define_metric")
+export declare function proxy_define_metric(type: u32, name_ptr: usize, name_len: usize, out_id: usize): u32;
+@external("env", "proxy_increment_metric")
+export declare function proxy_increment_metric(id: u32, offset: i64): u32;
+@external("env", "proxy_record_metric")
+export declare function proxy_record_metric(id: u32, value: u64): u32;
+@external("env", "proxy_get_current_time_nanoseconds")
+export declare function proxy_get_current_time_nanoseconds(out: usize): u32;
+@external("env", "proxy_get_property")
+export declare function proxy_get_property(path_ptr: usize, path_len: usize, out_ptr: usize, out_len: usize): u32;
+@external("env", "proxy_set_tick_period_milliseconds")
+export declare function proxy_set_tick_period_milliseconds(ms: u32): u32;

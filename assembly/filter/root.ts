@@ -1,0 +1,34 @@
+// The plugin's root context: reads the configuration, owns the shared metric families,
+// and creates a KafkaConnection per connection.
+import { BufferType } from "../abi/enums";
+import { Context, RootContext } from "../abi/context";
+import { bufferString } from "../abi/host";
+import { ApiMetrics, ConnectionMetrics } from "../metrics/kafka";
+import { label, setCommonLabels } from "../metrics/registry";
+import { Config, parseConfig } from "./config";
+import { KafkaConnection } from "./connection";
+import { MetricsObserver } from "./observer";
+
+export class KscopeRoot extends RootContext {
+  config: Config = new Config();
+  private conn: ConnectionMetrics | null = null;
+  private observer: MetricsObserver | null = null;
+
+  onConfigure(size: usize): bool {
+    this.config = parseConfig(bufferString(BufferType.PluginConfiguration, <i32>size));
+    let common = "";
+    if (this.config.workload.length) common += label("workload", this.config.workload);
+    if (this.config.namespace.length) common += label("namespace", this.config.namespace);
+    setCommonLabels(common);
+    return true;
+  }
+
+  createContext(id: u32): Context {
+    if (this.observer == null) {
+      const conn = new ConnectionMetrics();
+      this.conn = conn;
+      this.observer = new MetricsObserver(conn, new ApiMetrics());
+    }
+    return new KafkaConnection(id, this, this.conn!, this.observer!);
+  }
+}

@@ -1,0 +1,104 @@
+// Summarises a `records` blob (Produce request, Fetch response) from its batch headers alone:
+// the payload is skipped, never copied or decompressed. RecordBatch v2 layout, offsets from
+// the batch start: baseOffset i64 @0, batchLength i32 @8 (total = 12 + batchLength), magic i8 @16,
+// attributes i16 @21, lastOffsetDelta i32 @23, maxTimestamp i64 @35, producerId i64 @43,
+// recordsCount i32 @57, records @61. Legacy message sets (magic 0/1) share @0, @8 and @16 and keep attributes @17.
+import { ByteSource } from "./bytes";
+
+const HEADER: i32 = 61;
+const LEGACY_HEADER: i32 = 18; // through the legacy attributes byte @17
+
+export class BlobStats {
+  batches: i32 = 0;
+  records: i64 = 0;
+  bytes: i64 = 0;
+  /** Bit (1 << codec) for each compression codec seen: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd. */
+  codecs: i32 = 0;
+  transactional: bool = false;
+  control: i32 = 0;
+  producerId: i64 = -1;
+  firstOffset: i64 = -1;
+  /** One past the last offset of the last complete batch. */
+  nextOffset: i64 = -1;
+  maxTimestamp: i64 = -1;
+  /** A trailing batch cut short (normal at the end of a Fetch response). */
+  partial: bool = false;
+  /** Bytes that are not a batch header (corrupt blob). */
+  corrupt: bool = false;
+}
+
+export class BatchScanner {
+  private hdr: usize = heap.alloc(HEADER);
+  private have: i32 = 0;
+  private left: i32 = 0; // bytes of the current batch after what `hdr` holds
+  private want: i32 = LEGACY_HEADER;
+  private total: i32 = 0;
+  stats: BlobStats = new BlobStats();
+
+  start(): void {
+    this.stats = new BlobStats();
+    this.have = 0; this.left = 0; this.want = LEGACY_HEADER; this.total = 0;
+  }
+
+  /** Feeds len bytes of the blob from src at start. */
+  feed(src: ByteSource, start: i32, len: i32): void {
+    let p = start;
+    const end = start + len;
+    while (p < end) {
+      if (this.left > 0) {
+        const k = min(this.left, end - p);
+        this.left -= k; p += k;
+        if (this.left == 0) this.complete();
+        continue;
+      }
+      const k = min(this.want - this.have, end - p);
+      src.copy(p, k, this.hdr + <usize>this.have);
+      this.have += k; p += k;
+      if (this.have < this.want) continue;
+      if (this.want == LEGACY_HEADER) {
+        this.total = 12 + <i32>bswap<u32>(load<u32>(this.hdr + 8));
+        const magic = load<u8>(this.hdr + 16);
+        if (this.total < LEGACY_HEADER || magic > 2) { this.stats.corrupt = true; this.left = i32.MAX_VALUE; continue; }
+        if (magic == 2) {
+          if (this.total < HEADER) { this.stats.corrupt = true; this.left = i32.MAX_VALUE; continue; }
+          this.want = HEADER;
+          continue;
+        }
+      }
+      this.left = this.total - this.have;
+      if (this.left == 0) this.complete();
+    }
+  }
+
+  /** The blob ended; a batch still open was cut short. */
+  finish(): BlobStats {
+    if (this.have > 0 && !this.stats.corrupt) this.stats.partial = true;
+    return this.stats;
+  }
+
+  private complete(): void {
+    const h = this.hdr;
+    const s = this.stats;
+    const base = <i64>bswap<u64>(load<u64>(h));
+    s.batches++;
+    s.bytes += this.total;
+    if (s.firstOffset < 0) s.firstOffset = base;
+    if (this.want == HEADER) {
+      const attrs = <i32>bswap<u16>(load<u16>(h + 21));
+      const lastDelta = <i32>bswap<u32>(load<u32>(h + 23));
+      s.codecs |= 1 << (attrs & 7);
+      if (attrs & 0x10) s.transactional = true;
+      s.nextOffset = base + lastDelta + 1;
+      s.maxTimestamp = max(s.maxTimestamp, <i64>bswap<u64>(load<u64>(h + 35)));
+      s.producerId = <i64>bswap<u64>(load<u64>(h + 43));
+      if (attrs & 0x20) s.control++;
+      else s.records += <i32>bswap<u32>(load<u32>(h + 57));
+    } else {
+      // Legacy message set entry: one (possibly compressed wrapper) message.
+      s.codecs |= 1 << (load<u8>(h + 17) & 7);
+      s.records += 1;
+      s.nextOffset = base + 1;
+    }
+    this.have = 0; this.want = LEGACY_HEADER; this.total = 0;
+  }
+}

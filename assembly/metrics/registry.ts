@@ -1,0 +1,90 @@
+// Metric naming and the define-once cache. Labels travel inside the metric name, in the
+// scheme Istio uses, so Envoy's stats_tags regexes and kscope's host both turn them into
+// Prometheus labels:   name;label=.=value;.;label2=.=value2;.;
+// Label values are sanitised (';' and control characters become '_', at most 96 bytes)
+// so a value can never end its segment early.
+import { MetricType } from "../abi/enums";
+import { defineMetric, incrementMetric, recordMetric } from "../abi/host";
+
+export const MAX_VALUE_LEN: i32 = 96;
+
+export function sanitize(v: string): string {
+  let clean = true;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c == 0x3b || c < 0x20 || c == 0x7f) { clean = false; break; }
+  }
+  if (clean && v.length <= MAX_VALUE_LEN) return v;
+  let out = "";
+  const n = min(v.length, MAX_VALUE_LEN);
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i);
+    out += c == 0x3b || c < 0x20 || c == 0x7f ? "_" : String.fromCharCode(c);
+  }
+  return out;
+}
+
+/** One `label=.=value;.;` segment. */
+export function label(name: string, value: string): string {
+  return ";" + name + "=.=" + sanitize(value) + ";.;";
+}
+
+/** Labels added to every series (workload identity from the plugin configuration). */
+let commonLabels = "";
+export function setCommonLabels(segments: string): void { commonLabels = segments; }
+
+const ids = new Map<string, u32>();
+
+/** Defines (once) the series `base` + labels and returns its id. */
+export function series(type: MetricType, base: string, labels: string): u32 {
+  const name = base + labels + commonLabels;
+  if (ids.has(name)) return ids.get(name);
+  const id = defineMetric(type, name);
+  ids.set(name, id);
+  return id;
+}
+
+export function inc(id: u32, by: i64 = 1): void { incrementMetric(id, by); }
+export function observe(id: u32, value: u64): void { recordMetric(id, value); }
+
+/** A family labelled by a small integer (api key x version, reason index): ids cached in an array. */
+export class IndexedFamily {
+  private cache: StaticArray<u32>;
+  constructor(readonly type: MetricType, readonly base: string, size: i32, readonly namer: (i: i32) => string) {
+    this.cache = new StaticArray<u32>(size);
+    for (let i = 0; i < size; i++) this.cache[i] = u32.MAX_VALUE - 1;
+  }
+  id(i: i32): u32 {
+    if (i < 0 || i >= this.cache.length) return u32.MAX_VALUE;
+    let v = unchecked(this.cache[i]);
+    if (v == u32.MAX_VALUE - 1) {
+      v = series(this.type, this.base, this.namer(i));
+      unchecked(this.cache[i] = v);
+    }
+    return v;
+  }
+}
+
+/**
+ * Bounds the distinct values of one client-chosen label (topic, group, client id).
+ * The first `limit` values get their own series; later ones share "__other__", and each
+ * value turned away is counted once in kscope_label_overflow_total{label}.
+ */
+export class LabelBudget {
+  private seen: Set<string> = new Set<string>();
+  private rejected: Set<string> = new Set<string>();
+  private overflowId: u32 = u32.MAX_VALUE - 1;
+  constructor(readonly label: string, public limit: i32) {}
+  admit(value: string): string {
+    if (this.seen.has(value)) return value;
+    if (this.seen.size < this.limit) { this.seen.add(value); return value; }
+    if (!this.rejected.has(value) && this.rejected.size < 10000) {
+      this.rejected.add(value);
+      if (this.overflowId == u32.MAX_VALUE - 1) this.overflowId = series(MetricType.Counter, "kscope_label_overflow_total", label("label", this.label));
+      inc(this.overflowId);
+    }
+    return OTHER;
+  }
+}
+
+export const OTHER = "__other__";

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Single-node Apache Kafka (KRaft) for kscope's tests, on loopback only.
+#
+#   scripts/kafka.sh fetch
+#   scripts/kafka.sh start DIR --proxied-port P --direct-port D --controller-port C
+#                          [--proxy-advertised HOST:PORT] [--owner-pid PID]
+#                          [--set key=value]... [--timeout SECONDS]
+#   scripts/kafka.sh stop DIR
+#   scripts/kafka.sh tool CLASS [ARGS...]
+#
+# start: formats DIR/data, starts the broker in the background (own session), writes DIR/pid,
+# DIR/server.properties, DIR/kafka.log, waits for "Kafka Server started" and prints KEY=VALUE lines.
+# Listeners: PROXIED binds 127.0.0.1:P and is advertised as --proxy-advertised (the proxy in
+# front of it); DIRECT binds and advertises 127.0.0.1:D (also inter-broker); CONTROLLER 127.0.0.1:C.
+# --owner-pid: a watchdog kills the broker once that process is gone.
+# Env: KAFKA_HEAP_OPTS (default -Xmx768m -Xms256m), KAFKA_TOOL_JVM_OPTS (tool JVM flags).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${KSCOPE_CACHE:-$ROOT/.cache}
+LIBS=$CACHE/kafka/libs
+LOG4J=$ROOT/scripts/log4j2.xml
+
+die() { echo "kafka.sh: $*" >&2; exit 1; }
+
+have_jars() {
+  compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null && compgen -G "$LIBS/kafka-tools-*.jar" >/dev/null &&
+    compgen -G "$LIBS/log4j-core-*.jar" >/dev/null && compgen -G "$LIBS/log4j-slf4j-impl-*.jar" >/dev/null
+}
+
+fetch() {
+  have_jars && return 0
+  command -v mvn >/dev/null || die "mvn not found (needed once to fetch Kafka jars)"
+  echo "kafka.sh: fetching Kafka jars into $LIBS" >&2
+  mvn -q -B -f "$ROOT/scripts/kafka-pom.xml" -Dmaven.repo.local="$CACHE/m2" \
+    dependency:copy-dependencies -DoutputDirectory="$LIBS" >&2
+  have_jars || die "fetch finished but jars are missing from $LIBS"
+}
+
+alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+
+start() {
+  local dir=${1:-} proxied='' direct='' controller='' advertised='' owner='' timeout=90
+  local -a extra=()
+  [[ -n $dir && $dir != --* ]] || die "usage: start DIR --proxied-port P --direct-port D --controller-port C [--proxy-advertised HOST:PORT]"
+  shift
+  while (($#)); do
+    [[ $# -ge 2 ]] || die "missing value for $1"
+    case $1 in
+      --proxied-port) proxied=$2 ;;
+      --direct-port) direct=$2 ;;
+      --controller-port) controller=$2 ;;
+      --proxy-advertised) advertised=$2 ;;
+      --owner-pid) owner=$2 ;;
+      --set) extra+=("$2") ;;
+      --timeout) timeout=$2 ;;
+      *) die "unknown option $1" ;;
+    esac
+    shift 2
+  done
+  [[ $proxied =~ ^[0-9]+$ && $direct =~ ^[0-9]+$ && $controller =~ ^[0-9]+$ ]] ||
+    die "--proxied-port, --direct-port and --controller-port are required (numbers)"
+  [[ -n $advertised ]] || advertised=127.0.0.1:$proxied
+  [[ $advertised == *:* ]] || die "--proxy-advertised must be HOST:PORT"
+  fetch
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  if [[ -f $dir/pid ]] && alive "$(cat "$dir/pid")"; then die "a broker is already running in $dir"; fi
+  rm -rf "$dir/data" "$dir/pid"
+
+  {
+    echo "process.roles=broker,controller"
+    echo "node.id=1"
+    echo "controller.quorum.voters=1@127.0.0.1:$controller"
+    echo "listeners=PROXIED://127.0.0.1:$proxied,DIRECT://127.0.0.1:$direct,CONTROLLER://127.0.0.1:$controller"
+    echo "advertised.listeners=PROXIED://$advertised,DIRECT://127.0.0.1:$direct"
+    echo "listener.security.protocol.map=PROXIED:PLAINTEXT,DIRECT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+    echo "inter.broker.listener.name=DIRECT"
+    echo "controller.listener.names=CONTROLLER"
+    echo "log.dirs=$dir/data"
+    echo "num.partitions=3"
+    echo "offsets.topic.replication.factor=1"
+    echo "offsets.topic.num.partitions=3"
+    echo "transaction.state.log.replication.factor=1"
+    echo "transaction.state.log.min.isr=1"
+    echo "transaction.state.log.num.partitions=3"
+    echo "share.coordinator.state.topic.replication.factor=1"
+    echo "share.coordinator.state.topic.min.isr=1"
+    echo "group.initial.rebalance.delay.ms=0"
+    echo "auto.create.topics.enable=true"
+    local kv
+    for kv in ${extra[@]+"${extra[@]}"}; do echo "$kv"; done
+  } >"$dir/server.properties"
+
+  # Any 22-char base64url string of 16 bytes is a valid cluster id; saves a JVM start.
+  local id
+  id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  local -a jvm=(java -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*")
+  "${jvm[@]}" -Dkscope.log.level=WARN -XX:TieredStopAtLevel=1 -Xshare:auto \
+    kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
+    { cat "$dir/format.log" >&2; die "storage format failed"; }
+
+  # shellcheck disable=SC2086
+  setsid "${jvm[@]}" ${KAFKA_HEAP_OPTS:--Xmx768m -Xms256m} -XX:+ExitOnOutOfMemoryError \
+    kafka.Kafka "$dir/server.properties" >"$dir/kafka.log" 2>&1 </dev/null &
+  local pid=$!
+  echo "$pid" >"$dir/pid"
+
+  if [[ -n $owner ]]; then
+    # Watchdog: if the owner dies without calling stop, take the broker down with it.
+    setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
+      kill -TERM "$2" 2>/dev/null || exit 0
+      for _ in $(seq 20); do kill -0 "$2" 2>/dev/null || exit 0; sleep 0.5; done
+      kill -KILL "$2" 2>/dev/null' _ "$owner" "$pid" >/dev/null 2>&1 </dev/null &
+  fi
+
+  local deadline=$((SECONDS + timeout))
+  until grep -q "Kafka Server started" "$dir/kafka.log" 2>/dev/null; do
+    if ! alive "$pid"; then
+      tail -n 40 "$dir/kafka.log" >&2 || true
+      die "broker exited during start-up (log: $dir/kafka.log)"
+    fi
+    if ((SECONDS >= deadline)); then
+      tail -n 40 "$dir/kafka.log" >&2 || true
+      stop "$dir" >/dev/null 2>&1 || true
+      die "broker not started after ${timeout}s (log: $dir/kafka.log)"
+    fi
+    sleep 0.2
+  done
+  # The log line is written once the listeners are up; confirm with a TCP connect anyway.
+  (exec 3<>"/dev/tcp/127.0.0.1/$direct") 2>/dev/null || die "broker logged start but 127.0.0.1:$direct refuses connections"
+  echo "pid=$pid"
+  echo "dir=$dir"
+  echo "direct=127.0.0.1:$direct"
+  echo "proxied=127.0.0.1:$proxied"
+  echo "advertised=$advertised"
+  echo "controller=127.0.0.1:$controller"
+}
+
+stop() {
+  local dir=${1:-} pid
+  [[ -n $dir ]] || die "usage: stop DIR"
+  [[ -f $dir/pid ]] || { echo "kafka.sh: no broker pid in $dir" >&2; return 0; }
+  pid=$(cat "$dir/pid")
+  if alive "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    local i
+    for ((i = 0; i < 150; i++)); do alive "$pid" || break; sleep 0.2; done
+    if alive "$pid"; then
+      echo "kafka.sh: broker $pid ignored SIGTERM for 30s, killing" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+      for ((i = 0; i < 50; i++)); do alive "$pid" || break; sleep 0.1; done
+    fi
+  fi
+  rm -f "$dir/pid"
+  echo "stopped=$pid"
+}
+
+tool() {
+  local cls=${1:-}
+  [[ -n $cls ]] || die "usage: tool CLASS [ARGS...]"
+  shift
+  fetch
+  # shellcheck disable=SC2086
+  exec java -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" \
+    -Dkscope.log.level="${KAFKA_TOOL_LOG_LEVEL:-WARN}" -Dkscope.log.target=SYSTEM_ERR \
+    ${KAFKA_TOOL_JVM_OPTS:--Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto} \
+    -cp "$LIBS/*" "$cls" "$@"
+}
+
+cmd=${1:-}
+[[ $# -gt 0 ]] && shift
+case $cmd in
+  fetch) fetch ;;
+  start) start "$@" ;;
+  stop) stop "$@" ;;
+  tool) tool "$@" ;;
+  *) die "usage: kafka.sh fetch | start DIR --proxied-port P --direct-port D --controller-port C [--proxy-advertised HOST:PORT] | stop DIR | tool CLASS [ARGS...]" ;;
+esac
