@@ -1,0 +1,40 @@
+// `kscope proxy`: a standalone Kafka proxy running kscope.wasm, with an admin endpoint.
+import { Command } from "commander";
+import path from "node:path";
+import { parseAddress } from "../address";
+import { startAdmin } from "../admin";
+import { startProxy } from "../proxy";
+import { ProxyWasmVm } from "../wasm/vm";
+import { MetricStore } from "../metrics/store";
+
+export const DEFAULT_WASM = path.join(__dirname, "..", "..", "..", "build", "kscope.wasm");
+
+export function proxyCommand(): Command {
+  return new Command("proxy")
+    .description("run a Kafka proxy that observes traffic with the kscope filter")
+    .requiredOption("--upstream <host:port>", "the Kafka broker to forward to")
+    .option("--listen <host:port>", "where clients connect", "127.0.0.1:19092")
+    .option("--admin <host:port>", "admin endpoint (GET /metrics, /healthz); loopback by default", "127.0.0.1:9990")
+    .option("--wasm <file>", "the filter module", DEFAULT_WASM)
+    .option("--config <json>", "plugin configuration for the filter, e.g. '{\"workload\":\"orders\"}'", "{}")
+    .option("--no-filter", "forward bytes without the filter (for comparison)")
+    .addHelpText("after", `
+Examples:
+  kscope proxy --upstream 127.0.0.1:9092
+  kscope proxy --listen 0.0.0.0:19092 --upstream kafka:9092 --admin 127.0.0.1:9990 --config '{"workload":"gateway"}'
+
+The broker must advertise the proxy's address (advertised.listeners), or clients will
+bypass the proxy after their first Metadata request.`)
+    .action(async (o) => {
+      const metrics = new MetricStore();
+      const vm = o.filter ? new ProxyWasmVm({ wasmPath: o.wasm, configuration: o.config, metrics }) : undefined;
+      const listen = parseAddress(o.listen);
+      const admin = parseAddress(o.admin);
+      const proxy = await startProxy({ listen, upstream: parseAddress(o.upstream), vm, onError: (e) => console.error(`kscope: filter error: ${e.message}`) });
+      const adminServer = await startAdmin({ ...admin, metrics });
+      console.log(`kscope proxy: ${o.listen} -> ${o.upstream}${vm ? "" : " (no filter)"}; admin http://${o.admin}/metrics`);
+      const stop = async () => { await proxy.close(); adminServer.close(); process.exit(0); };
+      process.on("SIGINT", stop);
+      process.on("SIGTERM", stop);
+    });
+}

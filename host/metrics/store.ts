@@ -1,0 +1,88 @@
+// The host's side of proxy_define_metric & co., with Envoy's rules: a name defined twice is one
+// series; counters only go up; gauges move both ways; histograms observe integers into fixed buckets.
+import { Labels, parseName, renderLabels } from "./scheme";
+
+export const enum MetricType { Counter = 0, Gauge = 1, Histogram = 2 }
+
+/** Bucket bounds (µs) for kscope_request_duration_microseconds; examples/envoy sets the same. */
+export const DURATION_BUCKETS = [50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000];
+
+export interface Series {
+  type: MetricType;
+  encoded: string;
+  name: string;
+  labels: Labels;
+  value: number;
+  counts?: number[];
+  sum?: number;
+}
+
+export class MetricStore {
+  private byName = new Map<string, Series>();
+  private byId: Series[] = [];
+
+  define(type: MetricType, encoded: string): number {
+    let s = this.byName.get(encoded);
+    if (!s) {
+      const { name, labels } = parseName(encoded);
+      s = { type, encoded, name, labels, value: 0 };
+      if (type === MetricType.Histogram) { s.counts = new Array(DURATION_BUCKETS.length + 1).fill(0); s.sum = 0; }
+      this.byName.set(encoded, s);
+    }
+    this.byId.push(s);
+    return this.byId.length - 1;
+  }
+
+  /** Returns false (BAD_ARGUMENT) for unknown ids, histograms, and counter decrements. */
+  increment(id: number, by: number): boolean {
+    const s = this.byId[id];
+    if (!s || s.type === MetricType.Histogram) return false;
+    if (s.type === MetricType.Counter && by < 0) return false;
+    s.value += by;
+    return true;
+  }
+
+  /** Gauges are set; histograms observe; counters are set (as Envoy does). */
+  record(id: number, v: number): boolean {
+    const s = this.byId[id];
+    if (!s) return false;
+    if (s.type === MetricType.Histogram) {
+      let i = DURATION_BUCKETS.findIndex((b) => v <= b);
+      if (i < 0) i = DURATION_BUCKETS.length;
+      s.counts![i]++;
+      s.sum! += v;
+    } else s.value = v;
+    return true;
+  }
+
+  get(id: number): number | undefined {
+    const s = this.byId[id];
+    return s && s.type !== MetricType.Histogram ? s.value : undefined;
+  }
+
+  series(): Series[] { return [...this.byName.values()]; }
+
+  /** The Prometheus text exposition format (0.0.4). */
+  render(): string {
+    const families = new Map<string, Series[]>();
+    for (const s of this.byName.values()) {
+      const f = families.get(s.name);
+      if (f) f.push(s); else families.set(s.name, [s]);
+    }
+    const out: string[] = [];
+    for (const name of [...families.keys()].sort()) {
+      const list = families.get(name)!;
+      out.push(`# TYPE ${name} ${["counter", "gauge", "histogram"][list[0].type]}`);
+      for (const s of list) {
+        if (s.type !== MetricType.Histogram) { out.push(`${name}${renderLabels(s.labels)} ${s.value}`); continue; }
+        let cum = 0;
+        DURATION_BUCKETS.forEach((b, i) => { cum += s.counts![i]; out.push(`${name}_bucket${renderLabels(s.labels, ["le", String(b)])} ${cum}`); });
+        cum += s.counts![DURATION_BUCKETS.length];
+        out.push(`${name}_bucket${renderLabels(s.labels, ["le", "+Inf"])} ${cum}`);
+        out.push(`${name}_sum${renderLabels(s.labels)} ${s.sum}`);
+        out.push(`${name}_count${renderLabels(s.labels)} ${cum}`);
+      }
+    }
+    return out.join("\n") + "\n";
+  }
+}

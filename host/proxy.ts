@@ -1,0 +1,83 @@
+// A TCP proxy that runs every connection through the filter: bytes are forwarded as they
+// arrive, with backpressure both ways and half-close, and the filter only observes them.
+// If the filter returns PAUSE, bytes are held and re-presented with the next chunk, as Envoy does.
+import net from "node:net";
+import { Action, PeerType } from "./wasm/abi";
+import { FilterConnection, ProxyWasmVm } from "./wasm/vm";
+
+export interface ProxyOptions {
+  listen: { host: string; port: number };
+  upstream: { host: string; port: number };
+  /** Without a VM the proxy forwards bytes only (the "no filter" benchmark path). */
+  vm?: ProxyWasmVm;
+  onError?: (err: Error) => void;
+}
+
+export interface ProxyStats { accepted: number; active: number; }
+
+/** One direction: filter, then write, pausing the reader while the writer is full. */
+function pipe(from: net.Socket, to: net.Socket, filter: ((chunk: Buffer, eos: boolean) => Action) | undefined): void {
+  let held: Buffer | null = null;
+  from.on("data", (chunk: Buffer) => {
+    if (filter) {
+      const data: Buffer = held ? Buffer.concat([held, chunk]) : chunk;
+      if (filter(data, false) === Action.Pause) { held = data; return; }
+      held = null;
+      chunk = data;
+    }
+    if (!to.write(chunk)) {
+      from.pause();
+      to.once("drain", () => from.resume());
+    }
+  });
+  from.on("end", () => {
+    if (filter) {
+      filter(held ?? Buffer.alloc(0), true);
+      if (held) to.write(held);
+      held = null;
+    }
+    to.end();
+  });
+}
+
+export function startProxy(opts: ProxyOptions): Promise<{ server: net.Server; stats: ProxyStats; close(): Promise<void> }> {
+  const stats: ProxyStats = { accepted: 0, active: 0 };
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
+    stats.accepted++;
+    stats.active++;
+    const upstream = net.connect({ host: opts.upstream.host, port: opts.upstream.port, allowHalfOpen: true, noDelay: true });
+    sockets.add(client).add(upstream);
+    let fc: FilterConnection | undefined;
+    try {
+      fc = opts.vm?.connect({ source: `${client.remoteAddress}:${client.remotePort}`, destination: `${opts.upstream.host}:${opts.upstream.port}` });
+    } catch (err) {
+      opts.onError?.(err as Error); // a filter failure never stops traffic
+    }
+    const guard = (dir: "downstream" | "upstream") => fc && ((chunk: Buffer, eos: boolean) => {
+      try { return fc![dir](chunk, eos); } catch (err) { opts.onError?.(err as Error); fc = undefined; return Action.Continue; }
+    });
+    pipe(client, upstream, guard("downstream"));
+    pipe(upstream, client, guard("upstream"));
+    let closed = 0;
+    const done = (peer: PeerType) => {
+      if (++closed < 2) return;
+      stats.active--;
+      sockets.delete(client); sockets.delete(upstream);
+      try { fc?.close(peer); } catch (err) { opts.onError?.(err as Error); }
+    };
+    client.on("close", () => { upstream.destroy(); done(PeerType.Remote); });
+    upstream.on("close", () => { client.destroy(); done(PeerType.Local); });
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.listen.port, opts.listen.host, () => {
+      resolve({
+        server, stats,
+        close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
+      });
+    });
+  });
+}

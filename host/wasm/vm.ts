@@ -1,0 +1,213 @@
+// A proxy-wasm ABI 0.2.1 host for network filters: one VM (one module instance), one root
+// context, one context per connection — the way Envoy runs a filter. Only the imports a
+// network filter needs are real; the rest answer UNIMPLEMENTED instead of trapping.
+import { readFileSync } from "node:fs";
+import { Action, BufferType, LOG_LEVELS, PeerType, Status } from "./abi";
+import { MetricStore, MetricType } from "../metrics/store";
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  proxy_on_memory_allocate?: (size: number) => number;
+  malloc?: (size: number) => number;
+  proxy_on_context_create(id: number, parent: number): void;
+  proxy_on_vm_start(id: number, size: number): number;
+  proxy_on_configure(id: number, size: number): number;
+  proxy_on_new_connection(id: number): number;
+  proxy_on_downstream_data(id: number, size: number, eos: number): number;
+  proxy_on_upstream_data(id: number, size: number, eos: number): number;
+  proxy_on_downstream_connection_close(id: number, peer: number): void;
+  proxy_on_upstream_connection_close(id: number, peer: number): void;
+  proxy_on_done(id: number): number;
+  proxy_on_delete(id: number): void;
+}
+
+export interface VmOptions {
+  wasmPath: string;
+  /** The plugin configuration string (Envoy: configuration of the plugin). */
+  configuration?: string;
+  rootId?: string;
+  metrics?: MetricStore;
+  log?: (level: string, msg: string) => void;
+}
+
+/** Connection properties, as Envoy exposes them to filters. */
+export interface ConnectionInfo { source: string; destination: string; }
+
+export class ProxyWasmVm {
+  readonly metrics: MetricStore;
+  private ex!: Exports;
+  private nextId = 2;
+  private readonly rootContextId = 1;
+  private buffers = new Map<number, Buffer>(); // BufferType -> bytes of the current callback
+  private current?: ConnectionInfo;
+  private readonly config: Buffer;
+  private readonly rootId: string;
+  private readonly logger: (level: string, msg: string) => void;
+  /** Host calls the filter made, by import name (for benchmarks and tests). */
+  readonly calls = new Map<string, number>();
+  countCalls = false;
+
+  constructor(opts: VmOptions) {
+    this.metrics = opts.metrics ?? new MetricStore();
+    this.config = Buffer.from(opts.configuration ?? "");
+    this.rootId = opts.rootId ?? "kscope";
+    this.logger = opts.log ?? ((level, msg) => { if (level !== "trace" && level !== "debug") console.error(`[wasm ${level}] ${msg}`); });
+    const module = new WebAssembly.Module(readFileSync(opts.wasmPath));
+    const instance = new WebAssembly.Instance(module, { env: this.imports(), wasi_snapshot_preview1: this.wasi() });
+    this.ex = instance.exports as unknown as Exports;
+    this.ex.proxy_on_context_create(this.rootContextId, 0);
+    if (!this.ex.proxy_on_vm_start(this.rootContextId, 0)) throw new Error("filter refused to start (proxy_on_vm_start)");
+    this.buffers.set(BufferType.PluginConfiguration, this.config);
+    const ok = this.ex.proxy_on_configure(this.rootContextId, this.config.length);
+    this.buffers.delete(BufferType.PluginConfiguration);
+    if (!ok) throw new Error("filter rejected its configuration (proxy_on_configure)");
+  }
+
+  /** A new downstream connection: creates its context and returns its handle. */
+  connect(info: ConnectionInfo): FilterConnection {
+    const id = this.nextId++;
+    this.current = info;
+    this.ex.proxy_on_context_create(id, this.rootContextId);
+    this.ex.proxy_on_new_connection(id);
+    this.current = undefined;
+    return new FilterConnection(this, id, info);
+  }
+
+  /** @internal */
+  data(id: number, type: BufferType, chunk: Buffer, eos: boolean, info: ConnectionInfo): Action {
+    this.buffers.set(type, chunk);
+    this.current = info;
+    try {
+      const fn = type === BufferType.DownstreamData ? this.ex.proxy_on_downstream_data : this.ex.proxy_on_upstream_data;
+      return fn(id, chunk.length, eos ? 1 : 0) as Action;
+    } finally {
+      this.buffers.delete(type);
+      this.current = undefined;
+    }
+  }
+
+  /** @internal Envoy's order on close: connection close callbacks, then done, then delete. */
+  close(id: number, peer: PeerType): void {
+    this.ex.proxy_on_downstream_connection_close(id, peer);
+    this.ex.proxy_on_upstream_connection_close(id, peer);
+    this.ex.proxy_on_done(id);
+    this.ex.proxy_on_delete(id);
+  }
+
+  private view(): DataView { return new DataView(this.ex.memory.buffer); }
+
+  private bytes(ptr: number, len: number): Buffer {
+    return Buffer.from(this.ex.memory.buffer, ptr, len);
+  }
+
+  /** Copies data into memory the module allocates, and writes its address and length. */
+  private give(data: Buffer, ptrOut: number, lenOut: number): Status {
+    const alloc = this.ex.proxy_on_memory_allocate ?? this.ex.malloc;
+    if (!alloc) return Status.InvalidMemoryAccess;
+    const p = data.length ? alloc(data.length) : 0;
+    if (data.length && !p) return Status.InvalidMemoryAccess;
+    if (data.length) this.bytes(p, data.length).set(data);
+    const v = this.view();
+    v.setUint32(ptrOut, p, true);
+    v.setUint32(lenOut, data.length, true);
+    return Status.Ok;
+  }
+
+  private property(path: string[]): Buffer | undefined {
+    const key = path.join(".");
+    switch (key) {
+      case "plugin_root_id": return Buffer.from(this.rootId);
+      case "plugin_name": return Buffer.from(this.rootId);
+      case "source.address": return this.current && Buffer.from(this.current.source);
+      case "destination.address": return this.current && Buffer.from(this.current.destination);
+      default: return undefined;
+    }
+  }
+
+  private imports(): WebAssembly.ModuleImports {
+    const count = (name: string) => { if (this.countCalls) this.calls.set(name, (this.calls.get(name) ?? 0) + 1); };
+    const imp: Record<string, (...a: any[]) => any> = {
+      proxy_log: (level: number, ptr: number, len: number) => {
+        this.logger(LOG_LEVELS[level] ?? "info", this.bytes(ptr, len).toString("utf8"));
+        return Status.Ok;
+      },
+      proxy_get_log_level: (out: number) => { this.view().setUint32(out, 2, true); return Status.Ok; },
+      proxy_get_buffer_bytes: (type: number, start: number, max: number, ptrOut: number, lenOut: number) => {
+        count("proxy_get_buffer_bytes");
+        const buf = this.buffers.get(type);
+        if (!buf) return Status.NotFound;
+        if (start > buf.length) return Status.BadArgument;
+        return this.give(buf.subarray(start, Math.min(buf.length, start + max)), ptrOut, lenOut);
+      },
+      proxy_get_buffer_status: (type: number, lenOut: number, flagsOut: number) => {
+        const buf = this.buffers.get(type);
+        if (!buf) return Status.NotFound;
+        const v = this.view();
+        v.setUint32(lenOut, buf.length, true);
+        v.setUint32(flagsOut, 0, true);
+        return Status.Ok;
+      },
+      proxy_set_buffer_bytes: () => Status.Unimplemented, // kscope never rewrites traffic
+      proxy_define_metric: (type: number, ptr: number, len: number, out: number) => {
+        if (type > MetricType.Histogram) return Status.BadArgument;
+        const id = this.metrics.define(type as MetricType, this.bytes(ptr, len).toString("utf8"));
+        this.view().setUint32(out, id, true);
+        return Status.Ok;
+      },
+      proxy_increment_metric: (id: number, by: bigint) => {
+        count("proxy_increment_metric");
+        return this.metrics.increment(id, Number(by)) ? Status.Ok : Status.BadArgument;
+      },
+      proxy_record_metric: (id: number, v: bigint) => {
+        count("proxy_record_metric");
+        return this.metrics.record(id, Number(BigInt.asUintN(64, v))) ? Status.Ok : Status.BadArgument;
+      },
+      proxy_get_metric: (id: number, out: number) => {
+        const v = this.metrics.get(id);
+        if (v === undefined) return Status.BadArgument;
+        this.view().setBigUint64(out, BigInt(v), true);
+        return Status.Ok;
+      },
+      proxy_get_current_time_nanoseconds: (out: number) => {
+        count("proxy_get_current_time_nanoseconds");
+        this.view().setBigUint64(out, BigInt(Date.now()) * 1000000n + (process.hrtime.bigint() % 1000000n), true);
+        return Status.Ok;
+      },
+      proxy_get_property: (ptr: number, len: number, ptrOut: number, lenOut: number) => {
+        const path = this.bytes(ptr, len).toString("utf8").split("\0").filter((s) => s.length);
+        const v = this.property(path);
+        return v ? this.give(v, ptrOut, lenOut) : Status.NotFound;
+      },
+      proxy_set_tick_period_milliseconds: () => Status.Ok,
+      proxy_set_effective_context: () => Status.Ok,
+      proxy_continue_stream: () => Status.Unimplemented,
+      proxy_close_stream: () => Status.Unimplemented,
+      proxy_done: () => Status.Ok,
+    };
+    return new Proxy(imp, {
+      get: (t, name: string) => t[name] ?? (() => Status.Unimplemented),
+    }) as WebAssembly.ModuleImports;
+  }
+
+  private wasi(): WebAssembly.ModuleImports {
+    return {
+      proc_exit: (code: number) => { throw new Error(`filter called proc_exit(${code})`); },
+      fd_write: () => 52, // ENOSYS
+      clock_time_get: (_id: number, _prec: bigint, out: number) => { this.view().setBigUint64(out, process.hrtime.bigint(), true); return 0; },
+      random_get: () => 52,
+    };
+  }
+}
+
+/** The filter's view of one proxied connection. */
+export class FilterConnection {
+  private closed = false;
+  constructor(private vm: ProxyWasmVm, readonly id: number, readonly info: ConnectionInfo) {}
+  downstream(chunk: Buffer, eos = false): Action { return this.vm.data(this.id, BufferType.DownstreamData, chunk, eos, this.info); }
+  upstream(chunk: Buffer, eos = false): Action { return this.vm.data(this.id, BufferType.UpstreamData, chunk, eos, this.info); }
+  close(peer: PeerType = PeerType.Unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.vm.close(this.id, peer);
+  }
+}
