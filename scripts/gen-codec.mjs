@@ -39,6 +39,8 @@ export function parseRange(r) {
 
 export function loadApis() {
   fetchJars();
+  // Every schema of every jar, for the codec tables: apiKey -> [{ jar, request, response }]
+  const all = new Map();
   const apis = new Map(); // apiKey -> { name, min, max, flexReq, flexResp, request, response }
   for (const j of JARS) {
     for (const s of readSchemas(join(root, j.path))) {
@@ -48,6 +50,11 @@ export function loadApis() {
       a.name = name;
       const valid = parseRange(s.validVersions);
       if (valid === null) continue; // an API a broker of this version no longer serves
+      const per = all.get(s.apiKey) ?? [];
+      let entry = per.find((e) => e.jar === j.version);
+      if (!entry) { entry = { jar: j.version }; per.push(entry); }
+      entry[s.type] = s;
+      all.set(s.apiKey, per);
       const flex = parseRange(s.flexibleVersions);
       if (s.type === "request") {
         a.min = Math.min(a.min, valid[0]);
@@ -61,6 +68,7 @@ export function loadApis() {
       apis.set(s.apiKey, a);
     }
   }
+  apis.schemas = all;
   return apis;
 }
 
@@ -81,8 +89,3 @@ export const API_FLEX_RESPONSE: StaticArray<i16> = [${col((a) => a.flexResp).joi
 `;
 }
 
-const apis = loadApis();
-const out = join(root, "assembly/kafka/generated");
-mkdirSync(out, { recursive: true });
-writeFileSync(join(out, "apis.ts"), genApiTable(apis));
-console.log(`generated ${apis.size} APIs into ${out}`);

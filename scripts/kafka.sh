@@ -3,7 +3,7 @@
 #
 #   scripts/kafka.sh fetch
 #   scripts/kafka.sh start DIR --proxied-port P --direct-port D --controller-port C
-#                          [--proxy-advertised HOST:PORT] [--owner-pid PID]
+#                          [--proxy-advertised HOST:PORT] [--owner-pid PID [--owner-cleanup]]
 #                          [--set key=value]... [--timeout SECONDS]
 #   scripts/kafka.sh stop DIR
 #   scripts/kafka.sh tool CLASS [ARGS...]
@@ -12,7 +12,8 @@
 # DIR/server.properties, DIR/kafka.log, waits for "Kafka Server started" and prints KEY=VALUE lines.
 # Listeners: PROXIED binds 127.0.0.1:P and is advertised as --proxy-advertised (the proxy in
 # front of it); DIRECT binds and advertises 127.0.0.1:D (also inter-broker); CONTROLLER 127.0.0.1:C.
-# --owner-pid: a watchdog kills the broker once that process is gone.
+# --owner-pid: a watchdog kills the broker once that process is gone (--owner-cleanup: and rm DIR).
+# --set key=value: extra server.properties lines (later ones win).
 # Env: KAFKA_HEAP_OPTS (default -Xmx768m -Xms256m), KAFKA_TOOL_JVM_OPTS (tool JVM flags).
 set -euo pipefail
 
@@ -40,11 +41,12 @@ fetch() {
 alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
 
 start() {
-  local dir=${1:-} proxied='' direct='' controller='' advertised='' owner='' timeout=90
+  local dir=${1:-} proxied='' direct='' controller='' advertised='' owner='' owner_cleanup=0 timeout=90
   local -a extra=()
   [[ -n $dir && $dir != --* ]] || die "usage: start DIR --proxied-port P --direct-port D --controller-port C [--proxy-advertised HOST:PORT]"
   shift
   while (($#)); do
+    [[ $1 == --owner-cleanup ]] && { owner_cleanup=1; shift; continue; }
     [[ $# -ge 2 ]] || die "missing value for $1"
     case $1 in
       --proxied-port) proxied=$2 ;;
@@ -107,11 +109,15 @@ start() {
   echo "$pid" >"$dir/pid"
 
   if [[ -n $owner ]]; then
-    # Watchdog: if the owner dies without calling stop, take the broker down with it.
+    # Watchdog: if the owner dies without calling stop, take the broker down with it
+    # (SIGTERM, SIGKILL after 10 s) and, with --owner-cleanup, remove DIR.
     setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
-      kill -TERM "$2" 2>/dev/null || exit 0
-      for _ in $(seq 20); do kill -0 "$2" 2>/dev/null || exit 0; sleep 0.5; done
-      kill -KILL "$2" 2>/dev/null' _ "$owner" "$pid" >/dev/null 2>&1 </dev/null &
+      kill -0 "$1" 2>/dev/null && exit 0
+      kill -TERM "$2" 2>/dev/null
+      for _ in $(seq 20); do kill -0 "$2" 2>/dev/null || break; sleep 0.5; done
+      kill -KILL "$2" 2>/dev/null
+      [[ $4 == 1 ]] && { sleep 0.5; rm -rf "$3"; }
+      exit 0' _ "$owner" "$pid" "$dir" "$owner_cleanup" >/dev/null 2>&1 </dev/null &
   fi
 
   local deadline=$((SECONDS + timeout))

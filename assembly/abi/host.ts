@@ -40,6 +40,14 @@ export function property(path: string): string {
   return s;
 }
 
+/**
+ * A host property addressed by path segments, e.g. ["node", "metadata", "WORKLOAD_NAME"].
+ * proxy_get_property takes the segments joined by NUL bytes (Envoy's Context::getProperty).
+ */
+export function propertyPath(segments: string[]): string {
+  return property(segments.join("\0"));
+}
+
 export function nowNanos(): u64 {
   imp.proxy_get_current_time_nanoseconds(OUT);
   return load<u64>(OUT);

@@ -1,5 +1,9 @@
 // Plugin configuration: a flat JSON object, e.g. {"workload":"orders","max_label_values":200}.
 // Only string and number values at the top level are read; anything else is ignored.
+// Workload identity: "workload"/"namespace" from this configuration win; a field left out is
+// taken from the proxy's node metadata (Istio sets WORKLOAD_NAME and NAMESPACE there), see
+// resolveIdentity. "node_metadata": false turns that lookup off.
+import { propertyPath } from "../abi/host";
 
 export class Config {
   /** Names who is talking (a workload, a service); added as a label to every series. */
@@ -7,6 +11,38 @@ export class Config {
   namespace: string = "";
   /** Distinct values kept per client-chosen label (topic, group, client id). */
   maxLabelValues: i32 = 200;
+  /** Fill a missing workload/namespace from node metadata (default true). */
+  nodeMetadata: bool = true;
+}
+
+/** Envoy node metadata keys read for workload identity (the keys Istio's sidecars set). */
+export const NODE_WORKLOAD_KEY = "WORKLOAD_NAME";
+export const NODE_NAMESPACE_KEY = "NAMESPACE";
+
+/** A property value usable as a label: non-empty text without control characters. */
+function printable(v: string): bool {
+  if (v.length == 0) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c == 0x7f || c == 0xfffd) return false;
+  }
+  return true;
+}
+
+/** Looks up node.metadata.<key> through proxy_get_property; "" when absent or not a string. */
+export function nodeMetadata(key: string): string {
+  const v = propertyPath(["node", "metadata", key]);
+  return printable(v) ? v : "";
+}
+
+/**
+ * Completes the identity labels: a workload or namespace the configuration did not give is read
+ * from the node metadata (once, at configure time). `lookup` is injectable for tests.
+ */
+export function resolveIdentity(cfg: Config, lookup: (key: string) => string = nodeMetadata): void {
+  if (!cfg.nodeMetadata) return;
+  if (cfg.workload.length == 0) cfg.workload = lookup(NODE_WORKLOAD_KEY);
+  if (cfg.namespace.length == 0) cfg.namespace = lookup(NODE_NAMESPACE_KEY);
 }
 
 export function parseConfig(text: string): Config {
@@ -35,6 +71,7 @@ export function parseConfig(text: string): Config {
     }
     if (key == "workload") cfg.workload = value;
     else if (key == "namespace") cfg.namespace = value;
+    else if (key == "node_metadata") cfg.nodeMetadata = value != "false";
     else if (key == "max_label_values") {
       const v = I32.parseInt(value);
       if (v > 0) cfg.maxLabelValues = v;

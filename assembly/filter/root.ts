@@ -5,7 +5,7 @@ import { Context, RootContext } from "../abi/context";
 import { bufferString } from "../abi/host";
 import { ApiMetrics, ConnectionMetrics } from "../metrics/kafka";
 import { label, setCommonLabels } from "../metrics/registry";
-import { Config, parseConfig } from "./config";
+import { Config, parseConfig, resolveIdentity } from "./config";
 import { KafkaConnection } from "./connection";
 import { MetricsObserver } from "./observer";
 
@@ -16,6 +16,7 @@ export class KscopeRoot extends RootContext {
 
   onConfigure(size: usize): bool {
     this.config = parseConfig(bufferString(BufferType.PluginConfiguration, <i32>size));
+    resolveIdentity(this.config);
     let common = "";
     if (this.config.workload.length) common += label("workload", this.config.workload);
     if (this.config.namespace.length) common += label("namespace", this.config.namespace);

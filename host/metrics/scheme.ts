@@ -1,9 +1,10 @@
 // The label scheme shared with the filter and with Envoy's stats_tags:
-//   name;label=.=value;.;label2=.=value2;.;   →   name{label="value",label2="value2"}
+//   name;label=.=value;.;;label2=.=value2;.;   →   name{label="value",label2="value2"}
+// Each segment starts with ";" and ends with ";.;", so segments never share a character.
 
 export type Labels = Record<string, string>;
 
-const SEGMENT = /;([a-zA-Z_][a-zA-Z0-9_]*)=\.=(.*?);\.;/g;
+const SEGMENT = /;([a-zA-Z_][a-zA-Z0-9_]*)=\.=([^]*?);\.;/g;
 
 export function parseName(encoded: string): { name: string; labels: Labels } {
   const cut = encoded.indexOf(";");

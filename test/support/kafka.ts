@@ -156,6 +156,7 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<Broker> 
       '--controller-port', String(controllerPort),
       '--proxy-advertised', proxiedBootstrap,
       '--owner-pid', String(process.pid),
+      ...(keep ? [] : ['--owner-cleanup']),
       '--timeout', String(Math.ceil(timeoutMs / 1000)),
     ];
     for (const [k, v] of Object.entries(opts.serverProps ?? {})) args.push('--set', `${k}=${v}`);

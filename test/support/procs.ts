@@ -30,7 +30,11 @@ function runCleanups(): void {
 function installHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
-  process.on('exit', runCleanups);
+  process.on('exit', (code) => {
+    runCleanups();
+    // Logs are kept when the run failed (or KSCOPE_KEEP_LOGS=1).
+    if (logDir && code === 0 && process.env.KSCOPE_KEEP_LOGS !== '1') fs.rmSync(logDir, { recursive: true, force: true });
+  });
   for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     process.once(sig, () => {
       runCleanups();
@@ -69,6 +73,32 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `kscope-${prefix}-`));
 }
 
+let logDir: string | undefined;
+/** One temp dir per test process for logs of spawned processes; removed at exit code 0. */
+export function logsDir(): string {
+  installHooks();
+  logDir ??= tempDir('logs');
+  return logDir;
+}
+
+/**
+ * Starts a detached shell that SIGKILLs process group `pgid` once this (node) process is gone,
+ * even if it dies by SIGKILL and no exit hook runs. It exits by itself when the group is gone.
+ */
+export function watchGroup(pgid: number): void {
+  const script =
+    'while kill -0 "$1" 2>/dev/null && kill -0 -- "-$2" 2>/dev/null; do sleep 1; done; ' +
+    'kill -0 "$1" 2>/dev/null || kill -KILL -- "-$2" 2>/dev/null; exit 0';
+  const w = spawn('bash', ['-c', script, 'kscope-watchdog', String(process.pid), String(pgid)], {
+    stdio: 'ignore',
+    detached: true,
+  });
+  w.on('error', () => {
+    // no bash: the exit hooks still cover normal exits
+  });
+  w.unref();
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- long-running processes
@@ -76,15 +106,18 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export interface SpawnOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
-  /** stdout+stderr go here (appended). Default: a new file in a temp dir. */
+  /** stdout+stderr go here (appended). Default: logsDir()/NAME-N.log. */
   logFile?: string;
   /** 'pipe' exposes proc.child.stdin. Default 'ignore'. */
   stdin?: 'ignore' | 'pipe';
   /** Let the test process exit while this child still runs (it is killed by the registry). */
   unref?: boolean;
+  /** Also kill the group if the test process dies by SIGKILL (see watchGroup). Default true. */
+  watchdog?: boolean;
 }
 
 const live = new Set<Proc>();
+let procCount = 0;
 
 export class Proc {
   readonly child: ChildProcess;
@@ -100,7 +133,8 @@ export class Proc {
     readonly args: readonly string[],
     opts: SpawnOptions = {},
   ) {
-    this.logFile = opts.logFile ?? path.join(tempDir(name.replace(/[^\w.-]/g, '_')), `${name.replace(/[^\w.-]/g, '_')}.log`);
+    const safe = name.replace(/[^\w.-]/g, '_');
+    this.logFile = opts.logFile ?? path.join(logsDir(), `${safe}-${++procCount}.log`);
     const fd = fs.openSync(this.logFile, 'a');
     try {
       this.child = spawn(cmd, [...args], {
@@ -132,6 +166,7 @@ export class Proc {
     this.unregister = onCleanup(() => {
       if (this.running) killGroup(this.pid, 'SIGKILL');
     });
+    if (this.pid > 0 && (opts.watchdog ?? true)) watchGroup(this.pid);
     if (opts.unref) this.child.unref();
   }
 

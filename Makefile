@@ -1,0 +1,25 @@
+# kscope: the two commands a new user needs are `make demo` and `make test`.
+.PHONY: setup build demo test bench clean
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	npm run build
+
+## Broker + kscope proxy + real producers and consumers; prints where the metrics are.
+demo: build
+	scripts/demo.sh
+
+## Every test: as-pect (filter), host unit tests, integration tests against real Kafka and Envoy.
+test: build
+	npm run test:unit
+	npm run test:host
+	npm run test:integration
+
+## Benchmarks: ratios of direct / proxied paths measured in one run (see bench/RESULTS.md).
+bench: build
+	node dist/bench/run.js
+
+clean:
+	rm -rf build dist
