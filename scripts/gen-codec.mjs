@@ -89,3 +89,294 @@ export const API_FLEX_RESPONSE: StaticArray<i16> = [${col((a) => a.flexResp).joi
 `;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The codec: for each decoded message, a table of field ops that one interpreter
+// (assembly/kafka/messages/walker.ts) walks for any version. Versions stay data.
+//
+// CAPTURE names, per API, the schema fields kscope reads (by field path) and the role each value
+// plays; everything else is skipped. A role is what the value means to kscope, shared across
+// APIs (a partition's error code is ERROR whether in Produce or OffsetCommit), so one generic
+// visitor collects every message. Structs holding captured fields are opened/closed as scopes.
+
+export const ROLES = [
+  "None", "Scope",
+  // scopes
+  "Topics", "Partitions", "Groups", "Members", "Brokers", "Forgotten",
+  // values
+  "Topic", "TopicId", "Partition", "PartitionList", "Error", "Offset", "HighWatermark", "LastStable",
+  "LogStart", "Timestamp", "Records", "LeaderId", "Acks", "TransactionalId", "GroupId", "MemberId",
+  "Generation", "SessionId", "SessionEpoch", "Isolation", "Mechanism", "AuthBytes", "ProtocolType",
+  "ProtocolName", "Leader", "Committed", "Key", "KeyType", "ProducerId", "ReplicaId",
+];
+
+const TOPIC_PART = (topics, name, parts, fields) => ({
+  [topics]: "Topics", [`${topics}.${name}`]: "Topic", [`${topics}.TopicId`]: "TopicId",
+  [`${topics}.${parts}`]: "Partitions",
+  ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [`${topics}.${parts}.${k}`, v])),
+});
+
+export const CAPTURE = {
+  Produce: {
+    request: { TransactionalId: "TransactionalId", Acks: "Acks",
+      ...TOPIC_PART("TopicData", "Name", "PartitionData", { Index: "Partition", Records: "Records" }) },
+    response: TOPIC_PART("Responses", "Name", "PartitionResponses",
+      { Index: "Partition", ErrorCode: "Error", BaseOffset: "Offset", LogStartOffset: "LogStart" }),
+  },
+  Fetch: {
+    request: { ReplicaId: "ReplicaId", IsolationLevel: "Isolation", SessionId: "SessionId", SessionEpoch: "SessionEpoch",
+      ...TOPIC_PART("Topics", "Topic", "Partitions", { Partition: "Partition", FetchOffset: "Offset" }),
+      ForgottenTopicsData: "Forgotten", "ForgottenTopicsData.Topic": "Topic", "ForgottenTopicsData.TopicId": "TopicId",
+      "ForgottenTopicsData.Partitions": "PartitionList" },
+    response: { ErrorCode: "Error", SessionId: "SessionId",
+      ...TOPIC_PART("Responses", "Topic", "Partitions", { PartitionIndex: "Partition", ErrorCode: "Error",
+        HighWatermark: "HighWatermark", LastStableOffset: "LastStable", LogStartOffset: "LogStart", Records: "Records" }) },
+  },
+  ListOffsets: {
+    request: { ReplicaId: "ReplicaId", IsolationLevel: "Isolation",
+      ...TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", Timestamp: "Timestamp" }) },
+    response: TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", ErrorCode: "Error",
+      Timestamp: "Timestamp", Offset: "Offset", OldStyleOffsets: "Offset" }),
+  },
+  Metadata: {
+    response: { Brokers: "Brokers", ErrorCode: "Error",
+      ...TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", LeaderId: "LeaderId", ErrorCode: "Error" }),
+      "Topics.ErrorCode": "Error" },
+  },
+  OffsetCommit: {
+    request: { GroupId: "GroupId", GenerationIdOrMemberEpoch: "Generation", MemberId: "MemberId",
+      ...TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", CommittedOffset: "Offset" }) },
+    response: TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", ErrorCode: "Error" }),
+  },
+  OffsetFetch: {
+    request: { GroupId: "GroupId", Topics: "Topics", "Topics.Name": "Topic", "Topics.PartitionIndexes": "PartitionList",
+      Groups: "Groups", "Groups.GroupId": "GroupId", "Groups.MemberId": "MemberId", "Groups.Topics": "Topics",
+      "Groups.Topics.Name": "Topic", "Groups.Topics.TopicId": "TopicId", "Groups.Topics.PartitionIndexes": "PartitionList" },
+    response: { ErrorCode: "Error",
+      ...TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", CommittedOffset: "Offset", ErrorCode: "Error" }),
+      Groups: "Groups", "Groups.GroupId": "GroupId", "Groups.ErrorCode": "Error",
+      ...Object.fromEntries(Object.entries(TOPIC_PART("Topics", "Name", "Partitions",
+        { PartitionIndex: "Partition", CommittedOffset: "Offset", ErrorCode: "Error" })).map(([k, v]) => [`Groups.${k}`, v])) },
+  },
+  FindCoordinator: {
+    request: { Key: "Key", KeyType: "KeyType", CoordinatorKeys: "Key" },
+    response: { ErrorCode: "Error", Coordinators: "Scope", "Coordinators.Key": "Key", "Coordinators.ErrorCode": "Error" },
+  },
+  JoinGroup: {
+    request: { GroupId: "GroupId", MemberId: "MemberId", ProtocolType: "ProtocolType", "Protocols.Name": "ProtocolName" },
+    response: { ErrorCode: "Error", GenerationId: "Generation", ProtocolName: "ProtocolName", Leader: "Leader",
+      MemberId: "MemberId", Members: "Members" },
+  },
+  SyncGroup: {
+    request: { GroupId: "GroupId", GenerationId: "Generation", MemberId: "MemberId", ProtocolName: "ProtocolName" },
+    response: { ErrorCode: "Error" },
+  },
+  Heartbeat: {
+    request: { GroupId: "GroupId", GenerationId: "Generation", MemberId: "MemberId" },
+    response: { ErrorCode: "Error" },
+  },
+  LeaveGroup: {
+    request: { GroupId: "GroupId", MemberId: "MemberId", Members: "Members", "Members.MemberId": "MemberId" },
+    response: { ErrorCode: "Error", "Members.ErrorCode": "Error" },
+  },
+  ConsumerGroupHeartbeat: {
+    request: { GroupId: "GroupId", MemberId: "MemberId", MemberEpoch: "Generation" },
+    response: { ErrorCode: "Error", MemberId: "MemberId", MemberEpoch: "Generation" },
+  },
+  InitProducerId: {
+    request: { TransactionalId: "TransactionalId" },
+    response: { ErrorCode: "Error", ProducerId: "ProducerId" },
+  },
+  AddPartitionsToTxn: {
+    request: { V3AndBelowTransactionalId: "TransactionalId", "Transactions.TransactionalId": "TransactionalId" },
+    response: { ErrorCode: "Error", "ResultsByTopicV3AndBelow.ResultsByPartition.PartitionErrorCode": "Error",
+      "ResultsByTransaction.TopicResults.ResultsByPartition.PartitionErrorCode": "Error" },
+  },
+  AddOffsetsToTxn: {
+    request: { TransactionalId: "TransactionalId", GroupId: "GroupId" },
+    response: { ErrorCode: "Error" },
+  },
+  EndTxn: {
+    request: { TransactionalId: "TransactionalId", Committed: "Committed" },
+    response: { ErrorCode: "Error" },
+  },
+  TxnOffsetCommit: {
+    request: { TransactionalId: "TransactionalId", GroupId: "GroupId", MemberId: "MemberId", GenerationId: "Generation",
+      ...TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", CommittedOffset: "Offset" }) },
+    response: TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", ErrorCode: "Error" }),
+  },
+  SaslHandshake: {
+    request: { Mechanism: "Mechanism" },
+    response: { ErrorCode: "Error" },
+  },
+  SaslAuthenticate: {
+    request: { AuthBytes: "AuthBytes" },
+    response: { ErrorCode: "Error" },
+  },
+};
+
+// Op kinds; the interpreter mirrors these numbers through the generated `Kind` enum.
+export const KINDS = ["Bool", "Int8", "Int16", "Uint16", "Int32", "Uint32", "Int64", "Float64", "Uuid",
+  "String", "Bytes", "Records", "Struct", "ArrayOf", "ArrayStruct"];
+const PRIM = { bool: 0, int8: 1, int16: 2, uint16: 3, int32: 4, uint32: 5, int64: 6, float64: 7, uuid: 8, string: 9, bytes: 10, records: 11 };
+export const OP_WORDS = 6; // kind, versions, nullableVersions, role, a, b
+
+const packRange = (r) => (r === null ? (0x7fff << 16) : ((r[0] << 16) | Math.min(r[1], 0x7fff)));
+
+/** `versions` minus `taggedVersions` (tagged fields live in the tag section, which is skipped). */
+function regularRange(f) {
+  const v = parseRange(f.versions);
+  const t = parseRange(f.taggedVersions);
+  if (v === null || t === null) return v;
+  if (t[0] <= v[0] && t[1] >= v[1]) return null;
+  if (t[1] >= v[1] && t[0] > v[0]) return [v[0], t[0] - 1];
+  throw new Error(`field ${f.name}: tagged versions ${f.taggedVersions} inside ${f.versions}`);
+}
+
+/** Builds the op table of one message schema; `capture` maps field paths to role names. */
+export function buildTable(schema, capture) {
+  const common = new Map((schema.commonStructs ?? []).map((c) => [c.name, c.fields]));
+  const used = new Set();
+  const ops = []; // [kind, versions, nullable, role, a, b]
+  const subtreeCaptures = (fields, prefix) => fields.some((f) => {
+    const path = prefix + f.name;
+    if (capture[path] !== undefined) return true;
+    const kids = childFields(f);
+    return kids ? subtreeCaptures(kids, path + ".") : false;
+  });
+  function childFields(f) {
+    const t = f.type.startsWith("[]") ? f.type.slice(2) : f.type;
+    if (PRIM[t] !== undefined) return null;
+    return f.fields ?? common.get(t) ?? (() => { throw new Error(`${schema.name}: unknown type ${f.type}`); })();
+  }
+  // Lays out a struct's fields at consecutive indices, then their children (breadth first).
+  function layout(fields, prefix, top) {
+    let list = fields.map((f) => ({ f, range: regularRange(f) })).filter((x) => x.range !== null);
+    if (top) { // nothing after the last captured field of the message needs reading
+      let last = -1;
+      list.forEach((x, i) => { const kids = childFields(x.f); if (capture[prefix + x.f.name] !== undefined || (kids && subtreeCaptures(kids, prefix + x.f.name + "."))) last = i; });
+      list = list.slice(0, last + 1);
+    }
+    const start = ops.length;
+    for (const { f, range } of list) {
+      const path = prefix + f.name;
+      const kids = childFields(f);
+      let role = capture[path];
+      if (role !== undefined) used.add(path);
+      if (role === undefined && kids && subtreeCaptures(kids, path + ".")) role = "Scope";
+      const roleId = role === undefined ? 0 : ROLES.indexOf(role);
+      if (roleId < 0) throw new Error(`unknown role ${role}`);
+      const isArray = f.type.startsWith("[]");
+      const elem = isArray ? f.type.slice(2) : f.type;
+      let kind, a = 0;
+      if (!isArray && PRIM[elem] !== undefined) kind = PRIM[elem];
+      else if (isArray && PRIM[elem] !== undefined) { kind = KINDS.indexOf("ArrayOf"); a = PRIM[elem]; }
+      else kind = KINDS.indexOf(isArray ? "ArrayStruct" : "Struct");
+      ops.push({ op: [kind, packRange(range), packRange(parseRange(f.nullableVersions)), roleId, a, 0], kids: kind >= 12 && kind != 13 ? kids : null, path });
+    }
+    const end = ops.length;
+    for (let i = start; i < end; i++) {
+      if (!ops[i].kids) continue;
+      const [s, n] = layout(ops[i].kids, ops[i].path + ".", false);
+      ops[i].op[4] = s; ops[i].op[5] = n;
+    }
+    return [start, end - start];
+  }
+  const [, rootCount] = layout(schema.fields, "", true);
+  return { words: [rootCount, ...ops.flatMap((o) => o.op)], used };
+}
+
+const snake = (s) => s.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+
+function genCodec(apis) {
+  const lines = [];
+  const tables = [];
+  const dispatch = { request: [], response: [] };
+  for (const [apiName, spec] of Object.entries(CAPTURE)) {
+    const key = [...apis.values()].find((a) => a.name === apiName)?.key;
+    if (key === undefined) throw new Error(`no API ${apiName}`);
+    const per = apis.schemas.get(key).slice().sort((x, y) => (x.jar < y.jar ? 1 : -1)); // newest first
+    for (const dir of ["request", "response"]) {
+      const capture = spec[dir];
+      if (!capture) continue;
+      const used = new Set();
+      const cases = [];
+      let covered = 0x7fff; // versions below this are not yet assigned a table
+      const seen = new Map(); // table text -> name (identical tables shared)
+      for (const e of per) {
+        const schema = e[dir];
+        const valid = parseRange(schema.validVersions);
+        const hi = Math.min(valid[1], covered - 1);
+        if (hi < valid[0]) continue;
+        const t = buildTable(schema, capture);
+        t.used.forEach((p) => used.add(p));
+        const text = t.words.join(", ");
+        let name = seen.get(text);
+        if (!name) {
+          name = `${snake(apiName)}_${dir === "request" ? "REQ" : "RESP"}_${e.jar.replace(/\./g, "_")}`;
+          seen.set(text, name);
+          tables.push(`/** ${schema.name} ${valid[0]}-${hi} (Kafka ${e.jar}); flexible ${schema.flexibleVersions}. */\nconst ${name}: StaticArray<i32> = [${text}];`);
+        }
+        cases.push({ lo: valid[0], hi, name });
+        covered = valid[0];
+      }
+      const unused = Object.keys(capture).filter((p) => !used.has(p) && !p.endsWith(".TopicId")); // TOPIC_PART adds TopicId everywhere
+      if (unused.length) throw new Error(`${apiName} ${dir}: no such field in any schema: ${unused.join(", ")}`);
+      const cond = cases.map((c) => `if (version >= ${c.lo} && version <= ${c.hi}) return ${c.name};`).join(" ");
+      dispatch[dir].push(`    case ${key}: { ${cond} break; } // ${apiName}`);
+    }
+  }
+  lines.push(`// Generated by scripts/gen-codec.mjs from the message schemas of Kafka ${JARS.map((j) => j.version).join(" and ")}. Do not edit.
+// Op tables for the messages kscope decodes, walked by assembly/kafka/messages/walker.ts.
+// A table is [rootCount, op...]; an op is ${OP_WORDS} words: kind, versions, nullableVersions, role, a, b.
+// Versions pack (first << 16 | last); an empty range is first 0x7fff, last 0. ArrayOf: a = element kind.
+// Struct and ArrayStruct: the fields are ops a .. a+b-1. Tagged fields are absent (their section is skipped).
+// Only the fields up to the last captured one are listed at the top level of a message.
+
+export const OP_WORDS: i32 = ${OP_WORDS};
+
+export const enum Kind { ${KINDS.map((k, i) => `${k} = ${i}`).join(", ")} }
+
+/** What a captured value means to kscope (scripts/gen-codec.mjs CAPTURE). */
+export const enum Role { ${ROLES.map((r, i) => `${r} = ${i}`).join(", ")} }
+`);
+  lines.push(tables.join("\n"));
+  for (const dir of ["request", "response"]) {
+    lines.push(`
+/** The ${dir} op table for an API version, or null when kscope reads nothing from it. */
+export function ${dir}Ops(key: i16, version: i16): StaticArray<i32> | null {
+  switch (key) {
+${dispatch[dir].join("\n")}
+  }
+  return null;
+}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+// Kafka's error codes and names, from org.apache.kafka.common.protocol.Errors in the newest jar
+// (the names are only in the compiled enum, so a throwaway Java program lists them).
+function genErrors() {
+  const jar = join(root, JARS[JARS.length - 1].path);
+  const slf4j = execFileSync("bash", ["-c", `ls ${join(root, ".cache/kafka/libs")}/slf4j-api-*.jar ${join(root, ".cache/m2")}/org/slf4j/slf4j-api/*/slf4j-api-*.jar 2>/dev/null | head -1`], { encoding: "utf8" }).trim();
+  const dir = execFileSync("mktemp", ["-d"], { encoding: "utf8" }).trim();
+  writeFileSync(join(dir, "Dump.java"), `import org.apache.kafka.common.protocol.Errors;
+public class Dump { public static void main(String[] a) { for (Errors e : Errors.values()) System.out.println(e.code() + " " + e.name()); } }\n`);
+  const out = execFileSync("java", ["-cp", slf4j ? `${jar}:${slf4j}` : jar, join(dir, "Dump.java")], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  const pairs = out.trim().split("\n").map((l) => l.split(" ")).map(([c, n]) => [Number(c), n]);
+  const max = Math.max(...pairs.map((p) => p[0]));
+  const names = Array.from({ length: max + 2 }, () => "");
+  for (const [c, n] of pairs) names[c + 1] = n;
+  return `// Generated by scripts/gen-codec.mjs from org.apache.kafka.common.protocol.Errors (kafka-clients ${JARS[JARS.length - 1].version}). Do not edit.
+// ERROR_NAMES[code + 1] is the Kafka name of an error code ("" for codes the jar does not define).
+
+export const ERROR_NAMES: StaticArray<string> = [${names.map((n) => JSON.stringify(n)).join(", ")}];
+`;
+}
+
+const apis = loadApis();
+const out = join(root, "assembly/kafka/generated");
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, "apis.ts"), genApiTable(apis));
+writeFileSync(join(out, "codec.ts"), genCodec(apis));
+writeFileSync(join(out, "errors.ts"), genErrors());
+console.log(`generated ${apis.size} APIs, ${Object.keys(CAPTURE).length} decoded, into ${out}`);
