@@ -99,7 +99,7 @@ export class Framer {
         const k = min(f.size - f.seen, n - p);
         f.seen += k; p += k;
       }
-      if (this.inFrame && f.complete && f.blobLeft == 0) {
+      if (this.inFrame && f.complete && f.blobLeft == 0 && !this.dead) {
         if (!f.settled) this.decode();
         if (!f.settled) { f.bad = true; f.settled = true; }
         this.inFrame = false;
