@@ -1,7 +1,7 @@
 // One Kafka connection as seen by a proxy: request and response framing, headers, and the
 // correlation of each response with its request. What the exchange means is left to an
 // observer (metrics, tap), so this file knows nothing about the ABI or metric names.
-import { ByteSource } from "./bytes";
+import { ByteBuffer, ByteSource } from "./bytes";
 import { Cursor } from "./cursor";
 import { Frame, FrameSink, Framer, GiveUp, MAX_REQUEST, MAX_RESPONSE, Verdict } from "./framer";
 import { RequestHeader, flexibleResponse, knownVersion, readRequestHeader } from "./header";
@@ -50,6 +50,7 @@ class RequestSink extends FrameSink {
   private h: RequestHeader = new RequestHeader();
   private ex: Exchange | null = null;
   private lastClientId: string = "";
+  private lastBytes: ByteBuffer = new ByteBuffer();
   s!: KafkaSession;
 
   begin(f: Frame): void {
@@ -94,11 +95,12 @@ class RequestSink extends FrameSink {
   private clientId(f: Frame, h: RequestHeader): string {
     if (h.clientIdAt < 0 || h.clientIdLen == 0) return "";
     const at = f.kept.ptr + <usize>h.clientIdAt;
-    const last = this.lastClientId;
-    if (String.UTF8.byteLength(last) == h.clientIdLen) {
-      const b = String.UTF8.encode(last);
-      if (memory.compare(changetype<usize>(b), at, h.clientIdLen) == 0) return last;
-    }
+    const last = this.lastBytes;
+    if (last.len == h.clientIdLen && memory.compare(last.ptr, at, h.clientIdLen) == 0) return this.lastClientId;
+    last.len = 0;
+    last.reserve(h.clientIdLen);
+    memory.copy(last.ptr, at, h.clientIdLen);
+    last.len = h.clientIdLen;
     this.lastClientId = String.UTF8.decodeUnsafe(at, h.clientIdLen);
     return this.lastClientId;
   }

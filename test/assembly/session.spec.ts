@@ -42,10 +42,10 @@ function requests(): Bytes {
 
 function responses(): Bytes {
   return new Bytes()
-    .frame(new Bytes().i32(1).i16(0).i32(0).i32(0))           // ApiVersions: header v0 always
-    .frame(new Bytes().i32(2).u8(0).i32(0).u8(1).u8(0).u8(0))  // Metadata v12: header v1
-    .frame(new Bytes().i32(4).i16(0))                          // Heartbeat (unknown version)
-    .frame(new Bytes().i32(5).i32(0).i32(0));
+    .frame(new Bytes().i32(1).i16(0).u8(1).i32(0).u8(0))                  // ApiVersions v3: header v0 always
+    .frame(new Bytes().i32(2).u8(0).i32(0).u8(1).u8(0).i32(1).u8(1).u8(0)) // Metadata v12: header v1
+    .frame(new Bytes().i32(4).i16(0))                                     // Heartbeat (unknown version)
+    .frame(new Bytes().i32(5).i32(0).i32(1).i32(0));                       // Metadata v1
 }
 
 function run(reqs: u8[], resps: u8[], chunk: i32): string[] {
@@ -66,7 +66,7 @@ describe("KafkaSession", () => {
     const whole = run(q, r, i32.MAX_VALUE);
     expect(whole.join("|")).toBe(
       "req 18v3 #1 app 25|req 3v12 #2 app 22|req 0v3 #3 app 29|undecoded req 0|req 12v99 #4 app 21|req 3v1 #5 app 21|" +
-      "rsp #1 18|rsp #2 16|rsp #4 10|rsp #5 16");
+      "rsp #1 16|rsp #2 21|rsp #4 10|rsp #5 20");
     for (let chunk = 1; chunk <= q.length; chunk++) {
       expect(run(q, r, chunk).join("|")).toBe(whole.join("|"));
     }
@@ -74,8 +74,8 @@ describe("KafkaSession", () => {
 
   it("abandons requests that never get a response", () => {
     const q = new Bytes().frame(req(3, 1, 7, "a", false).i32(0)).frame(req(3, 1, 8, "a", false).i32(0)).b;
-    const r = new Bytes().frame(new Bytes().i32(8).i32(0).i32(0)).b;
-    expect(run(q, r, 5).join("|")).toBe("req 3v1 #7 a 19|req 3v1 #8 a 19|abandoned #7|rsp #8 16");
+    const r = new Bytes().frame(new Bytes().i32(8).i32(0).i32(1).i32(0)).b;
+    expect(run(q, r, 5).join("|")).toBe("req 3v1 #7 a 19|req 3v1 #8 a 19|abandoned #7|rsp #8 20");
   });
 
   it("counts a response without a request as unmatched and keeps framing", () => {
