@@ -4,6 +4,8 @@
 // The broker has two listeners: DIRECT (advertised as itself) and PROXIED (advertised at the
 // proxy port): each proxied path starts its proxy on that port, runs the load, and stops.
 import os from "node:os";
+import path from "node:path";
+import { execFileSync } from "node:child_process";
 import { startKafka, Broker } from "../test/support/kafka";
 import { freePort } from "../test/support/ports";
 import { startKscope } from "../test/support/kscope";
@@ -18,6 +20,7 @@ const PATHS: Path[] = [
   { name: "kscope host, no filter", start: (b, port) => kscope(b, port, false) },
   { name: "kscope host + kscope.wasm", start: (b, port) => kscope(b, port, true) },
   { name: "envoy tcp_proxy", start: (b, port) => envoy(b, port, false) },
+  { name: "envoy + no-op wasm", start: (b, port) => envoy(b, port, true, NOOP_WASM) },
   { name: "envoy + kscope.wasm", start: (b, port) => envoy(b, port, true) },
 ];
 
@@ -26,9 +29,18 @@ async function kscope(b: Broker, port: number, filter: boolean): Promise<Running
   return { bootstrap: k.bootstrap, pid: k.proc.pid, stop: k.stop };
 }
 
-async function envoy(b: Broker, port: number, withWasm: boolean): Promise<Running> {
-  const e = await startEnvoy({ upstream: b.proxiedUpstream, listenPort: port, withWasm, logLevel: "warning" });
+async function envoy(b: Broker, port: number, withWasm: boolean, wasmPath?: string): Promise<Running> {
+  const e = await startEnvoy({ upstream: b.proxiedUpstream, listenPort: port, withWasm, wasmPath, logLevel: "warning" });
   return { bootstrap: e.bootstrap, pid: e.pid, stop: e.stop };
+}
+
+const ROOT = path.join(__dirname, "..", "..");
+const NOOP_WASM = path.join(ROOT, "build", "noop.wasm");
+
+/** Builds the no-op filter (bench/wasm/noop.ts) on kscope's ABI layer. */
+function buildNoop(): void {
+  execFileSync(path.join(ROOT, "node_modules", ".bin", "asc"), ["bench/wasm/noop.ts", "-o", NOOP_WASM, "--runtime", "incremental", "-O3",
+    "--use", "abort=assembly/abi/abort/abortHandler"], { cwd: ROOT, stdio: "inherit" });
 }
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -67,6 +79,7 @@ async function measure(path: Path, broker: Broker, port: number, round: number):
 async function main(): Promise<void> {
   const only = process.env.BENCH_PATHS?.split(",");
   const paths = PATHS.filter((p) => !only || only.includes(p.name));
+  buildNoop();
   const port = await freePort();
   const broker = await startKafka({ proxyPort: port });
   const results = new Map<string, Figures[]>(paths.map((p) => [p.name, []]));
