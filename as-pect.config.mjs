@@ -21,7 +21,7 @@ export default {
       proxy_record_metric: (id, v) => { metrics[id] = BigInt(v); return 0; },
       proxy_get_metric: (id, out) => { mem().setBigUint64(out, BigInt.asUintN(64, metrics[id] ?? 0n), true); return 0; },
     };
-    instance = instantiate(binary, createImports({ env }));
+    instance = await instantiate(binary, createImports({ env })); // the loader returns a Promise
     return instance;
   },
   outputBinary: false,

@@ -1,19 +1,82 @@
 // Turns what a session sees into metrics. The only place that maps Kafka events to series.
 import { nowNanos } from "../abi/host";
 import { GiveUp } from "../kafka/framer";
+import { Message, PartEntry } from "../kafka/messages/index";
 import { Exchange, SessionObserver, Undecoded } from "../kafka/session";
-import { ApiMetrics, ConnectionMetrics, apiVersionIndex } from "../metrics/kafka";
-import { inc, observe } from "../metrics/registry";
+import {
+  ApiMetrics, ConnectionMetrics, DeepMetrics, GroupSeries, apiVersionIndex, clientLabels, groupLabels, leaderId, topicLabels,
+} from "../metrics/kafka";
+import { LagTracker } from "../metrics/lag";
+import { OTHER, inc, observe } from "../metrics/registry";
+
+const PRODUCE: i16 = 0, FETCH: i16 = 1, LIST_OFFSETS: i16 = 2, METADATA: i16 = 3, OFFSET_COMMIT: i16 = 8,
+  OFFSET_FETCH: i16 = 9, JOIN_GROUP: i16 = 11, HEARTBEAT: i16 = 12, LEAVE_GROUP: i16 = 13, SYNC_GROUP: i16 = 14,
+  END_TXN: i16 = 26, TXN_OFFSET_COMMIT: i16 = 28, SASL_AUTHENTICATE: i16 = 36, CONSUMER_GROUP_HEARTBEAT: i16 = 68;
+
+const MAX_CLIENTS: i32 = 10000;
+const MAX_MEMBERS: i32 = 10000;
+
+/** What kscope knows of a consumer group. */
+class GroupState {
+  generation: i32 = -1;
+  members: i32 = 0;
+  /** KIP-848 groups: member ids seen heartbeating and not yet left. */
+  memberSet: Set<string> = new Set();
+  constructor(readonly ids: GroupSeries) {}
+}
+
+/** The request's partition entry for (topic, partition), or null. Entries are usually in the same order. */
+function findPart(m: Message, hint: i32, topic: string, partition: i32): PartEntry | null {
+  if (hint < m.nParts) {
+    const p = m.part_(hint);
+    if (p.partition == partition && p.topic == topic) return p;
+  }
+  for (let i = 0; i < m.nParts; i++) {
+    const p = m.part_(i);
+    if (p.partition == partition && p.topic == topic) return p;
+  }
+  return null;
+}
+
+@inline function codecOf(mask: i32): i32 { return mask == 0 ? 0 : 31 - clz(mask); }
 
 export class MetricsObserver extends SessionObserver {
+  readonly deep: DeepMetrics = new DeepMetrics();
+  readonly lag: LagTracker = new LagTracker();
+  /** Client id -> the consumer group it was last seen in (group APIs); Fetch carries no group. */
+  private clientGroup: Map<string, string> = new Map();
+  private groups: Map<string, GroupState> = new Map();
+
   constructor(readonly conn: ConnectionMetrics, readonly api: ApiMetrics) { super(); }
 
   now(): u64 { return nowNanos(); }
+
+  /** Lag seconds grow with time: the root context's tick should call this. */
+  tick(): void { this.lag.refresh(nowNanos(), true); }
 
   request(ex: Exchange): void {
     inc(this.api.requests.id(apiVersionIndex(ex.apiKey, ex.apiVersion)));
     inc(this.api.requestBytes.id(ex.apiKey), ex.requestBytes);
     if (ex.expectsResponse) inc(this.conn.inFlight, 1);
+    const req = ex.request;
+    if (req == null) return;
+    switch (ex.apiKey) {
+      case PRODUCE: this.produced(ex, req); break;
+      case JOIN_GROUP: case SYNC_GROUP: case HEARTBEAT: case OFFSET_COMMIT: case CONSUMER_GROUP_HEARTBEAT: {
+        if (req.groupId.length == 0) break;
+        this.learnClient(ex.clientId, req.groupId);
+        if (ex.apiKey == JOIN_GROUP) inc(this.group(req.groupId).ids.joins);
+        break;
+      }
+      case LEAVE_GROUP: {
+        if (req.groupId.length == 0) break;
+        const g = this.group(req.groupId);
+        const n = max(1, req.memberIds.length);
+        inc(g.ids.leaves, n);
+        this.setMembers(g, max(0, g.members - n));
+        break;
+      }
+    }
   }
 
   response(ex: Exchange): void {
@@ -22,6 +85,24 @@ export class MetricsObserver extends SessionObserver {
     inc(this.api.responseBytes.id(ex.apiKey), ex.responseBytes);
     const micros = ex.receivedAt > ex.sentAt ? (ex.receivedAt - ex.sentAt) / 1000 : 0;
     observe(this.api.duration.id(ex.apiKey), micros);
+    const resp = ex.response;
+    if (resp == null) return;
+    const now = ex.receivedAt;
+    this.errors(ex, resp);
+    const req = ex.request;
+    switch (ex.apiKey) {
+      case PRODUCE: if (req) this.produceAcked(req, resp, now); break;
+      case FETCH: this.fetched(ex, req, resp, now); break;
+      case LIST_OFFSETS: if (req) this.listed(req, resp, now); break;
+      case METADATA: this.metadata(resp); break;
+      case OFFSET_COMMIT: case TXN_OFFSET_COMMIT: if (req) this.commitAcked(req, resp, now); break;
+      case OFFSET_FETCH: this.offsetsFetched(req, resp, now); break;
+      case JOIN_GROUP: if (req) this.joined(req, resp); break;
+      case CONSUMER_GROUP_HEARTBEAT: if (req) this.heartbeat848(req, resp); break;
+      case END_TXN: if (req && resp.error == 0) inc(this.deep.txnId(ex.clientId, req.committed)); break;
+      case SASL_AUTHENTICATE: if (req && req.principal.length) inc(this.deep.saslId(req.mechanism, req.principal, resp.error)); break;
+    }
+    this.lag.refresh(now);
   }
 
   abandoned(ex: Exchange): void { inc(this.conn.inFlight, -1); }
@@ -31,4 +112,163 @@ export class MetricsObserver extends SessionObserver {
   }
 
   gaveUp(reason: GiveUp): void { inc(this.conn.unparsed.id(reason)); }
+
+  // ---- per API ----
+
+  private produced(ex: Exchange, req: Message): void {
+    const client = clientLabels.admit(ex.clientId);
+    for (let i = 0; i < req.nParts; i++) {
+      const p = req.part_(i);
+      const s = p.records;
+      if (s == null || s.batches == 0) continue;
+      const t = this.deep.topic(p.topic);
+      const ids = t.producedIds(client);
+      const codec = codecOf(s.codecs);
+      if (s.records > 0) inc(t.producedId(ids, client, 0, codec), s.records);
+      inc(t.producedId(ids, client, 1, codec), s.bytes);
+      inc(t.producedId(ids, client, 2, codec), s.batches);
+    }
+  }
+
+  /** acks=all: the partition's HW has reached base offset + records appended. */
+  private produceAcked(req: Message, resp: Message, now: u64): void {
+    if (req.acks != -1) return;
+    for (let i = 0; i < resp.nParts; i++) {
+      const p = resp.part_(i);
+      if (p.error != 0 || p.offset < 0) continue;
+      const q = findPart(req, i, p.topic, p.partition);
+      if (q == null || q.records == null) continue;
+      const s = q.records!;
+      if (s.nextOffset > s.firstOffset && s.firstOffset >= 0) this.highWatermark(p.topic, p.partition, p.offset + (s.nextOffset - s.firstOffset), now);
+    }
+  }
+
+  private fetched(ex: Exchange, req: Message | null, resp: Message, now: u64): void {
+    const consumer = req == null || req.replicaId < 0;
+    const client = clientLabels.admit(ex.clientId);
+    let group = "";
+    if (consumer && this.clientGroup.has(ex.clientId)) group = groupLabels.admit(this.clientGroup.get(ex.clientId));
+    for (let i = 0; i < resp.nParts; i++) {
+      const p = resp.part_(i);
+      if (p.error != 0) continue;
+      this.highWatermark(p.topic, p.partition, p.highWatermark, now);
+      const s = p.records;
+      if (!consumer || s == null || s.batches == 0) continue;
+      const f = this.deep.topic(p.topic).fetchedIds(client, group);
+      if (s.records > 0) inc(f.records, s.records);
+      inc(f.bytes, s.bytes);
+    }
+  }
+
+  /** ListOffsets for the latest offset (timestamp -1) answers the partition's HW. */
+  private listed(req: Message, resp: Message, now: u64): void {
+    if (req.isolation != 0) return; // read_committed answers the LSO
+    for (let i = 0; i < resp.nParts; i++) {
+      const p = resp.part_(i);
+      if (p.error != 0 || p.offset < 0) continue;
+      const q = findPart(req, i, p.topic, p.partition);
+      if (q != null && q.timestamp == -1) this.highWatermark(p.topic, p.partition, p.offset, now);
+    }
+  }
+
+  private metadata(resp: Message): void {
+    if (resp.brokers >= 0) observe(this.deep.brokers, <u64>resp.brokers);
+    for (let i = 0; i < resp.nTopics; i++) {
+      const t = unchecked(resp.topics[i]);
+      if (t.error != 0 || t.name.length == 0) continue;
+      const s = this.deep.topic(t.name);
+      if (s.topic != OTHER) observe(s.partitionsId(), <u64>t.partitions);
+    }
+    for (let i = 0; i < resp.nParts; i++) {
+      const p = resp.part_(i);
+      if (p.leaderId < 0 || p.topic.length == 0) continue;
+      const topic = topicLabels.admit(p.topic);
+      if (topic != OTHER) observe(leaderId(topic, p.partition), <u64>p.leaderId);
+    }
+  }
+
+  private commitAcked(req: Message, resp: Message, now: u64): void {
+    if (req.groupId.length == 0) return;
+    for (let i = 0; i < resp.nParts; i++) {
+      const p = resp.part_(i);
+      if (p.error != 0) continue;
+      const q = findPart(req, i, p.topic, p.partition);
+      if (q != null) this.committed(req.groupId, p.topic, p.partition, q.offset, now);
+    }
+  }
+
+  private offsetsFetched(req: Message | null, resp: Message, now: u64): void {
+    for (let i = 0; i < resp.nParts; i++) {
+      const p = resp.part_(i);
+      if (p.error != 0 || p.offset < 0) continue;
+      const group = p.group.length ? p.group : (req != null ? req.groupId : "");
+      if (group.length) this.committed(group, p.topic, p.partition, p.offset, now);
+    }
+  }
+
+  private joined(req: Message, resp: Message): void {
+    if (resp.error != 0 || req.groupId.length == 0) return;
+    const g = this.group(req.groupId);
+    this.generation(g, resp.generation);
+    if (resp.members > 0) this.setMembers(g, resp.members);
+  }
+
+  /** KIP-848: epoch -1/-2 leaves, anything else answered without error is a live member. */
+  private heartbeat848(req: Message, resp: Message): void {
+    if (req.groupId.length == 0) return;
+    const g = this.group(req.groupId);
+    const member = resp.memberId.length ? resp.memberId : req.memberId;
+    if (req.generation < 0) {
+      if (g.memberSet.has(req.memberId)) { g.memberSet.delete(req.memberId); inc(g.ids.leaves); }
+    } else if (resp.error == 0 && member.length && g.memberSet.size < MAX_MEMBERS) {
+      g.memberSet.add(member);
+      this.generation(g, resp.generation);
+    }
+    this.setMembers(g, g.memberSet.size);
+  }
+
+  private errors(ex: Exchange, resp: Message): void {
+    for (let i = 0; i < resp.errors.length; i++) inc(this.deep.errorId(ex.apiKey, unchecked(resp.errors[i])));
+    for (let i = 0; i < resp.nParts; i++) {
+      const p = resp.part_(i);
+      if (p.error != 0 && p.topic.length) inc(this.deep.topic(p.topic).errorId(ex.apiKey, p.error));
+    }
+  }
+
+  // ---- helpers ----
+
+  private highWatermark(topic: string, partition: i32, hw: i64, now: u64): void {
+    if (hw < 0 || topic.length == 0) return;
+    const t = topicLabels.admit(topic);
+    if (t != OTHER) this.lag.highWatermark(t, partition, hw, now);
+  }
+
+  private committed(group: string, topic: string, partition: i32, offset: i64, now: u64): void {
+    const t = topicLabels.admit(topic), g = groupLabels.admit(group);
+    if (t != OTHER && g != OTHER) this.lag.committed(g, t, partition, offset, now);
+  }
+
+  private learnClient(client: string, group: string): void {
+    if (client.length == 0) return;
+    if (this.clientGroup.has(client) || this.clientGroup.size < MAX_CLIENTS) this.clientGroup.set(client, group);
+  }
+
+  private group(name: string): GroupState {
+    if (this.groups.has(name)) return this.groups.get(name);
+    const g = new GroupState(this.deep.group(name));
+    if (this.groups.size < MAX_CLIENTS) this.groups.set(name, g);
+    return g;
+  }
+
+  private generation(g: GroupState, gen: i32): void {
+    if (gen <= g.generation) return;
+    if (g.generation >= 0) inc(g.ids.rebalances);
+    g.generation = gen;
+    observe(g.ids.generation, <u64>gen);
+  }
+
+  private setMembers(g: GroupState, n: i32): void {
+    g.members = n;
+    observe(g.ids.members, <u64>n);
+  }
 }

@@ -2,8 +2,8 @@
 // and creates a KafkaConnection per connection.
 import { BufferType } from "../abi/enums";
 import { Context, RootContext } from "../abi/context";
-import { bufferString } from "../abi/host";
-import { ApiMetrics, ConnectionMetrics } from "../metrics/kafka";
+import { bufferString, setTickPeriod } from "../abi/host";
+import { ApiMetrics, ConnectionMetrics, setLabelLimit } from "../metrics/kafka";
 import { label, setCommonLabels } from "../metrics/registry";
 import { Config, parseConfig, resolveIdentity } from "./config";
 import { KafkaConnection } from "./connection";
@@ -21,7 +21,13 @@ export class KscopeRoot extends RootContext {
     if (this.config.workload.length) common += label("workload", this.config.workload);
     if (this.config.namespace.length) common += label("namespace", this.config.namespace);
     setCommonLabels(common);
+    setLabelLimit(this.config.maxLabelValues);
+    setTickPeriod(1000); // lag in seconds grows while no traffic flows
     return true;
+  }
+
+  onTick(): void {
+    if (this.observer != null) this.observer!.tick();
   }
 
   createContext(id: u32): Context {

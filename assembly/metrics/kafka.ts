@@ -4,7 +4,8 @@ import { MetricType } from "../abi/enums";
 import { API_KEY_COUNT } from "../kafka/generated/apis";
 import { apiName } from "../kafka/header";
 import { GIVE_UP_REASONS } from "../kafka/framer";
-import { IndexedFamily, label, series } from "./registry";
+import { ERROR_NAMES } from "../kafka/generated/errors";
+import { IndexedFamily, LabelBudget, label, series } from "./registry";
 
 export const VERSION_SLOTS: i32 = 32;
 
@@ -40,4 +41,183 @@ export class ApiMetrics {
   /** Microseconds: proxy-wasm histograms take integers and Envoy exports them unscaled. */
   readonly duration: IndexedFamily = new IndexedFamily(MetricType.Histogram, "kscope_request_duration_microseconds", API_KEY_COUNT, apiLabel);
   readonly undecoded: IndexedFamily = new IndexedFamily(MetricType.Counter, "kscope_frames_undecoded_total", UNDECODED_REASONS.length * 2, undecodedLabel);
+}
+
+// ---- What the traffic means: topics, groups, lag (fed by filter/observer.ts) ----------------
+
+export const COMPRESSION: StaticArray<string> = ["none", "gzip", "snappy", "lz4", "zstd"];
+
+/** Label budgets for client-chosen values; the limit comes from max_label_values. */
+export const topicLabels = new LabelBudget("topic", 200);
+export const groupLabels = new LabelBudget("group", 200);
+export const clientLabels = new LabelBudget("client_id", 200);
+export const principalLabels = new LabelBudget("principal", 200);
+
+/** Sets the distinct values kept per client-chosen label (plugin configuration max_label_values). */
+export function setLabelLimit(n: i32): void {
+  if (n <= 0) return;
+  topicLabels.limit = n; groupLabels.limit = n; clientLabels.limit = n; principalLabels.limit = n;
+}
+
+/** The name of a Kafka error code (e.g. NOT_LEADER_OR_FOLLOWER), or "code_N" for one Kafka does not define. */
+export function errorName(code: i16): string {
+  const i = <i32>code + 1;
+  if (i >= 0 && i < ERROR_NAMES.length && ERROR_NAMES[i].length) return ERROR_NAMES[i];
+  return "code_" + code.toString();
+}
+
+const UNSET: u32 = u32.MAX_VALUE - 1;
+
+/** Per topic (one per admitted topic label; overflowing topics share the `__other__` one). */
+export class TopicSeries {
+  /** client id -> [records, bytes, batches] x codec (15 ids). */
+  private produced: Map<string, StaticArray<u32>> = new Map();
+  /** client id -> [records, bytes] (the client's group is looked up when the entry is made). */
+  private fetched: Map<string, FetchSeries> = new Map();
+  private errors: Map<i32, u32> = new Map();
+  partitions: u32 = UNSET;
+  constructor(readonly topic: string) {}
+
+  producedIds(client: string): StaticArray<u32> {
+    if (this.produced.has(client)) return this.produced.get(client);
+    const a = new StaticArray<u32>(15);
+    for (let i = 0; i < 15; i++) a[i] = UNSET;
+    this.produced.set(client, a);
+    return a;
+  }
+
+  /** Counter ids for produced records (k=0), bytes (1) or batches (2) with a codec. */
+  producedId(ids: StaticArray<u32>, client: string, k: i32, codec: i32): u32 {
+    const i = k * 5 + codec;
+    let id = unchecked(ids[i]);
+    if (id == UNSET) {
+      const names: StaticArray<string> = ["kscope_produced_records_total", "kscope_produced_bytes_total", "kscope_produced_batches_total"];
+      id = series(MetricType.Counter, names[k], label("topic", this.topic) + label("client_id", client) + label("compression", COMPRESSION[codec]));
+      unchecked(ids[i] = id);
+    }
+    return id;
+  }
+
+  fetchedIds(client: string, group: string): FetchSeries {
+    if (this.fetched.has(client)) {
+      const f = this.fetched.get(client);
+      if (f.group == group) return f;
+    }
+    const labels = label("topic", this.topic) + label("group", group) + label("client_id", client);
+    const f = new FetchSeries(group,
+      series(MetricType.Counter, "kscope_fetched_records_total", labels),
+      series(MetricType.Counter, "kscope_fetched_bytes_total", labels));
+    this.fetched.set(client, f);
+    return f;
+  }
+
+  errorId(api: i16, code: i16): u32 {
+    const k = (<i32>api << 16) | (<i32>code & 0xffff);
+    if (this.errors.has(k)) return this.errors.get(k);
+    const id = series(MetricType.Counter, "kscope_topic_errors_total", label("topic", this.topic) + label("api", apiName(api)) + label("error", errorName(code)));
+    this.errors.set(k, id);
+    return id;
+  }
+
+  partitionsId(): u32 {
+    if (this.partitions == UNSET) this.partitions = series(MetricType.Gauge, "kscope_topic_partitions", label("topic", this.topic));
+    return this.partitions;
+  }
+}
+
+export class FetchSeries {
+  constructor(readonly group: string, readonly records: u32, readonly bytes: u32) {}
+}
+
+/** Per consumer group. */
+export class GroupSeries {
+  readonly members: u32;
+  readonly generation: u32;
+  readonly rebalances: u32;
+  readonly joins: u32;
+  readonly leaves: u32;
+  constructor(readonly group: string) {
+    const l = label("group", group);
+    this.members = series(MetricType.Gauge, "kscope_group_members", l);
+    this.generation = series(MetricType.Gauge, "kscope_group_generation", l);
+    this.rebalances = series(MetricType.Counter, "kscope_group_rebalances_total", l);
+    this.joins = series(MetricType.Counter, "kscope_group_joins_total", l);
+    this.leaves = series(MetricType.Counter, "kscope_group_leaves_total", l);
+  }
+}
+
+/** Gauges of one partition of a topic (high watermark) and of a group's view of it (offset, lag). */
+export function highWatermarkId(topic: string, partition: i32): u32 {
+  return series(MetricType.Gauge, "kscope_partition_high_watermark", label("topic", topic) + label("partition", partition.toString()));
+}
+export function leaderId(topic: string, partition: i32): u32 {
+  return series(MetricType.Gauge, "kscope_partition_leader", label("topic", topic) + label("partition", partition.toString()));
+}
+export class CommitSeries {
+  readonly committed: u32;
+  readonly lagRecords: u32;
+  readonly lagSeconds: u32;
+  constructor(group: string, topic: string, partition: i32) {
+    const l = label("group", group) + label("topic", topic) + label("partition", partition.toString());
+    this.committed = series(MetricType.Gauge, "kscope_group_committed_offset", l);
+    this.lagRecords = series(MetricType.Gauge, "kscope_consumer_lag_records", l);
+    this.lagSeconds = series(MetricType.Gauge, "kscope_consumer_lag_seconds", l);
+  }
+}
+
+export class DeepMetrics {
+  private topics: Map<string, TopicSeries> = new Map();
+  private groups: Map<string, GroupSeries> = new Map();
+  private errors: Map<i32, u32> = new Map();
+  private sasl: Map<string, u32> = new Map();
+  private txns: Map<string, u32> = new Map();
+  readonly brokers: u32 = series(MetricType.Gauge, "kscope_cluster_brokers", "");
+
+  /** The series of a topic (its label admitted through the topic budget). */
+  /** Only admitted names are cached: names past the budget map to `__other__` without growing the map. */
+  topic(name: string): TopicSeries {
+    if (this.topics.has(name)) return this.topics.get(name);
+    const l = topicLabels.admit(name);
+    if (this.topics.has(l)) return this.topics.get(l);
+    const t = new TopicSeries(l);
+    this.topics.set(l, t);
+    return t;
+  }
+
+  group(name: string): GroupSeries {
+    if (this.groups.has(name)) return this.groups.get(name);
+    const l = groupLabels.admit(name);
+    if (this.groups.has(l)) return this.groups.get(l);
+    const g = new GroupSeries(l);
+    this.groups.set(l, g);
+    return g;
+  }
+
+  errorId(api: i16, code: i16): u32 {
+    const k = (<i32>api << 16) | (<i32>code & 0xffff);
+    if (this.errors.has(k)) return this.errors.get(k);
+    const id = series(MetricType.Counter, "kscope_errors_total", label("api", apiName(api)) + label("error", errorName(code)));
+    this.errors.set(k, id);
+    return id;
+  }
+
+  /** SASL authentications by mechanism, principal and result (ok or the error name). */
+  saslId(mechanism: string, principal: string, error: i16): u32 {
+    const key = mechanism + "\n" + principal + "\n" + error.toString();
+    if (this.sasl.has(key)) return this.sasl.get(key);
+    const id = series(MetricType.Counter, "kscope_sasl_authentications_total",
+      label("mechanism", mechanism.length ? mechanism : "unknown") + label("principal", principal.length ? principalLabels.admit(principal) : "unknown") +
+      label("result", error == 0 ? "ok" : errorName(error)));
+    this.sasl.set(key, id);
+    return id;
+  }
+
+  /** Transactions ended (EndTxn answered without error) by client id and commit/abort. */
+  txnId(client: string, committed: bool): u32 {
+    const key = (committed ? "c" : "a") + client;
+    if (this.txns.has(key)) return this.txns.get(key);
+    const id = series(MetricType.Counter, "kscope_transactions_total", label("client_id", clientLabels.admit(client)) + label("result", committed ? "commit" : "abort"));
+    this.txns.set(key, id);
+    return id;
+  }
 }

@@ -1,27 +1,38 @@
-// Per-API body decoding: which APIs have a decoder, and the dispatch to it.
-// Each decoder reads the kept bytes with the cursor (already past the header) and returns
-// Done, More (cursor short), Records (a records blob to summarise) or Bad.
+// Per-API body decoding: the generated op table of the API version (null: nothing to read),
+// walked into one generic Message. Each call reads the kept bytes with the cursor (already past
+// the header) and returns Done, More (cursor short), Records (a records blob to summarise) or Bad.
 import { Cursor } from "../cursor";
 import { Frame, Verdict } from "../framer";
-import { flexibleRequest } from "../header";
+import { requestOps, responseOps } from "../generated/codec";
+import { flexibleRequest, flexibleResponse } from "../header";
 import { Exchange } from "../session";
+import { Message } from "./message";
+import { Walker } from "./walker";
 
-export class RequestBody {}
-export class ResponseBody {}
+export { Message, PartEntry, TopicEntry } from "./message";
 
-const PRODUCE: i16 = 0;
+export class RequestBody extends Message {}
+export class ResponseBody extends Message {}
+
+export const PRODUCE: i16 = 0;
+
+const walker = new Walker();
 
 export function decodeRequestBody(c: Cursor, f: Frame, ex: Exchange): Verdict {
-  if (ex.apiKey == PRODUCE) {
-    const flex = flexibleRequest(ex.apiKey, ex.apiVersion);
-    if (ex.apiVersion >= 3) c.skipStr(flex);
-    const acks = c.i16();
-    if (!c.ok) return Verdict.More;
-    ex.expectsResponse = acks != 0;
-  }
-  return Verdict.Done;
+  const ops = requestOps(ex.apiKey, ex.apiVersion);
+  if (ops == null) return Verdict.Done;
+  let body = ex.request;
+  if (body == null) { body = new RequestBody(); ex.request = body; } else body.reset();
+  const v = walker.walk(c, f, ops, ex.apiVersion, flexibleRequest(ex.apiKey, ex.apiVersion), body);
+  // acks=0: the broker sends no response; known as soon as acks is read.
+  if (ex.apiKey == PRODUCE && body.acks == 0) ex.expectsResponse = false;
+  return v;
 }
 
 export function decodeResponseBody(c: Cursor, f: Frame, ex: Exchange): Verdict {
-  return Verdict.Done;
+  const ops = responseOps(ex.apiKey, ex.apiVersion);
+  if (ops == null) return Verdict.Done;
+  let body = ex.response;
+  if (body == null) { body = new ResponseBody(); ex.response = body; } else body.reset();
+  return walker.walk(c, f, ops, ex.apiVersion, flexibleResponse(ex.apiKey, ex.apiVersion), body);
 }

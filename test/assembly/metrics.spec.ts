@@ -1,0 +1,84 @@
+// Lag arithmetic and the metrics observer over recorded traffic (gauge values read back from the
+// as-pect host stub, where proxy_record_metric sets and proxy_increment_metric adds, as in Envoy).
+import { MetricType } from "../../assembly/abi/enums";
+import { MetricsObserver } from "../../assembly/filter/observer";
+import { KafkaSession } from "../../assembly/kafka/session";
+import { MemorySource } from "../../assembly/kafka/bytes";
+import { ApiMetrics, ConnectionMetrics } from "../../assembly/metrics/kafka";
+import { LagTracker } from "../../assembly/metrics/lag";
+import { label, series } from "../../assembly/metrics/registry";
+import { b64, conns } from "./support";
+
+@external("env", "proxy_get_metric")
+declare function proxy_get_metric(id: u32, out: usize): u32;
+
+const OUT = memory.data(8);
+function value(type: MetricType, name: string, labels: string): i64 {
+  proxy_get_metric(series(type, name, labels), OUT);
+  return load<i64>(OUT);
+}
+function gpt(group: string, topic: string, p: i32): string {
+  return label("group", group) + label("topic", topic) + label("partition", p.toString());
+}
+const S: u64 = 1000000000;
+
+describe("lag", () => {
+  it("lag in records is HW - committed; in seconds, the time since the HW passed the committed offset", () => {
+    const lag = new LagTracker();
+    lag.highWatermark("lt", 0, 100, 1 * S);
+    lag.highWatermark("lt", 0, 150, 3 * S);
+    lag.committed("g", "lt", 0, 90, 4 * S);
+    const l = gpt("g", "lt", 0);
+    expect(value(MetricType.Gauge, "kscope_consumer_lag_records", l)).toBe(60);
+    expect(value(MetricType.Gauge, "kscope_consumer_lag_seconds", l)).toBe(3); // HW passed 90 at t=1
+    lag.refresh(9 * S, true);
+    expect(value(MetricType.Gauge, "kscope_consumer_lag_seconds", l)).toBe(8);
+    lag.committed("g", "lt", 0, 120, 10 * S);
+    expect(value(MetricType.Gauge, "kscope_consumer_lag_seconds", l)).toBe(7); // HW passed 120 at t=3
+    lag.committed("g", "lt", 0, 150, 11 * S);
+    expect(value(MetricType.Gauge, "kscope_consumer_lag_records", l)).toBe(0);
+    expect(value(MetricType.Gauge, "kscope_consumer_lag_seconds", l)).toBe(0);
+    expect(value(MetricType.Gauge, "kscope_group_committed_offset", l)).toBe(150);
+    expect(value(MetricType.Gauge, "kscope_partition_high_watermark", label("topic", "lt") + label("partition", "0"))).toBe(150);
+  });
+
+  it("keeps the history bounded and errs towards less lag", () => {
+    const lag = new LagTracker();
+    for (let i = 1; i <= 1000; i++) lag.highWatermark("lb", 0, i * 10, <u64>i * S);
+    lag.committed("g", "lb", 0, 0, 1000 * S);
+    expect(value(MetricType.Gauge, "kscope_consumer_lag_seconds", gpt("g", "lb", 0))).toBe(999);
+    lag.committed("g", "lb", 0, 5000, 1000 * S);
+    const secs = value(MetricType.Gauge, "kscope_consumer_lag_seconds", gpt("g", "lb", 0));
+    expect(secs).toBeLessThanOrEqual(500);
+    expect(secs).toBeGreaterThan(400);
+  });
+});
+
+describe("metrics observer", () => {
+  it("turns the recorded traffic into topic, group and lag series", () => {
+    const obs = new MetricsObserver(new ConnectionMetrics(), new ApiMetrics());
+    const all = conns("");
+    for (let i = 0; i < all.length; i++) {
+      const s = new KafkaSession(obs);
+      const req = b64(all[i][1]), resp = b64(all[i][2]);
+      s.feedRequests(new MemorySource(req.ptr, req.len));
+      s.feedResponses(new MemorySource(resp.ptr, resp.len));
+      s.dispose();
+    }
+    // kafka-consumer-groups --describe: javagroup orders/0 77 of 77, /1 74 of 260, /2 0 of 36
+    expect(value(MetricType.Gauge, "kscope_group_committed_offset", gpt("javagroup", "orders", 1))).toBe(74);
+    expect(value(MetricType.Gauge, "kscope_consumer_lag_records", gpt("javagroup", "orders", 1))).toBe(186);
+    expect(value(MetricType.Gauge, "kscope_consumer_lag_records", gpt("javagroup", "orders", 2))).toBe(36);
+    expect(value(MetricType.Gauge, "kscope_consumer_lag_records", gpt("javagroup", "orders", 0))).toBe(0);
+    const zstd = label("topic", "orders") + label("client_id", "rdkafka") + label("compression", "zstd");
+    expect(value(MetricType.Counter, "kscope_produced_records_total", zstd)).toBe(20);
+    expect(value(MetricType.Counter, "kscope_produced_records_total",
+      label("topic", "orders") + label("client_id", "perf-producer-client") + label("compression", "none"))).toBe(200);
+    expect(value(MetricType.Gauge, "kscope_group_generation", label("group", "javagroup"))).toBe(1);
+    expect(value(MetricType.Counter, "kscope_transactions_total", label("client_id", "perf-producer-client") + label("result", "commit"))).toBeGreaterThan(0, "transactions");
+    expect(value(MetricType.Counter, "kscope_errors_total", label("api", "JoinGroup") + label("error", "MEMBER_ID_REQUIRED"))).toBeGreaterThan(0, "errors");
+    // Fetch attributed to the group through the client id seen in JoinGroup/OffsetCommit
+    expect(value(MetricType.Counter, "kscope_fetched_records_total",
+      label("topic", "orders") + label("group", "kjsgroup") + label("client_id", "kjs-app"))).toBe(121, "fetched");
+  });
+});
