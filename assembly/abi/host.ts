@@ -16,28 +16,25 @@ export function copyBuffer(buffer: BufferType, start: i32, len: i32, dest: usize
   return got;
 }
 
-/** A whole host buffer (plugin configuration) as a string; "" when absent. */
-export function bufferString(buffer: BufferType, len: i32): string {
-  if (len <= 0) return "";
-  if (imp.proxy_get_buffer_bytes(buffer, 0, len, OUT, OUT + 4) != Status.Ok) return "";
+/** The string the host just returned in OUT (pointer, length); frees the host's copy. */
+function takeString(status: u32): string {
+  if (status != Status.Ok) return "";
   const ptr = load<u32>(OUT) as usize;
-  const got = load<u32>(OUT + 4) as i32;
   if (ptr == 0) return "";
-  const s = String.UTF8.decodeUnsafe(ptr, got);
+  const s = String.UTF8.decodeUnsafe(ptr, load<u32>(OUT + 4));
   heap.free(ptr);
   return s;
+}
+
+/** A whole host buffer (plugin configuration) as a string; "" when absent. */
+export function bufferString(buffer: BufferType, len: i32): string {
+  return len > 0 ? takeString(imp.proxy_get_buffer_bytes(buffer, 0, len, OUT, OUT + 4)) : "";
 }
 
 /** A host property (e.g. "plugin_root_id", "source.address") as a string; "" when absent. */
 export function property(path: string): string {
   const p = String.UTF8.encode(path);
-  if (imp.proxy_get_property(changetype<usize>(p), p.byteLength, OUT, OUT + 4) != Status.Ok) return "";
-  const ptr = load<u32>(OUT) as usize;
-  const got = load<u32>(OUT + 4) as i32;
-  if (ptr == 0) return "";
-  const s = String.UTF8.decodeUnsafe(ptr, got);
-  heap.free(ptr);
-  return s;
+  return takeString(imp.proxy_get_property(changetype<usize>(p), p.byteLength, OUT, OUT + 4));
 }
 
 /**
