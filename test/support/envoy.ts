@@ -216,32 +216,5 @@ export function procCpuSeconds(pid: number): number {
 
 // ---------------------------------------------------------------- Prometheus text
 
-export interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Parses Prometheus text exposition (comments skipped; label values unescaped). */
-export function parsePrometheus(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = line.match(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)/);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    if (m[3]) {
-      const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
-      for (let l; (l = re.exec(m[3])); ) labels[l[1]] = l[2].replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
-    }
-    out.push({ name: m[1], labels, value: Number(m[4]) });
-  }
-  return out;
-}
-
-/** Sum of the samples named `name` whose labels include `match`. */
-export function sumSamples(samples: readonly Sample[], name: string, match: Record<string, string> = {}): number {
-  return samples
-    .filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v))
-    .reduce((a, s) => a + s.value, 0);
-}
+// One parser for both hosts' output: kscope's own (host/metrics/scrape.ts).
+export { parseSamples as parsePrometheus, sum as sumSamples, type Sample } from '../../host/metrics/scrape';

@@ -1,0 +1,195 @@
+// Every YAML file under examples/ parses, and carries the fields kscope depends on: filter names,
+// Wasm path and root id, one stats tag per label name used in assembly/, the host's histogram
+// buckets, the gateway's command line. (Envoy itself runs examples/envoy/envoy.yaml in
+// test/integration/envoy.test.ts; Istio and Kubernetes cannot run here.)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import YAML from 'yaml';
+import { DURATION_BUCKETS } from '../../host/metrics/store';
+import { renderEnvoyConfig, repoRoot } from '../support/envoy';
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const EXAMPLES = path.join(repoRoot, 'examples');
+const WASM_FILTER = 'envoy.filters.network.wasm';
+const WASM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm';
+const TCP_PROXY = 'envoy.filters.network.tcp_proxy';
+const STRING_VALUE = 'type.googleapis.com/google.protobuf.StringValue';
+const CONFIG_KEYS = new Set(['workload', 'namespace', 'max_label_values', 'node_metadata']);
+/** Label names the brief reserves for series other helpers are adding. */
+const PLANNED_LABELS = ['topic', 'group', 'client_id', 'partition', 'error', 'codec', 'principal'];
+const DURATION_METRIC = 'wasmcustom.kscope_request_duration_microseconds';
+
+function walk(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? walk(p) : [p];
+  });
+}
+
+const yamlFiles = walk(EXAMPLES).filter((f) => /\.ya?ml$/.test(f));
+
+function docs(rel: string): Obj[] {
+  return YAML.parseAllDocuments(fs.readFileSync(path.join(EXAMPLES, rel), 'utf8')).map((d) => d.toJS() as Obj);
+}
+
+/** Label names kscope's filter code puts into metric names: label("x", ..) and LabelBudget("x", ..). */
+function labelNamesInAssembly(): Set<string> {
+  const names = new Set<string>();
+  for (const f of walk(path.join(repoRoot, 'assembly')).filter((x) => x.endsWith('.ts'))) {
+    const src = fs.readFileSync(f, 'utf8');
+    for (const m of src.matchAll(/\blabel\(\s*"([A-Za-z_][A-Za-z0-9_]*)"/g)) names.add(m[1]);
+    for (const m of src.matchAll(/new\s+LabelBudget\(\s*"([A-Za-z_][A-Za-z0-9_]*)"/g)) names.add(m[1]);
+  }
+  return names;
+}
+
+/** The regex Envoy needs for one label (the YAML/JSON text holds it with doubled backslashes). */
+const tagRegex = (name: string): string => `(;${name}=\\.=(.+?);\\.;)`;
+
+function checkStatsTags(tags: Obj[], where: string): void {
+  const byName = new Map(tags.map((t) => [t.tag_name as string, t.regex as string]));
+  assert.equal(byName.size, tags.length, `${where}: duplicate tag names`);
+  const needed = new Set([...labelNamesInAssembly(), ...PLANNED_LABELS]);
+  assert.ok(needed.has('api') && needed.has('workload'), `label scan found ${[...needed]}`);
+  for (const name of needed) {
+    assert.equal(byName.get(name), tagRegex(name), `${where}: stats_tags entry for label "${name}"`);
+  }
+  // The regexes do what Envoy does with them: drop the segment from the name, keep the value.
+  // assembly/metrics/registry.ts label(): ";" + name + "=.=" + value + ";.;", appended per label.
+  const seg = (k: string, v: string): string => `;${k}=.=${v};.;`;
+  let encoded = 'kscope_requests_total' + seg('api', 'Produce') + seg('version', '9') + seg('topic', 'orders.v1') + seg('workload', 'a-b');
+  const got: Record<string, string> = {};
+  for (const [name, re] of byName) {
+    const m = new RegExp(re).exec(encoded);
+    if (!m) continue;
+    got[name] = m[2];
+    encoded = encoded.replace(m[1], '');
+  }
+  assert.equal(encoded, 'kscope_requests_total');
+  assert.deepEqual(got, { api: 'Produce', version: '9', topic: 'orders.v1', workload: 'a-b' });
+}
+
+function checkBuckets(settings: Obj[], where: string): void {
+  const s = settings.find((x) => x.match?.prefix === DURATION_METRIC);
+  assert.ok(s, `${where}: histogram_bucket_settings for ${DURATION_METRIC}`);
+  assert.deepEqual(s.buckets, DURATION_BUCKETS, `${where}: buckets equal the host's DURATION_BUCKETS`);
+}
+
+function checkWasmFilter(filter: Obj, where: string): Obj {
+  assert.equal(filter.name, WASM_FILTER, where);
+  assert.equal(filter.typed_config['@type'], WASM_TYPE, where);
+  const pc = filter.typed_config.config as Obj;
+  assert.equal(pc.root_id, 'kscope', `${where}: root_id`);
+  assert.equal(pc.failure_policy, 'FAIL_OPEN', `${where}: failure_policy`);
+  assert.equal(pc.vm_config.runtime, 'envoy.wasm.runtime.v8', `${where}: runtime`);
+  assert.equal(pc.configuration['@type'], STRING_VALUE, `${where}: configuration type`);
+  const cfg = JSON.parse(pc.configuration.value) as Obj;
+  for (const k of Object.keys(cfg)) assert.ok(CONFIG_KEYS.has(k), `${where}: unknown plugin configuration key ${k}`);
+  return pc;
+}
+
+test('every YAML file under examples/ parses', () => {
+  assert.ok(yamlFiles.length >= 7, `found ${yamlFiles.map((f) => path.relative(repoRoot, f))}`);
+  for (const f of yamlFiles) {
+    for (const d of YAML.parseAllDocuments(fs.readFileSync(f, 'utf8'))) {
+      assert.deepEqual(d.errors.map((e) => e.message), [], path.relative(repoRoot, f));
+      assert.ok(d.toJS(), `${path.relative(repoRoot, f)}: empty document`);
+    }
+  }
+});
+
+test('examples/envoy/envoy.yaml: wasm filter before tcp_proxy, admin on loopback, tags and buckets', () => {
+  const [cfg] = docs('envoy/envoy.yaml');
+  assert.equal(cfg.admin.address.socket_address.address, '127.0.0.1');
+  const listener = (cfg.static_resources.listeners as Obj[]).find((l) => l.name === 'kafka');
+  assert.ok(listener);
+  const filters = listener.filter_chains[0].filters as Obj[];
+  assert.deepEqual(filters.map((f) => f.name), [WASM_FILTER, TCP_PROXY]);
+  const pc = checkWasmFilter(filters[0], 'envoy.yaml');
+  assert.equal(pc.vm_config.code.local.filename, 'build/kscope.wasm');
+  assert.ok(fs.existsSync(path.join(repoRoot, 'assembly', 'index.ts')));
+  const cluster = filters[1].typed_config.cluster as string;
+  assert.ok((cfg.static_resources.clusters as Obj[]).some((c) => c.name === cluster), `cluster ${cluster} defined`);
+  assert.ok(cfg.node.metadata.WORKLOAD_NAME && cfg.node.metadata.NAMESPACE);
+  checkStatsTags(cfg.stats_config.stats_tags, 'envoy.yaml');
+  checkBuckets(cfg.stats_config.histogram_bucket_settings, 'envoy.yaml');
+});
+
+test('renderEnvoyConfig: ports, upstream, wasm path and the plain tcp_proxy variant', () => {
+  const withWasm = YAML.parse(renderEnvoyConfig({ listenPort: 4001, adminPort: 4002, upstream: '127.0.0.1:4003', wasmPath: '/x/k.wasm', pluginConfig: { workload: 'w' } })) as Obj;
+  assert.equal(withWasm.admin.address.socket_address.port_value, 4002);
+  const l = withWasm.static_resources.listeners[0];
+  assert.deepEqual(l.address.socket_address, { address: '127.0.0.1', port_value: 4001 });
+  assert.equal(l.filter_chains[0].filters[0].typed_config.config.vm_config.code.local.filename, '/x/k.wasm');
+  assert.equal(l.filter_chains[0].filters[0].typed_config.config.configuration.value, '{"workload":"w"}');
+  assert.deepEqual(withWasm.static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address, { address: '127.0.0.1', port_value: 4003 });
+  const plain = YAML.parse(renderEnvoyConfig({ listenPort: 1, adminPort: 2, upstream: 'h:3', withWasm: false })) as Obj;
+  assert.deepEqual(plain.static_resources.listeners[0].filter_chains[0].filters.map((f: Obj) => f.name), [TCP_PROXY]);
+  assert.deepEqual(plain.stats_config, withWasm.stats_config);
+});
+
+test('examples/istio: NETWORK WasmPlugin, EnvoyFilter before tcp_proxy, bootstrap tags equal the Envoy example', () => {
+  const [envoy] = docs('envoy/envoy.yaml');
+  const [wp] = docs('istio/wasmplugin.yaml');
+  assert.equal(wp.apiVersion, 'extensions.istio.io/v1alpha1');
+  assert.equal(wp.kind, 'WasmPlugin');
+  assert.equal(wp.spec.type, 'NETWORK', 'kscope is a network filter');
+  assert.equal(wp.spec.failStrategy, 'FAIL_OPEN');
+  assert.equal(wp.spec.pluginName, 'kscope');
+  assert.match(wp.spec.url, /^(oci|https?|file):\/\//);
+  assert.ok(wp.spec.match.every((m: Obj) => ['CLIENT', 'SERVER', 'CLIENT_AND_SERVER'].includes(m.mode)));
+  for (const k of Object.keys(wp.spec.pluginConfig ?? {})) assert.ok(CONFIG_KEYS.has(k), `unknown pluginConfig key ${k}`);
+  assert.ok(!('workload' in (wp.spec.pluginConfig ?? {})), 'workload comes from node metadata in a mesh');
+
+  const [ef] = docs('istio/envoyfilter.yaml');
+  assert.equal(ef.kind, 'EnvoyFilter');
+  const patch = ef.spec.configPatches[0];
+  assert.equal(patch.applyTo, 'NETWORK_FILTER');
+  assert.equal(patch.match.listener.filterChain.filter.name, TCP_PROXY);
+  assert.equal(patch.patch.operation, 'INSERT_BEFORE');
+  const pc = checkWasmFilter(patch.patch.value, 'envoyfilter.yaml');
+  assert.match(pc.vm_config.code.local.filename, /\/kscope\.wasm$/);
+
+  const [cm] = docs('istio/stats-bootstrap.yaml');
+  assert.equal(cm.kind, 'ConfigMap');
+  const boot = JSON.parse(cm.data['custom_bootstrap.json']) as Obj;
+  checkStatsTags(boot.stats_config.stats_tags, 'stats-bootstrap.yaml');
+  assert.deepEqual(boot.stats_config.stats_tags, envoy.stats_config.stats_tags, 'same tags as examples/envoy');
+  checkBuckets(boot.stats_config.histogram_bucket_settings, 'stats-bootstrap.yaml');
+
+  const [ann] = docs('istio/client-annotations.yaml');
+  const a = ann.spec.template.metadata.annotations as Record<string, string>;
+  assert.equal(a['sidecar.istio.io/bootstrapOverride'], cm.metadata.name);
+  const proxyConfig = YAML.parse(a['proxy.istio.io/config']) as Obj;
+  assert.deepEqual(proxyConfig.proxyStatsMatcher.inclusionPrefixes, ['wasmcustom.kscope_']);
+});
+
+test('examples/kubernetes: gateway runs `kscope proxy` with a loopback admin by default', () => {
+  const all = docs('kubernetes/kscope-gateway.yaml');
+  const cm = all.find((d) => d.kind === 'ConfigMap')!;
+  const dep = all.find((d) => d.kind === 'Deployment')!;
+  const svc = all.find((d) => d.kind === 'Service')!;
+  const cfg = JSON.parse(cm.data['plugin-config.json']) as Obj;
+  for (const k of Object.keys(cfg)) assert.ok(CONFIG_KEYS.has(k), `unknown plugin configuration key ${k}`);
+  const c = dep.spec.template.spec.containers[0] as Obj;
+  const args = c.args as string[];
+  const opt = (name: string): string | undefined => args[args.indexOf(name) + 1];
+  assert.equal(args[0], 'proxy');
+  assert.equal(opt('--listen'), '0.0.0.0:9092');
+  assert.equal(opt('--upstream'), 'kafka:9092');
+  assert.equal(opt('--admin'), '127.0.0.1:9990', 'admin is loopback unless exposed on purpose');
+  assert.equal(opt('--config'), '$(KSCOPE_PLUGIN_CONFIG)');
+  assert.equal(c.env.find((e: Obj) => e.name === 'KSCOPE_PLUGIN_CONFIG').valueFrom.configMapKeyRef.name, cm.metadata.name);
+  assert.deepEqual(dep.spec.selector.matchLabels, svc.spec.selector);
+  assert.equal(svc.spec.ports[0].port, 9092);
+  assert.ok(!c.ports.some((p: Obj) => p.containerPort === 9990), 'admin port not declared by default');
+
+  const [patch, policy] = docs('kubernetes/admin-exposed.yaml');
+  const pargs = patch.spec.template.spec.containers[0].args as string[];
+  assert.equal(pargs[pargs.indexOf('--admin') + 1], '0.0.0.0:9990');
+  assert.equal(policy.kind, 'NetworkPolicy');
+  assert.ok(policy.spec.ingress.some((r: Obj) => r.from && r.ports.some((p: Obj) => p.port === 9990)), 'admin port restricted to selected peers');
+});
