@@ -1,7 +1,10 @@
 // The filter's own cost, without sockets: replays the recorded client/broker streams in
 // test/fixtures/ through kscope.wasm (and the no-op filter, as the floor) in kscope's host, in
-// 1 KiB chunks, and reports µs per Kafka frame and host calls per frame. Same V8 engine as Envoy.
-//   node dist/bench/codec.js [iterations]
+// 1 KiB chunks, and reports CPU µs per Kafka frame and host calls per frame. Same V8 engine as Envoy.
+// Two modes: the connections as recorded (~10 frames each, so connection setup weighs a lot),
+// and long connections (each recorded exchange replayed LONG times on one connection), the
+// steady state of real clients that keep their connections open.
+//   node dist/bench/codec.js [iterations] [modes: recorded,long,bulk]
 import fs from "node:fs";
 import path from "node:path";
 import { ProxyWasmVm } from "../host/wasm/vm";
@@ -32,33 +35,93 @@ export function loadFixtures(): Conn[] {
   return conns;
 }
 
-function replay(vm: ProxyWasmVm, conns: Conn[], chunk: number): void {
-  for (const c of conns) {
-    const fc = vm.connect({ source: "127.0.0.1:1", destination: "127.0.0.1:2" });
-    for (let i = 0; i < c.req.length; i += chunk) fc.downstream(c.req.subarray(i, i + chunk));
-    for (let i = 0; i < c.resp.length; i += chunk) fc.upstream(c.resp.subarray(i, i + chunk));
-    fc.close();
+/**
+ * Bulk traffic like bench/run.ts's (ProducerPerformance, 1 KiB records, 64 KiB batches): Produce v3
+ * requests of 3 partitions x one 64 KiB batch of 63 records, and their responses, as one
+ * connection; replayed in 16 KiB chunks (Envoy's read size) the bytes are mostly records skipped.
+ */
+export function bulkConn(requests: number): Conn {
+  const BATCH = 65536, PARTS = 3;
+  const reqs: Buffer[] = [], resps: Buffer[] = [];
+  for (let r = 0; r < requests; r++) {
+    const head = Buffer.alloc(4 + 2 + 2 + 4 + 2 + 4 + 2 + 2 + 4 + 4 + 2 + 6 + 4);
+    let o = 4;
+    o = head.writeInt16BE(0, o); o = head.writeInt16BE(3, o); o = head.writeInt32BE(r, o); // Produce v3, correlation id
+    o = head.writeInt16BE(4, o); o += head.write("perf", o); // client id
+    o = head.writeInt16BE(-1, o); o = head.writeInt16BE(1, o); o = head.writeInt32BE(30000, o); // txn id, acks, timeout
+    o = head.writeInt32BE(1, o); o = head.writeInt16BE(6, o); o += head.write("orders", o); o = head.writeInt32BE(PARTS, o);
+    const parts: Buffer[] = [head.subarray(0, o)];
+    for (let p = 0; p < PARTS; p++) {
+      const pre = Buffer.alloc(8);
+      pre.writeInt32BE(p, 0); pre.writeInt32BE(BATCH, 4);
+      const batch = Buffer.alloc(BATCH);
+      batch.writeBigInt64BE(BigInt(r * 63), 0); batch.writeInt32BE(BATCH - 12, 8); batch.writeInt8(2, 16);
+      batch.writeInt32BE(62, 23); batch.writeBigInt64BE(-1n, 43); batch.writeInt32BE(63, 57);
+      parts.push(pre, batch);
+    }
+    const req = Buffer.concat(parts);
+    req.writeInt32BE(req.length - 4, 0);
+    reqs.push(req);
+    const resp = Buffer.alloc(4 + 4 + 4 + 2 + 6 + 4 + PARTS * (4 + 2 + 8 + 8) + 4);
+    o = 4;
+    o = resp.writeInt32BE(r, o); o = resp.writeInt32BE(1, o); o = resp.writeInt16BE(6, o); o += resp.write("orders", o); o = resp.writeInt32BE(PARTS, o);
+    for (let p = 0; p < PARTS; p++) { o = resp.writeInt32BE(p, o); o = resp.writeInt16BE(0, o); o = resp.writeBigInt64BE(BigInt(r * 63), o); o = resp.writeBigInt64BE(-1n, o); }
+    resp.writeInt32BE(resp.length - 4, 0);
+    resps.push(resp);
   }
+  return { req: Buffer.concat(reqs), resp: Buffer.concat(resps), frames: requests * 2 };
 }
 
-function run(wasm: string, conns: Conn[], iterations: number): { usPerFrame: number; calls: Map<string, number> } {
+/** Exchanges replayed per connection in the long-connection mode. */
+const LONG = 50;
+
+/** Replays each recorded connection `rounds` times over one connection (requests, then responses). */
+function replay(vm: ProxyWasmVm, conns: Conn[], chunk: number, rounds: number): number {
+  let chunks = 0;
+  for (const c of conns) {
+    const fc = vm.connect({ source: "127.0.0.1:1", destination: "127.0.0.1:2" });
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < c.req.length; i += chunk, chunks++) fc.downstream(c.req.subarray(i, i + chunk));
+      for (let i = 0; i < c.resp.length; i += chunk, chunks++) fc.upstream(c.resp.subarray(i, i + chunk));
+    }
+    fc.close();
+  }
+  return chunks;
+}
+
+interface Result { usPerFrame: number; usPerChunk: number; calls: Map<string, number>; }
+
+function run(wasm: string, conns: Conn[], iterations: number, rounds: number, chunk = 1024): Result {
   const vm = new ProxyWasmVm({ wasmPath: wasm, log: () => {} });
-  for (let i = 0; i < 20; i++) replay(vm, conns, 1024); // warm up the JIT
-  const frames = conns.reduce((a, c) => a + c.frames, 0) * iterations;
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < iterations; i++) replay(vm, conns, 1024);
-  const us = Number(process.hrtime.bigint() - t0) / 1000;
+  iterations = Math.max(1, Math.round(iterations / rounds));
+  for (let i = 0; i < Math.max(2, 20 / rounds); i++) replay(vm, conns, chunk, rounds); // warm up the JIT
+  const framesPerReplay = conns.reduce((a, c) => a + c.frames, 0) * rounds;
+  // CPU time, not wall time: on a shared machine it does not count time spent descheduled.
+  const cpu0 = process.cpuUsage();
+  let chunks = 0;
+  for (let i = 0; i < iterations; i++) chunks += replay(vm, conns, chunk, rounds);
+  const cpu = process.cpuUsage(cpu0);
+  const us = cpu.user + cpu.system;
   vm.countCalls = true;
-  replay(vm, conns, 1024);
-  const perFrame = new Map([...vm.calls].map(([k, v]) => [k, v / (frames / iterations)]));
-  return { usPerFrame: us / frames, calls: perFrame };
+  replay(vm, conns, chunk, rounds);
+  const perFrame = new Map([...vm.calls].map(([k, v]) => [k, v / framesPerReplay]));
+  return { usPerFrame: us / (framesPerReplay * iterations), usPerChunk: us / chunks, calls: perFrame };
+}
+
+function report(title: string, kscope: Result, noop: Result): void {
+  console.log(`${title}: kscope.wasm ${kscope.usPerFrame.toFixed(2)} µs/frame; no-op filter ${noop.usPerFrame.toFixed(2)} µs/frame; ratio ${(kscope.usPerFrame / noop.usPerFrame).toFixed(2)}` +
+    `; per chunk ${kscope.usPerChunk.toFixed(2)} vs ${noop.usPerChunk.toFixed(2)} µs`);
+  console.log(`  host calls per frame: ${[...kscope.calls].map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}`);
 }
 
 const iterations = Number(process.argv[2] ?? 200);
 const conns = loadFixtures();
 const bytes = conns.reduce((a, c) => a + c.req.length + c.resp.length, 0);
-const kscope = run(process.env.KSCOPE_WASM ?? path.join(ROOT, "build", "kscope.wasm"), conns, iterations);
-const noop = run(path.join(ROOT, "build", "noop.wasm"), conns, iterations);
+const kscopeWasm = process.env.KSCOPE_WASM ?? path.join(ROOT, "build", "kscope.wasm");
+const noopWasm = path.join(ROOT, "build", "noop.wasm");
 console.log(`${conns.length} recorded connections, ${conns.reduce((a, c) => a + c.frames, 0)} frames, ${bytes} bytes, replayed ${iterations}× in 1 KiB chunks`);
-console.log(`kscope.wasm: ${kscope.usPerFrame.toFixed(2)} µs/frame; no-op filter: ${noop.usPerFrame.toFixed(2)} µs/frame; ratio ${(kscope.usPerFrame / noop.usPerFrame).toFixed(2)}`);
-console.log(`host calls per frame: ${[...kscope.calls].map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}`);
+const modes = (process.argv[3] ?? "recorded,long,bulk").split(",");
+if (modes.includes("recorded")) report("as recorded", run(kscopeWasm, conns, iterations, 1), run(noopWasm, conns, iterations, 1));
+if (modes.includes("long")) report(`long connections (${LONG} rounds each)`, run(kscopeWasm, conns, iterations, LONG), run(noopWasm, conns, iterations, LONG));
+const bulk = [bulkConn(20)];
+if (modes.includes("bulk")) report("bulk Produce (192 KiB requests, 16 KiB chunks)", run(kscopeWasm, bulk, iterations, 1, 16384), run(noopWasm, bulk, iterations, 1, 16384));

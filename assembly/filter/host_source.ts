@@ -4,7 +4,8 @@ import { BufferType } from "../abi/enums";
 import { copyBuffer } from "../abi/host";
 import { ByteSource } from "../kafka/bytes";
 
-const WINDOW: i32 = 512;
+/** Several times what the decoders first ask for (session.ts MIN_WANT): a run of small frames costs one host call. */
+const WINDOW: i32 = 4096;
 
 export class HostSource extends ByteSource {
   private buffer: BufferType = BufferType.DownstreamData;

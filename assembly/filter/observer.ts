@@ -4,7 +4,7 @@ import { GiveUp } from "../kafka/framer";
 import { Message, PartEntry } from "../kafka/messages/index";
 import { Exchange, SessionObserver, Undecoded } from "../kafka/session";
 import {
-  ApiMetrics, ConnectionMetrics, DeepMetrics, GroupSeries, apiVersionIndex, clientLabels, groupLabels, leaderId, topicLabels,
+  ApiMetrics, ConnectionMetrics, DeepMetrics, GroupSeries, apiVersionIndex, clientLabels, groupLabels, topicLabels,
 } from "../metrics/kafka";
 import { LagTracker } from "../metrics/lag";
 import { OTHER, inc, observe } from "../metrics/registry";
@@ -50,6 +50,9 @@ export class MetricsObserver extends SessionObserver {
   constructor(readonly conn: ConnectionMetrics, readonly api: ApiMetrics) { super(); }
 
   now(): u64 { return nowNanos(); }
+
+  /** Nothing here outlives a callback: exchanges can be reused (see KafkaSession.recycle). */
+  get recyclesExchanges(): bool { return true; }
 
   /** Lag seconds grow with time: the root context's tick should call this. */
   tick(): void { this.lag.refresh(nowNanos(), true); }
@@ -182,8 +185,8 @@ export class MetricsObserver extends SessionObserver {
     for (let i = 0; i < resp.nParts; i++) {
       const p = resp.part_(i);
       if (p.leaderId < 0 || p.topic.length == 0) continue;
-      const topic = topicLabels.admit(p.topic);
-      if (topic != OTHER) observe(leaderId(topic, p.partition), <u64>p.leaderId);
+      const t = this.deep.topic(p.topic);
+      if (t.topic != OTHER) observe(t.leaderId(p.partition), <u64>p.leaderId);
     }
   }
 

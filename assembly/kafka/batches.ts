@@ -25,6 +25,19 @@ export class BlobStats {
   partial: bool = false;
   /** Bytes that are not a batch header (corrupt blob). */
   corrupt: bool = false;
+
+  reset(): void {
+    this.batches = 0; this.records = 0; this.bytes = 0; this.codecs = 0; this.transactional = false; this.control = 0;
+    this.producerId = -1; this.firstOffset = -1; this.nextOffset = -1; this.maxTimestamp = -1;
+    this.partial = false; this.corrupt = false;
+  }
+
+  copyFrom(s: BlobStats): void {
+    this.batches = s.batches; this.records = s.records; this.bytes = s.bytes; this.codecs = s.codecs;
+    this.transactional = s.transactional; this.control = s.control; this.producerId = s.producerId;
+    this.firstOffset = s.firstOffset; this.nextOffset = s.nextOffset; this.maxTimestamp = s.maxTimestamp;
+    this.partial = s.partial; this.corrupt = s.corrupt;
+  }
 }
 
 export class BatchScanner {
@@ -35,8 +48,10 @@ export class BatchScanner {
   private total: i32 = 0;
   stats: BlobStats = new BlobStats();
 
-  start(): void {
-    this.stats = new BlobStats();
+  /** Starts a blob, summarised into `into` (reset here). */
+  start(into: BlobStats): void {
+    into.reset();
+    this.stats = into;
     this.have = 0; this.left = 0; this.want = LEGACY_HEADER; this.total = 0;
   }
 

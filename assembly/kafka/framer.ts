@@ -6,6 +6,7 @@
 // Done, More (keep `want` bytes, then call again), Records (a records blob starts at
 // `recordsAt` in the kept bytes) or Bad. A summarised blob is cut out of the kept bytes, so
 // a restart reads its length prefix and finds the summary in `blobs` instead of the bytes.
+// Summaries are reused frame after frame: a decoder copies what it keeps.
 import { ByteBuffer, ByteSource, MemorySource } from "./bytes";
 import { BatchScanner, BlobStats } from "./batches";
 
@@ -27,7 +28,9 @@ export class Frame {
   cut: i32 = 0;
   recordsAt: i32 = 0;
   recordsLen: i32 = 0;
+  /** Summaries of the records blobs met so far, blobs[0 .. nBlobs-1]; the objects are reused frame after frame. */
   blobs: Array<BlobStats> = [];
+  nBlobs: i32 = 0;
   /** Bytes of the records blob still streaming past. */
   blobLeft: i32 = 0;
 
@@ -39,7 +42,14 @@ export class Frame {
     this.size = size; this.seen = 0; this.want = 0; this.settled = false; this.bad = false;
     this.cut = 0; this.recordsAt = 0; this.recordsLen = 0; this.blobLeft = 0;
     this.kept.clear();
-    if (this.blobs.length) this.blobs = [];
+    this.nBlobs = 0;
+    if (this.blobs.length > 64) this.blobs = []; // keep idle connections small after a frame of many partitions
+  }
+
+  /** The (reset) summary for the next blob; it counts in nBlobs once complete. */
+  nextBlob(): BlobStats {
+    if (this.nBlobs == this.blobs.length) this.blobs.push(new BlobStats());
+    return unchecked(this.blobs[this.nBlobs]);
   }
 }
 
@@ -90,7 +100,7 @@ export class Framer {
         const k = min(f.blobLeft, n - p);
         this.scanner.feed(src, p, k);
         f.blobLeft -= k; f.seen += k; p += k;
-        if (f.blobLeft == 0) { f.blobs.push(this.scanner.finish()); this.decode(); }
+        if (f.blobLeft == 0) { this.scanner.finish(); f.nBlobs++; this.decode(); }
       } else if (!f.settled && f.kept.len < f.want) {
         const k = f.kept.append(src, p, min(f.want - f.kept.len, min(n - p, f.size - f.seen)));
         f.seen += k; p += k;
@@ -128,7 +138,7 @@ export class Framer {
       const at = f.recordsAt, len = f.recordsLen;
       const inKept = min(len, f.kept.len - at);
       if (at < 0 || inKept < 0 || len < 0) { f.settled = true; f.bad = true; return; }
-      this.scanner.start();
+      this.scanner.start(f.nextBlob());
       this.keptSource.ptr = f.kept.ptr;
       this.keptSource.len = f.kept.len;
       this.scanner.feed(this.keptSource, at, inKept);
@@ -136,7 +146,8 @@ export class Framer {
       f.cut += len;
       f.blobLeft = len - inKept;
       if (f.blobLeft > 0) return;
-      f.blobs.push(this.scanner.finish());
+      this.scanner.finish();
+      f.nBlobs++;
     }
   }
 

@@ -5,6 +5,7 @@ import { ByteBuffer, ByteSource } from "./bytes";
 import { Cursor } from "./cursor";
 import { Frame, FrameSink, Framer, GiveUp, MAX_REQUEST, MAX_RESPONSE, Verdict } from "./framer";
 import { RequestHeader, flexibleResponse, knownVersion, readRequestHeader } from "./header";
+import { intern } from "./messages/names";
 import { InFlight, InFlightQueue } from "./inflight";
 import { RequestBody, ResponseBody, decodeRequestBody, decodeResponseBody } from "./messages/index";
 
@@ -22,10 +23,27 @@ export class Exchange extends InFlight {
   decodable: bool = false;
   request: RequestBody | null = null;
   response: ResponseBody | null = null;
+  /** Bodies of this exchange's previous use (see KafkaSession.recycle), reused by the decoders. */
+  spareRequest: RequestBody | null = null;
+  spareResponse: ResponseBody | null = null;
+
+  /** Clears the exchange for its next request, keeping its bodies' memory. */
+  reset(): void {
+    this.correlationId = 0; this.apiKey = 0; this.apiVersion = 0; this.sentAt = 0;
+    this.clientId = ""; this.requestBytes = 0; this.responseBytes = 0; this.receivedAt = 0;
+    this.expectsResponse = true; this.decodable = false;
+    if (this.request) { this.spareRequest = this.request; this.request = null; }
+    if (this.response) { this.spareResponse = this.response; this.response = null; }
+  }
 }
 
 export abstract class SessionObserver {
   abstract now(): u64;
+  /**
+   * Whether the session may reuse an exchange once response() or abandoned() returned (or
+   * request(), for one that expects no response): the observer keeps no reference to it or its bodies.
+   */
+  get recyclesExchanges(): bool { return false; }
   /** A request's last byte passed (it is in flight if ex.expectsResponse). */
   abstract request(ex: Exchange): void;
   /** The response to ex passed. */
@@ -38,10 +56,16 @@ export abstract class SessionObserver {
   abstract gaveUp(reason: GiveUp): void;
 }
 
+/**
+ * Bytes asked for first, and at least when a decode falls short: most frames are smaller, so
+ * they decode in one pass instead of a pass per doubling.
+ */
+const MIN_WANT: i32 = 1024;
+
 /** Asks for the bytes a short cursor needs, growing geometrically to bound restarts. */
 function more(f: Frame, c: Cursor): Verdict {
   if (!c.short) return Verdict.Bad;
-  f.want = max(c.need, min(f.keepLimit, f.kept.len * 2));
+  f.want = max(c.need, min(f.keepLimit, max(f.kept.len * 2, MIN_WANT)));
   return Verdict.More;
 }
 
@@ -54,7 +78,7 @@ class RequestSink extends FrameSink {
   s!: KafkaSession;
 
   begin(f: Frame): void {
-    f.want = min(f.size, 64);
+    f.want = min(f.size, MIN_WANT);
     this.ex = null;
   }
 
@@ -65,7 +89,7 @@ class RequestSink extends FrameSink {
     if (!c.ok) return more(f, c);
     let ex = this.ex;
     if (ex == null) {
-      ex = new Exchange();
+      ex = this.s.exchange();
       ex.correlationId = h.correlationId;
       ex.apiKey = h.apiKey;
       ex.apiVersion = h.apiVersion;
@@ -84,14 +108,16 @@ class RequestSink extends FrameSink {
     if (!ex.decodable) this.s.obs.undecoded(false, Undecoded.UnknownVersion);
     else if (f.bad) this.s.obs.undecoded(false, Undecoded.Malformed);
     ex.requestBytes = f.size + 4;
-    ex.sentAt = this.s.obs.now();
+    ex.sentAt = this.s.now();
+    this.ex = null;
     if (ex.expectsResponse) this.s.inflight.push(ex);
     this.s.obs.request(ex);
+    if (!ex.expectsResponse) this.s.recycle(ex);
   }
 
   giveUp(reason: GiveUp): void { this.s.stop(reason); }
 
-  /** Clients keep one id per connection: decode it once, compare bytes after that. */
+  /** Clients keep one id per connection: look it up once, compare bytes after that. */
   private clientId(f: Frame, h: RequestHeader): string {
     if (h.clientIdAt < 0 || h.clientIdLen == 0) return "";
     const at = f.kept.ptr + <usize>h.clientIdAt;
@@ -101,7 +127,7 @@ class RequestSink extends FrameSink {
     last.reserve(h.clientIdLen);
     memory.copy(last.ptr, at, h.clientIdLen);
     last.len = h.clientIdLen;
-    this.lastClientId = String.UTF8.decodeUnsafe(at, h.clientIdLen);
+    this.lastClientId = intern(at, h.clientIdLen);
     return this.lastClientId;
   }
 }
@@ -113,7 +139,7 @@ class ResponseSink extends FrameSink {
   s!: KafkaSession;
 
   begin(f: Frame): void {
-    f.want = min(f.size, 64);
+    f.want = min(f.size, MIN_WANT);
     this.ex = null;
     this.matched = false;
   }
@@ -140,18 +166,29 @@ class ResponseSink extends FrameSink {
     if (ex == null) { this.s.obs.undecoded(true, Undecoded.Unmatched); return; }
     if (f.bad) this.s.obs.undecoded(true, Undecoded.Malformed);
     ex.responseBytes = f.size + 4;
-    ex.receivedAt = this.s.obs.now();
+    ex.receivedAt = this.s.now();
+    this.ex = null;
     this.s.obs.response(ex);
+    this.s.recycle(ex);
   }
 
   giveUp(reason: GiveUp): void { this.s.stop(reason); }
 }
+
+/**
+ * Finished exchanges (and their bodies) reused for the next requests, by every session of the VM:
+ * saves allocation and GC per frame. Bounded: about the requests in flight at once.
+ */
+const spare: Array<Exchange> = [];
+const MAX_SPARE: i32 = 64;
 
 export class KafkaSession {
   readonly inflight: InFlightQueue<Exchange> = new InFlightQueue<Exchange>();
   readonly requests: Framer;
   readonly responses: Framer;
   private stopped: bool = false;
+  /** Host time of the chunk being fed (0: not read yet); frames ending in one chunk share it. */
+  private chunkTime: u64 = 0;
 
   constructor(readonly obs: SessionObserver) {
     const req = new RequestSink(), resp = new ResponseSink();
@@ -163,8 +200,26 @@ export class KafkaSession {
 
   get parsing(): bool { return !this.stopped; }
 
-  feedRequests(src: ByteSource): void { if (!this.stopped) this.requests.feed(src); }
-  feedResponses(src: ByteSource): void { if (!this.stopped) this.responses.feed(src); }
+  feedRequests(src: ByteSource): void { this.chunkTime = 0; if (!this.stopped) this.requests.feed(src); }
+  feedResponses(src: ByteSource): void { this.chunkTime = 0; if (!this.stopped) this.responses.feed(src); }
+
+  /** When the current chunk arrived: one host clock read per chunk, not per frame. */
+  now(): u64 {
+    if (this.chunkTime == 0) this.chunkTime = this.obs.now();
+    return this.chunkTime;
+  }
+
+  /** A new exchange, reusing a finished one when there is one. */
+  exchange(): Exchange {
+    return spare.length ? spare.pop() : new Exchange();
+  }
+
+  /** The exchange is finished and the observer is done with it. */
+  recycle(ex: Exchange): void {
+    if (!this.obs.recyclesExchanges || spare.length >= MAX_SPARE) return;
+    ex.reset();
+    spare.push(ex);
+  }
 
   /** The request this response answers; older requests passed over never got one. */
   take(correlationId: i32): Exchange | null {
@@ -174,6 +229,7 @@ export class KafkaSession {
       const ex = q.shift();
       if (ex.correlationId == correlationId) return ex;
       this.obs.abandoned(ex);
+      this.recycle(ex);
     }
   }
 
@@ -189,7 +245,11 @@ export class KafkaSession {
 
   /** The connection ended: requests still waiting are abandoned. */
   close(): void {
-    while (this.inflight.size > 0) this.obs.abandoned(this.inflight.shift());
+    while (this.inflight.size > 0) {
+      const ex = this.inflight.shift();
+      this.obs.abandoned(ex);
+      this.recycle(ex);
+    }
   }
 
   dispose(): void {

@@ -75,6 +75,8 @@ export class TopicSeries {
   /** client id -> [records, bytes] (the client's group is looked up when the entry is made). */
   private fetched: Map<string, FetchSeries> = new Map();
   private errors: Map<i32, u32> = new Map();
+  /** partition -> kscope_partition_leader id (Metadata responses list every partition each time). */
+  private leaders: Map<i32, u32> = new Map();
   partitions: u32 = UNSET;
   constructor(readonly topic: string) {}
 
@@ -123,6 +125,13 @@ export class TopicSeries {
     if (this.partitions == UNSET) this.partitions = series(MetricType.Gauge, "kscope_topic_partitions", label("topic", this.topic));
     return this.partitions;
   }
+
+  leaderId(partition: i32): u32 {
+    if (this.leaders.has(partition)) return this.leaders.get(partition);
+    const id = series(MetricType.Gauge, "kscope_partition_leader", label("topic", this.topic) + label("partition", partition.toString()));
+    this.leaders.set(partition, id);
+    return id;
+  }
 }
 
 export class FetchSeries {
@@ -146,12 +155,9 @@ export class GroupSeries {
   }
 }
 
-/** Gauges of one partition of a topic (high watermark) and of a group's view of it (offset, lag). */
+/** Gauges of one partition of a topic (high watermark; its leader is TopicSeries.leaderId) and of a group's view of it (offset, lag). */
 export function highWatermarkId(topic: string, partition: i32): u32 {
   return series(MetricType.Gauge, "kscope_partition_high_watermark", label("topic", topic) + label("partition", partition.toString()));
-}
-export function leaderId(topic: string, partition: i32): u32 {
-  return series(MetricType.Gauge, "kscope_partition_leader", label("topic", topic) + label("partition", partition.toString()));
 }
 export class CommitSeries {
   readonly committed: u32;
@@ -167,6 +173,9 @@ export class CommitSeries {
 
 export class DeepMetrics {
   private topics: Map<string, TopicSeries> = new Map();
+  /** The last topic asked for: consecutive partitions are mostly of one topic. */
+  private lastName: string = "";
+  private last: TopicSeries | null = null;
   private groups: Map<string, GroupSeries> = new Map();
   private errors: Map<i32, u32> = new Map();
   private sasl: Map<string, u32> = new Map();
@@ -176,11 +185,16 @@ export class DeepMetrics {
   /** The series of a topic (its label admitted through the topic budget). */
   /** Only admitted names are cached: names past the budget map to `__other__` without growing the map. */
   topic(name: string): TopicSeries {
-    if (this.topics.has(name)) return this.topics.get(name);
-    const l = topicLabels.admit(name);
-    if (this.topics.has(l)) return this.topics.get(l);
-    const t = new TopicSeries(l);
-    this.topics.set(l, t);
+    const last = this.last;
+    if (last != null && name == this.lastName) return last;
+    let t: TopicSeries;
+    if (this.topics.has(name)) t = this.topics.get(name);
+    else {
+      const l = topicLabels.admit(name);
+      if (this.topics.has(l)) t = this.topics.get(l);
+      else { t = new TopicSeries(l); this.topics.set(l, t); }
+    }
+    this.lastName = name; this.last = t;
     return t;
   }
 

@@ -33,6 +33,7 @@ export class PartitionState {
   private hws: StaticArray<i64> = new StaticArray<i64>(HISTORY);
   private times: StaticArray<u64> = new StaticArray<u64>(HISTORY);
   private n: i32 = 0;
+  /** One per group that committed an offset of this partition (groups are admitted labels: few). */
   commits: Array<CommitState> = [];
 
   constructor(readonly topic: string, readonly partition: i32) {
@@ -58,6 +59,15 @@ export class PartitionState {
     this.hws[this.n] = hw; this.times[this.n] = now; this.n++;
     observe(this.hwId, <u64>hw);
     return true;
+  }
+
+  /** The group's commit state for this partition, or null. */
+  commitOf(group: string): CommitState | null {
+    for (let i = 0; i < this.commits.length; i++) {
+      const s = unchecked(this.commits[i]);
+      if (s.group == group) return s;
+    }
+    return null;
   }
 
   /** When the HW was first seen above `offset` (0: never). */
@@ -88,7 +98,6 @@ export class CommitState {
 
 export class LagTracker {
   private parts: Map<string, Map<i32, PartitionState>> = new Map();
-  private commits: Map<string, CommitState> = new Map();
   private all: Array<CommitState> = [];
   private nParts: i32 = 0;
   private lastRefresh: u64 = 0;
@@ -117,12 +126,9 @@ export class LagTracker {
     if (offset < 0) return;
     const p = this.partition(topic, partition);
     if (p == null) return;
-    const key = group + "\n" + topic + "\n" + partition.toString();
-    let s: CommitState;
-    if (this.commits.has(key)) s = this.commits.get(key);
-    else {
+    let s = p.commitOf(group);
+    if (s == null) {
       s = new CommitState(group, p, new CommitSeries(group, topic, partition));
-      this.commits.set(key, s);
       p.commits.push(s);
       this.all.push(s);
     }

@@ -22,7 +22,11 @@ export function decodeRequestBody(c: Cursor, f: Frame, ex: Exchange): Verdict {
   const ops = requestOps(ex.apiKey, ex.apiVersion);
   if (ops == null) return Verdict.Done;
   let body = ex.request;
-  if (body == null) { body = new RequestBody(); ex.request = body; } else body.reset();
+  if (body == null) {
+    body = ex.spareRequest;
+    if (body == null) body = new RequestBody(); else body.reset();
+    ex.request = body;
+  } else body.reset();
   const v = walker.walk(c, f, ops, ex.apiVersion, flexibleRequest(ex.apiKey, ex.apiVersion), body);
   // acks=0: the broker sends no response; known as soon as acks is read.
   if (ex.apiKey == PRODUCE && body.acks == 0) ex.expectsResponse = false;
@@ -33,6 +37,10 @@ export function decodeResponseBody(c: Cursor, f: Frame, ex: Exchange): Verdict {
   const ops = responseOps(ex.apiKey, ex.apiVersion);
   if (ops == null) return Verdict.Done;
   let body = ex.response;
-  if (body == null) { body = new ResponseBody(); ex.response = body; } else body.reset();
+  if (body == null) {
+    body = ex.spareResponse;
+    if (body == null) body = new ResponseBody(); else body.reset();
+    ex.response = body;
+  } else body.reset();
   return walker.walk(c, f, ops, ex.apiVersion, flexibleResponse(ex.apiKey, ex.apiVersion), body);
 }

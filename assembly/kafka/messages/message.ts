@@ -23,7 +23,18 @@ export class PartEntry {
   leaderId: i32 = -1;
   /** Listed in a Fetch request's forgotten topics (KIP-227). */
   forgotten: bool = false;
+  /** The summary of the entry's records blob (null: none); `stats` holds it. */
   records: BlobStats | null = null;
+  /** Owned by the entry (the frame's summaries are reused) and kept for its next use. */
+  private stats: BlobStats | null = null;
+
+  /** Copies a blob summary into the entry. */
+  setRecords(s: BlobStats): void {
+    let own = this.stats;
+    if (own == null) { own = new BlobStats(); this.stats = own; }
+    own.copyFrom(s);
+    this.records = own;
+  }
 
   clear(): void {
     this.group = ""; this.topic = ""; this.partition = -1; this.error = 0; this.offset = -1;
@@ -214,7 +225,7 @@ export class Message extends Visitor {
 
   records(role: Role, s: BlobStats): void {
     const p = this.part;
-    if (p) p.records = s;
+    if (p) p.setRecords(s);
   }
 }
 

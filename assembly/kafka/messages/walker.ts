@@ -17,6 +17,7 @@ export abstract class Visitor {
   /** A string or bytes value at ptr (valid during the call); len -1 is null. */
   str(role: Role, ptr: usize, len: i32): void {}
   uuid(role: Role, hi: i64, lo: i64): void {}
+  /** A records blob's summary (valid during the frame: copy what is kept). */
   records(role: Role, s: BlobStats): void {}
 }
 
@@ -31,7 +32,7 @@ export class Walker {
   private v: Visitor | null = null;
   private version: i32 = 0;
   private flex: bool = false;
-  /** Records fields met so far in this walk (the i-th is summarised in f.blobs[i]). */
+  /** Records fields met so far in this walk (the i-th is summarised in f.blobs[i], valid during the frame). */
   private blob: i32 = 0;
   /** A records blob not yet summarised: the walk stopped for the framer. */
   private needRecords: bool = false;
@@ -129,7 +130,7 @@ export class Walker {
     if (n < 0) { if (!nullable) c.fail(); return c.ok; }
     if (n == 0) return true;
     const i = this.blob++;
-    if (i < f.blobs.length) {
+    if (i < f.nBlobs) {
       if (role != Role.None) this.v!.records(role, unchecked(f.blobs[i]));
       return true;
     }
