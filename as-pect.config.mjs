@@ -15,6 +15,9 @@ export default {
       proxy_get_buffer_status: () => 1,
       proxy_get_property: () => 1,
       proxy_set_tick_period_milliseconds: () => 0,
+      proxy_get_shared_data: () => 1, // NOT_FOUND: no tap in unit tests
+      proxy_register_shared_queue: () => 1,
+      proxy_enqueue_shared_queue: () => 1,
       proxy_get_current_time_nanoseconds: (out) => { mem().setBigUint64(out, process.hrtime.bigint(), true); return 0; },
       proxy_define_metric: (type, ptr, len, out) => { metrics.push(0n); mem().setUint32(out, metrics.length - 1, true); return 0; },
       proxy_increment_metric: (id, by) => { metrics[id] += BigInt(by); return 0; },

@@ -2,11 +2,21 @@
 // kscope's command line: every command is registered here.
 import { Command } from "commander";
 import { proxyCommand } from "./commands/proxy";
+import { statCommand } from "./commands/stat";
+import { topCommand } from "./commands/top";
+import { edgesCommand } from "./commands/edges";
+import { checkCommand } from "./commands/check";
+import { tapCommand } from "./commands/tap";
 
 const program = new Command("kscope")
   .description("Kafka observability for service meshes")
   .version(require("../../package.json").version)
-  .addCommand(proxyCommand());
+  .addCommand(proxyCommand())
+  .addCommand(statCommand())
+  .addCommand(topCommand())
+  .addCommand(tapCommand())
+  .addCommand(edgesCommand())
+  .addCommand(checkCommand());
 
 program.parseAsync(process.argv).catch((err: Error) => {
   console.error(`kscope: ${err.message}`);

@@ -73,3 +73,19 @@ export function recordMetric(id: u32, value: u64): void {
 export function setTickPeriod(ms: u32): void {
   imp.proxy_set_tick_period_milliseconds(ms);
 }
+
+/** A shared-data value (shared by every VM of the host) as a string; "" when absent. */
+export function sharedData(key: ArrayBuffer): string {
+  return takeString(imp.proxy_get_shared_data(changetype<usize>(key), key.byteLength, OUT, OUT + 4, OUT + 8));
+}
+
+/** Registers a shared queue this VM writes to; u32.MAX_VALUE if the host has none. */
+export function registerQueue(name: string): u32 {
+  const b = String.UTF8.encode(name);
+  return imp.proxy_register_shared_queue(changetype<usize>(b), b.byteLength, OUT) == Status.Ok ? load<u32>(OUT) : u32.MAX_VALUE;
+}
+
+export function enqueue(queue: u32, message: string): bool {
+  const b = String.UTF8.encode(message);
+  return imp.proxy_enqueue_shared_queue(queue, changetype<usize>(b), b.byteLength) == Status.Ok;
+}

@@ -8,6 +8,7 @@ import {
 } from "../metrics/kafka";
 import { LagTracker } from "../metrics/lag";
 import { OTHER, inc, observe } from "../metrics/registry";
+import { tapRequest, tapResponse } from "./tap";
 
 const PRODUCE: i16 = 0, FETCH: i16 = 1, LIST_OFFSETS: i16 = 2, METADATA: i16 = 3, OFFSET_COMMIT: i16 = 8,
   OFFSET_FETCH: i16 = 9, JOIN_GROUP: i16 = 11, HEARTBEAT: i16 = 12, LEAVE_GROUP: i16 = 13, SYNC_GROUP: i16 = 14,
@@ -58,6 +59,7 @@ export class MetricsObserver extends SessionObserver {
   tick(): void { this.lag.refresh(nowNanos(), true); }
 
   request(ex: Exchange): void {
+    tapRequest(ex);
     inc(this.api.requests.id(apiVersionIndex(ex.apiKey, ex.apiVersion)));
     inc(this.api.requestBytes.id(ex.apiKey), ex.requestBytes);
     if (ex.expectsResponse) inc(this.conn.inFlight, 1);
@@ -83,6 +85,7 @@ export class MetricsObserver extends SessionObserver {
   }
 
   response(ex: Exchange): void {
+    tapResponse(ex);
     inc(this.conn.inFlight, -1);
     inc(this.api.responses.id(apiVersionIndex(ex.apiKey, ex.apiVersion)));
     inc(this.api.responseBytes.id(ex.apiKey), ex.responseBytes);

@@ -6,6 +6,9 @@ import { startAdmin } from "../admin";
 import { startProxy } from "../proxy";
 import { ProxyWasmVm } from "../wasm/vm";
 import { MetricStore } from "../metrics/store";
+import { History } from "../history";
+import { cliRoutes } from "../cli/api";
+import { TapHub } from "../tap";
 
 export const DEFAULT_WASM = path.join(__dirname, "..", "..", "..", "build", "kscope.wasm");
 
@@ -31,7 +34,9 @@ bypass the proxy after their first Metadata request.`)
       const listen = parseAddress(o.listen);
       const admin = parseAddress(o.admin);
       const proxy = await startProxy({ listen, upstream: parseAddress(o.upstream), vm, onError: (e) => console.error(`kscope: filter error: ${e.message}`) });
-      const adminServer = await startAdmin({ ...admin, metrics });
+      const history = new History(metrics).start(); // snapshots for `kscope stat` (/api/history)
+      const routes = cliRoutes({ history, metrics, tap: new TapHub(vm), filter: !!vm, listen: o.listen, upstream: parseAddress(o.upstream) });
+      const adminServer = await startAdmin({ ...admin, metrics, routes });
       console.log(`kscope proxy: ${o.listen} -> ${o.upstream}${vm ? "" : " (no filter)"}; admin http://${o.admin}/metrics`);
       const stop = async () => { await proxy.close(); adminServer.close(); process.exit(0); };
       process.on("SIGINT", stop);

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { Action, BufferType, LOG_LEVELS, PeerType, Status } from "./abi";
 import { MetricStore, MetricType } from "../metrics/store";
+import { SharedState } from "./shared";
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -19,6 +20,7 @@ interface Exports {
   proxy_on_upstream_connection_close(id: number, peer: number): void;
   proxy_on_done(id: number): number;
   proxy_on_delete(id: number): void;
+  proxy_on_tick?: (id: number) => void;
 }
 
 export interface VmOptions {
@@ -28,6 +30,8 @@ export interface VmOptions {
   rootId?: string;
   metrics?: MetricStore;
   log?: (level: string, msg: string) => void;
+  /** Shared data and queues (tap); one per host, like Envoy's. */
+  shared?: SharedState;
 }
 
 /** Connection properties, as Envoy exposes them to filters. */
@@ -35,8 +39,13 @@ export interface ConnectionInfo { source: string; destination: string; }
 
 export class ProxyWasmVm {
   readonly metrics: MetricStore;
+  readonly shared: SharedState;
+  /** Host imports the module declares (e.g. whether it can tap: proxy_enqueue_shared_queue). */
+  readonly moduleImports: Set<string>;
+  private currentId?: number;
   private ex!: Exports;
   private nextId = 2;
+  private tick?: NodeJS.Timeout;
   private readonly rootContextId = 1;
   private buffers = new Map<number, Buffer>(); // BufferType -> bytes of the current callback
   private current?: ConnectionInfo;
@@ -49,10 +58,12 @@ export class ProxyWasmVm {
 
   constructor(opts: VmOptions) {
     this.metrics = opts.metrics ?? new MetricStore();
+    this.shared = opts.shared ?? new SharedState();
     this.config = Buffer.from(opts.configuration ?? "");
     this.rootId = opts.rootId ?? "kscope";
     this.logger = opts.log ?? ((level, msg) => { if (level !== "trace" && level !== "debug") console.error(`[wasm ${level}] ${msg}`); });
     const module = new WebAssembly.Module(readFileSync(opts.wasmPath));
+    this.moduleImports = new Set(WebAssembly.Module.imports(module).map((i) => i.name));
     const instance = new WebAssembly.Instance(module, { env: this.imports(), wasi_snapshot_preview1: this.wasi() });
     this.ex = instance.exports as unknown as Exports;
     this.ex.proxy_on_context_create(this.rootContextId, 0);
@@ -77,12 +88,14 @@ export class ProxyWasmVm {
   data(id: number, type: BufferType, chunk: Buffer, eos: boolean, info: ConnectionInfo): Action {
     this.buffers.set(type, chunk);
     this.current = info;
+    this.currentId = id;
     try {
       const fn = type === BufferType.DownstreamData ? this.ex.proxy_on_downstream_data : this.ex.proxy_on_upstream_data;
       return fn(id, chunk.length, eos ? 1 : 0) as Action;
     } finally {
       this.buffers.delete(type);
       this.current = undefined;
+      this.currentId = undefined;
     }
   }
 
@@ -93,6 +106,19 @@ export class ProxyWasmVm {
     this.ex.proxy_on_done(id);
     this.ex.proxy_on_delete(id);
   }
+
+  /** proxy_on_tick every `ms` for the root context, as Envoy does (0 stops it). */
+  private setTickPeriod(ms: number): void {
+    if (this.tick) clearInterval(this.tick);
+    this.tick = undefined;
+    if (ms <= 0) return;
+    this.tick = setInterval(() => {
+      try { this.ex.proxy_on_tick?.(this.rootContextId); } catch (err) { this.logger("error", `proxy_on_tick: ${(err as Error).message}`); }
+    }, ms).unref();
+  }
+
+  /** Stops the VM's timer; the module is garbage once unreferenced. */
+  dispose(): void { this.setTickPeriod(0); }
 
   private view(): DataView { return new DataView(this.ex.memory.buffer); }
 
@@ -178,11 +204,41 @@ export class ProxyWasmVm {
         const v = this.property(path);
         return v ? this.give(v, ptrOut, lenOut) : Status.NotFound;
       },
-      proxy_set_tick_period_milliseconds: () => Status.Ok,
+      proxy_set_tick_period_milliseconds: (ms: number) => { this.setTickPeriod(ms); return Status.Ok; },
       proxy_set_effective_context: () => Status.Ok,
       proxy_continue_stream: () => Status.Unimplemented,
       proxy_close_stream: () => Status.Unimplemented,
       proxy_done: () => Status.Ok,
+      // Shared data and queues (host/wasm/shared.ts); kscope's tap uses them.
+      proxy_get_shared_data: (kp: number, kl: number, vpOut: number, vlOut: number, casOut: number) => {
+        count("proxy_get_shared_data");
+        const e = this.shared.get(this.bytes(kp, kl).toString("utf8"));
+        if (!e) return Status.NotFound;
+        if (casOut) this.view().setUint32(casOut, e.cas, true);
+        return this.give(e.value, vpOut, vlOut);
+      },
+      proxy_set_shared_data: (kp: number, kl: number, vp: number, vl: number, cas: number) =>
+        this.shared.set(this.bytes(kp, kl).toString("utf8"), Buffer.from(this.bytes(vp, vl)), cas),
+      proxy_register_shared_queue: (np: number, nl: number, idOut: number) => {
+        this.view().setUint32(idOut, this.shared.register(this.bytes(np, nl).toString("utf8")), true);
+        return Status.Ok;
+      },
+      proxy_resolve_shared_queue: (_vp: number, _vl: number, np: number, nl: number, idOut: number) => {
+        const id = this.shared.resolve(this.bytes(np, nl).toString("utf8"));
+        if (id === undefined) return Status.NotFound;
+        this.view().setUint32(idOut, id, true);
+        return Status.Ok;
+      },
+      proxy_enqueue_shared_queue: (id: number, vp: number, vl: number) => {
+        count("proxy_enqueue_shared_queue");
+        return this.shared.enqueue(id, Buffer.from(this.bytes(vp, vl)), { contextId: this.currentId, connection: this.current });
+      },
+      proxy_dequeue_shared_queue: (id: number, vpOut: number, vlOut: number) => {
+        const item = this.shared.dequeue(id);
+        if (item === null) return Status.NotFound;
+        if (item === undefined) return Status.Empty;
+        return this.give(item, vpOut, vlOut);
+      },
     };
     return new Proxy(imp, {
       get: (t, name: string) => t[name] ?? (() => Status.Unimplemented),

@@ -73,3 +73,25 @@ test("non-Kafka bytes stop parsing, are counted by reason, and never trap", () =
   }
   assert.equal(value(vm, "kscope_connections_active"), 0);
 });
+
+test("the host ticks the filter like Envoy: lag in seconds grows with no traffic at all", async () => {
+  const vm = new ProxyWasmVm({ wasmPath: WASM, log: () => {} });
+  // One partition with a high watermark of 10 (Fetch v4 response) and a group committed at 5 (OffsetCommit v2).
+  const c = vm.connect({ source: "a", destination: "b" });
+  const topic = Buffer.concat([int16(1), Buffer.from("t")]);
+  const i64 = (n: bigint) => { const b = Buffer.alloc(8); b.writeBigInt64BE(n); return b; };
+  // group, generation, member id, retention, [topic [partition, offset, metadata]]
+  const commitReq = request(8, 2, 1, "c", false, Buffer.concat([int16(1), Buffer.from("g"), int32(1), int16(0), i64(-1n), int32(1), topic, int32(1), int32(0), i64(5n), int16(-1)]));
+  const commitResp = response(1, false, Buffer.concat([int32(1), topic, int32(1), int32(0), int16(0)]));
+  const fetchReq = request(1, 4, 2, "c", false, Buffer.concat([int32(-1), int32(0), int32(1), int32(1000), Buffer.from([0]), int32(1), topic, int32(1), int32(0), Buffer.alloc(8), int32(1000)]));
+  const hw = i64(10n);
+  const fetchResp = response(2, false, Buffer.concat([int32(0), int32(1), topic, int32(1), int32(0), int16(0), hw, hw, int32(0), int32(0)]));
+  c.downstream(commitReq); c.upstream(commitResp); c.downstream(fetchReq); c.upstream(fetchResp);
+  const lagSeconds = () => value(vm, "kscope_consumer_lag_seconds", { group: "g", topic: "t", partition: "0" });
+  assert.equal(value(vm, "kscope_consumer_lag_records", { group: "g", topic: "t", partition: "0" }), 5);
+  await new Promise((r) => setTimeout(r, 1300));
+  const early = lagSeconds();
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.ok(lagSeconds() >= 2 && lagSeconds() > early, `lag seconds without traffic: ${early} after 1.3 s, ${lagSeconds()} after 3.3 s`);
+  vm.dispose();
+});

@@ -1,0 +1,120 @@
+// A small ring of metric snapshots, so `kscope stat --admin` can answer "rate over the last
+// minute" without a Prometheus. A timer copies the store's values every few seconds (one pass
+// over the series, no text rendering); the data path never sees it.
+// GET /api/history?window=60 answers a baseline snapshot (the oldest one inside the window)
+// and the live values now, as flat samples the way PromQL sees them (histograms as
+// _bucket/_sum/_count): the CLI computes rates and quantiles from the two.
+import http from "node:http";
+import { DURATION_BUCKETS, MetricStore, MetricType, Series } from "./metrics/store";
+import { Labels } from "./metrics/scheme";
+
+export interface HistoryOptions {
+  /** Milliseconds between snapshots (default 2000). */
+  intervalMs?: number;
+  /** Milliseconds of history kept (default 10 minutes: 301 snapshots, ~8 bytes a counter and 150 a histogram each). */
+  retentionMs?: number;
+  now?: () => number;
+}
+
+/** One series at the two ends of a window. Counters (and buckets) are cumulative. */
+export interface WindowSample { name: string; labels: Labels; kind: "counter" | "gauge"; v0: number; v1: number; }
+
+export interface HistoryWindow {
+  /** Seconds the answer covers (less than asked when the proxy is younger). */
+  seconds: number;
+  start: number;
+  end: number;
+  samples: WindowSample[];
+}
+
+interface Snapshot { t: number; values: Float64Array; }
+
+/** Slots a series takes in a snapshot: 1 for counters and gauges; buckets + sum for histograms. */
+const slots = (s: Series) => (s.type === MetricType.Histogram ? DURATION_BUCKETS.length + 2 : 1);
+
+export class History {
+  private readonly series: Series[] = [];
+  private readonly offsets: number[] = [];
+  private width = 0;
+  private ring: Snapshot[] = [];
+  private timer?: NodeJS.Timeout;
+  readonly intervalMs: number;
+  readonly retentionMs: number;
+  private readonly now: () => number;
+
+  constructor(private store: MetricStore, opts: HistoryOptions = {}) {
+    this.intervalMs = opts.intervalMs ?? 2000;
+    this.retentionMs = opts.retentionMs ?? 10 * 60_000;
+    this.now = opts.now ?? Date.now;
+    // Every counter starts at zero with the process: the first snapshot is "all zero, now".
+    this.ring.push({ t: this.now(), values: new Float64Array(0) });
+  }
+
+  start(): this {
+    this.timer = setInterval(() => this.snapshot(), this.intervalMs);
+    this.timer.unref();
+    return this;
+  }
+
+  stop(): void { clearInterval(this.timer); }
+
+  /** Copies the current values into the ring (also called by the timer). */
+  snapshot(): void {
+    const t = this.now();
+    this.ring.push({ t, values: this.capture() });
+    const keep = Math.ceil(this.retentionMs / this.intervalMs) + 1;
+    if (this.ring.length > keep) this.ring.splice(0, this.ring.length - keep);
+  }
+
+  private capture(): Float64Array {
+    const all = this.store.series();
+    for (let i = this.series.length; i < all.length; i++) {
+      this.series.push(all[i]);
+      this.offsets.push(this.width);
+      this.width += slots(all[i]);
+    }
+    const v = new Float64Array(this.width);
+    for (let i = 0; i < this.series.length; i++) {
+      const s = this.series[i], o = this.offsets[i];
+      if (s.type !== MetricType.Histogram) { v[o] = s.value; continue; }
+      let cum = 0;
+      for (let b = 0; b <= DURATION_BUCKETS.length; b++) { cum += s.counts![b]; v[o + b] = cum; }
+      v[o + DURATION_BUCKETS.length + 1] = s.sum!;
+    }
+    return v;
+  }
+
+  /** The oldest snapshot no older than `seconds`, and the live values now. */
+  window(seconds: number): HistoryWindow {
+    const end = this.now();
+    const from = end - seconds * 1000;
+    const base = this.ring.find((s) => s.t >= from - this.intervalMs / 2) ?? this.ring[this.ring.length - 1];
+    const cur = this.capture();
+    const samples: WindowSample[] = [];
+    const at = (vals: Float64Array, i: number) => (i < vals.length ? vals[i] : 0);
+    for (let i = 0; i < this.series.length; i++) {
+      const s = this.series[i], o = this.offsets[i];
+      if (s.type !== MetricType.Histogram) {
+        samples.push({ name: s.name, labels: s.labels, kind: s.type === MetricType.Gauge ? "gauge" : "counter", v0: at(base.values, o), v1: cur[o] });
+        continue;
+      }
+      DURATION_BUCKETS.forEach((b, k) => samples.push({ name: `${s.name}_bucket`, labels: { ...s.labels, le: String(b) }, kind: "counter", v0: at(base.values, o + k), v1: cur[o + k] }));
+      const n = DURATION_BUCKETS.length;
+      samples.push({ name: `${s.name}_bucket`, labels: { ...s.labels, le: "+Inf" }, kind: "counter", v0: at(base.values, o + n), v1: cur[o + n] });
+      samples.push({ name: `${s.name}_count`, labels: s.labels, kind: "counter", v0: at(base.values, o + n), v1: cur[o + n] });
+      samples.push({ name: `${s.name}_sum`, labels: s.labels, kind: "counter", v0: at(base.values, o + n + 1), v1: cur[o + n + 1] });
+    }
+    return { seconds: (end - base.t) / 1000, start: base.t, end, samples };
+  }
+
+  /** GET /api/history?window=<seconds>: the route the admin server mounts. */
+  route(): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+    return (req, res) => {
+      const q = new URL(req.url ?? "/", "http://x").searchParams;
+      const w = Number(q.get("window") ?? "60");
+      if (!(w > 0)) { res.writeHead(400, { "content-type": "text/plain" }).end("window must be a positive number of seconds\n"); return; }
+      res.writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ intervalSeconds: this.intervalMs / 1000, retentionSeconds: this.retentionMs / 1000, ...this.window(w) }));
+    };
+  }
+}

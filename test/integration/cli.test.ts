@@ -1,0 +1,214 @@
+// The CLI against real software: two Kafka 4.1 brokers, each behind its own `kscope proxy`,
+// known traffic (two topics at fixed rates, two consumer groups, one paused), and a real
+// Prometheus scraping both proxies. Asserts what `kscope stat/edges/check/top` print.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, execFileSync } from "node:child_process";
+import { Broker, startKafka } from "../support/kafka";
+import { freePort } from "../support/ports";
+import { CLI, Kscope, startKscope } from "../support/kscope";
+import { Prometheus, startPrometheus } from "../support/prometheus";
+import { Traffic, startTraffic } from "../support/cli-traffic";
+
+const RATES = { ordersRate: 100, paymentsRate: 25 };
+const WINDOW = "10s";
+
+interface Site { broker: Broker; kscope: Kscope; traffic: Traffic; }
+let a: Site, b: Site;
+let prom: Prometheus;
+
+async function site(prefix: string): Promise<Site> {
+  const listenPort = await freePort();
+  const broker = await startKafka({ proxyPort: listenPort });
+  const kscope = await startKscope({ upstream: broker.proxiedUpstream, listenPort, config: { workload: `${prefix}-proxy` } });
+  const traffic = await startTraffic(broker, kscope.bootstrap, { prefix, ...RATES });
+  return { broker, kscope, traffic };
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 30_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }));
+  });
+}
+
+async function json(args: string[]): Promise<any> {
+  const r = await cli([...args, "-o", "json"]);
+  assert.equal(r.code, 0, `kscope ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+const near = (v: number, want: number, tol: number, what: string) =>
+  assert.ok(Math.abs(v - want) <= want * tol, `${what}: ${v} not within ${tol * 100}% of ${want}`);
+
+before(async () => {
+  [a, b] = await Promise.all([site("cli"), site("fleet")]);
+  prom = await startPrometheus([{ address: `127.0.0.1:${a.kscope.adminPort}` }, { address: `127.0.0.1:${b.kscope.adminPort}` }]);
+  await Promise.all([a.traffic.auditPaused, b.traffic.auditPaused]);
+  // Let one whole window pass after the audit groups paused.
+  await new Promise((r) => setTimeout(r, 12_000));
+});
+
+after(async () => {
+  const sites = [a, b].filter(Boolean);
+  // Clients first (bounded: a kafkajs disconnect can hang on a busy machine), then servers.
+  await Promise.race([Promise.allSettled(sites.map((s) => s.traffic.stop())), new Promise((r) => setTimeout(r, 10_000))]);
+  await Promise.allSettled([prom?.stop(), ...sites.flatMap((s) => [s.kscope.stop(), s.broker.stop()])]);
+});
+
+/** The assertions every source must pass, for the sites it sees. */
+async function assertTopicsGroupsEdges(source: string[], sites: Site[]) {
+  const topics = await json(["stat", "topics", "-t", WINDOW, ...source]);
+  const seen = topics.rows.map((r: any) => r.topic).sort();
+  assert.deepEqual(seen, sites.flatMap((s) => [s.traffic.topics.orders, s.traffic.topics.payments]).sort());
+  for (const s of sites) {
+    const orders = topics.rows.find((r: any) => r.topic === s.traffic.topics.orders);
+    const payments = topics.rows.find((r: any) => r.topic === s.traffic.topics.payments);
+    near(orders.producedRecordsPerSec, RATES.ordersRate, 0.25, `${orders.topic} produce rate`);
+    near(payments.producedRecordsPerSec, RATES.paymentsRate, 0.25, `${payments.topic} produce rate`);
+    near(payments.fetchedRecordsPerSec, RATES.paymentsRate, 0.35, `${payments.topic} fetch rate (billing only)`);
+    assert.equal(orders.producers, 1);
+    assert.equal(orders.groups, 2, "billing and the paused audit group");
+    assert.equal(payments.groups, 1);
+    assert.equal(orders.partitions, 3);
+    assert.equal(orders.errorsPerSec, 0);
+  }
+
+  const groups = await json(["stat", "groups", "-t", WINDOW, ...source]);
+  for (const s of sites) {
+    const audit = groups.rows.find((r: any) => r.group === s.traffic.groups.audit);
+    const billing = groups.rows.find((r: any) => r.group === s.traffic.groups.billing);
+    assert.ok(audit && billing, `groups of ${s.traffic.plan.prefix}: ${JSON.stringify(groups.rows.map((r: any) => r.group))}`);
+    assert.equal(audit.state, "STOPPED", `paused group: ${JSON.stringify(audit)}`);
+    assert.ok(audit.lagRecords > RATES.ordersRate * 5, `paused group lags: ${audit.lagRecords}`);
+    assert.ok(audit.lagSeconds >= 5, `paused group lag seconds: ${audit.lagSeconds}`);
+    assert.equal(audit.committedPerSec, 0);
+    assert.equal(billing.state, "OK", `running group: ${JSON.stringify(billing)}`);
+    assert.ok(billing.lagRecords < RATES.ordersRate, `running group keeps up: ${billing.lagRecords}`);
+    assert.ok(billing.committedPerSec > 0);
+    assert.equal(billing.members, 1);
+    assert.deepEqual(billing.topics, [s.traffic.topics.orders, s.traffic.topics.payments].sort());
+  }
+
+  const edges = await json(["edges", "-t", WINDOW, ...source]);
+  const got = edges.edges.map((e: any) => `${e.kind} ${e.from} -> ${e.to}${e.client && e.kind === "consume" ? ` (${e.client})` : ""}`).sort();
+  const want = sites.flatMap((s) => {
+    const t = s.traffic;
+    return [
+      `produce ${t.clients.ordersProducer} -> ${t.topics.orders}`,
+      `produce ${t.clients.paymentsProducer} -> ${t.topics.payments}`,
+      `consume ${t.topics.orders} -> ${t.groups.billing} (${t.clients.billing})`,
+      `consume ${t.topics.payments} -> ${t.groups.billing} (${t.clients.billing})`,
+      `consume ${t.topics.orders} -> ${t.groups.audit}`, // paused: commits known, nothing fetched in the window
+    ];
+  }).sort();
+  assert.deepEqual(got, want);
+}
+
+test("stat topics / groups and edges through one proxy's admin endpoint", async () => {
+  await assertTopicsGroupsEdges(["--admin", a.kscope.admin], [a]);
+});
+
+test("the same answers from a real Prometheus scraping two proxies", async () => {
+  await prom.waitForScrapes(5);
+  await assertTopicsGroupsEdges(["--prometheus", prom.url], [a, b]);
+  const apis = await json(["stat", "apis", "-t", WINDOW, "--prometheus", prom.url]);
+  const produce = apis.rows.find((r: any) => r.api === "Produce");
+  assert.equal(produce.successRate, 1);
+  assert.ok(produce.p99Ms > 0 && produce.p50Ms <= produce.p99Ms, JSON.stringify(produce));
+  const check = await cli(["check", "--prometheus", prom.url]);
+  assert.equal(check.code, 0, check.stdout + check.stderr);
+  assert.match(check.stdout, /√ kscope metrics scraped: 2 target\(s\)/);
+});
+
+test("stat clients and apis, tables and filters", async () => {
+  const t = a.traffic;
+  const clients = await json(["stat", "clients", "-t", WINDOW, "--admin", a.kscope.admin]);
+  assert.deepEqual(clients.rows.map((r: any) => r.client_id).sort(), [t.clients.billing, t.clients.ordersProducer, t.clients.paymentsProducer].sort(),
+    "the paused consumer did nothing in the window");
+  const apis = await json(["stat", "apis", "-t", WINDOW, "--admin", a.kscope.admin]);
+  const produce = apis.rows.find((r: any) => r.api === "Produce");
+  assert.equal(produce.successRate, 1);
+  assert.ok(produce.requestsPerSec > 0 && produce.p50Ms > 0 && produce.p50Ms <= produce.p99Ms);
+  const filtered = await json(["stat", "topics", "-t", WINDOW, "--admin", a.kscope.admin, "--topic", t.topics.payments]);
+  assert.deepEqual(filtered.rows.map((r: any) => r.topic), [t.topics.payments]);
+  const table = await cli(["stat", "groups", "-t", WINDOW, "--admin", a.kscope.admin]);
+  assert.equal(table.code, 0);
+  assert.match(table.stdout, /^GROUP\s+STATE\s+MEMBERS/);
+  assert.match(table.stdout, new RegExp(`${t.groups.audit}\\s+STOPPED`));
+  assert.doesNotMatch(table.stdout, /\x1b\[/, "no colour when stdout is not a terminal");
+});
+
+test("check passes against a live proxy; errors are clear, with hints and exit codes", async () => {
+  const ok = await cli(["check", "--admin", a.kscope.admin]);
+  assert.equal(ok.code, 0, ok.stdout);
+  for (const line of ["admin endpoint reachable", "filter loaded", "broker reachable", "metrics exported"]) assert.match(ok.stdout, new RegExp(`√ ${line}`));
+  const dead = `127.0.0.1:${await freePort()}`;
+  const down = await cli(["stat", "topics", "--admin", dead]);
+  assert.equal(down.code, 2);
+  assert.match(down.stderr, /cannot reach the kscope admin endpoint .*ECONNREFUSED/);
+  assert.match(down.stderr, /hint: is `kscope proxy` running\?/);
+  const checkDown = await cli(["check", "--admin", dead]);
+  assert.equal(checkDown.code, 4);
+  assert.match(checkDown.stdout, /× admin endpoint reachable/);
+  const unknown = await cli(["stat", "partitions", "--admin", a.kscope.admin]);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /unknown resource "partitions"[^]*hint: use one of: topics, groups, clients, apis, brokers/);
+  const none = await cli(["stat", "topics", "--admin", a.kscope.admin, "--topic", "no-such-topic"]);
+  assert.equal(none.code, 3);
+  assert.match(none.stderr, /no topics seen in the last 1m/);
+});
+
+test("top prints one snapshot when stdout is not a terminal", async () => {
+  const r = await cli(["top", "--admin", a.kscope.admin]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /CLIENT\s+API\s+TOPIC/);
+  assert.match(r.stdout, new RegExp(`${a.traffic.clients.ordersProducer}\\s+Produce\\s+${a.traffic.topics.orders}`));
+});
+
+test("top in a terminal (tmux): renders, refreshes, and exits cleanly on Ctrl-C", async () => {
+  const sock = `kscope-cli-test-${process.pid}`;
+  const tmux = (...args: string[]) => execFileSync("tmux", ["-L", sock, ...args], { encoding: "utf8" });
+  const done = `/tmp/${sock}.exit`;
+  try {
+    tmux("new-session", "-d", "-x", "160", "-y", "40", "-s", "top",
+      `${process.execPath} ${CLI} top --interval 1 --admin ${a.kscope.admin}; echo $? > ${done}; sleep 30`);
+    let screen = "";
+    for (let i = 0; i < 50 && !/Produce/.test(screen); i++) { await new Promise((r) => setTimeout(r, 200)); screen = tmux("capture-pane", "-p", "-t", "top"); }
+    assert.match(screen, /kscope top/);
+    assert.match(screen, new RegExp(`${a.traffic.clients.ordersProducer}\\s+Produce`));
+    tmux("send-keys", "-t", "top", "C-c");
+    const fs = await import("node:fs");
+    for (let i = 0; i < 50 && !fs.existsSync(done); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(fs.readFileSync(done, "utf8").trim(), "0", "exit code after Ctrl-C");
+    fs.rmSync(done, { force: true });
+  } finally {
+    try { tmux("kill-server"); } catch { /* gone */ }
+  }
+});
+
+test("tap streams the requests that were sent, with no payloads, and costs nothing once stopped", async () => {
+  const info = await (await fetch(`${a.kscope.admin}/api/info`)).json() as { tap: boolean; tapping: number };
+  assert.ok(info.tap, "the filter in build/ can tap");
+  const tr = a.traffic;
+  const r = await cli(["tap", "--admin", a.kscope.admin, "--topic", tr.topics.orders, "-n", "60", "-o", "json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(events.length, 60);
+  const allowed = new Set(["ev", "id", "client", "api", "version", "topics", "partitions", "records", "bytes", "group", "error", "errors", "latencyUs", "noResponse", "ts", "conn", "src"]);
+  for (const e of events) {
+    assert.deepEqual(Object.keys(e).filter((k) => !allowed.has(k)), [], "only names, counts and sizes");
+    assert.ok(e.topics.includes(tr.topics.orders));
+  }
+  const produce = events.filter((e) => e.ev === "req" && e.api === "Produce");
+  assert.ok(produce.length > 0, "produce requests to the topic were tapped");
+  assert.ok(produce.every((e) => e.client === tr.clients.ordersProducer && e.records > 0));
+  const rsp = events.find((e) => e.ev === "rsp" && e.api === "Produce");
+  assert.ok(rsp && rsp.error === "NONE" && rsp.latencyUs > 0, JSON.stringify(rsp));
+  assert.ok(events.some((e) => e.api === "Fetch" && e.client === tr.clients.billing), "the billing consumer's fetches");
+  const text = await cli(["tap", "--admin", a.kscope.admin, "--api", "Produce", "--client", tr.clients.paymentsProducer, "-n", "2"]);
+  assert.match(text.stdout, new RegExp(`^req id=\\d+:\\d+ src=127\\.0\\.0\\.1:\\d+ client=${tr.clients.paymentsProducer} api=Produce/v\\d+ topics=${tr.topics.payments} partitions=1 records=\\d+ bytes=`, "m"));
+  await new Promise((r2) => setTimeout(r2, 300));
+  const after = await (await fetch(`${a.kscope.admin}/api/info`)).json() as { tapping: number };
+  assert.equal(after.tapping, 0, "tap off once the last client left");
+});
