@@ -121,18 +121,29 @@ export class MetricsObserver extends SessionObserver {
 
   // ---- per API ----
 
+  /** Partitions of one topic and codec are summed first: one host call per series, not per partition. */
   private produced(ex: Exchange, req: Message): void {
     const client = clientLabels.admit(ex.clientId);
-    for (let i = 0; i < req.nParts; i++) {
-      const p = req.part_(i);
-      const s = p.records;
-      if (s == null || s.batches == 0) continue;
-      const t = this.deep.topic(p.topic);
-      const ids = t.producedIds(client);
-      const codec = codecOf(s.codecs);
-      if (s.records > 0) inc(t.producedId(ids, client, 0, codec), s.records);
-      inc(t.producedId(ids, client, 1, codec), s.bytes);
-      inc(t.producedId(ids, client, 2, codec), s.batches);
+    let records: i64 = 0, bytes: i64 = 0, batches: i64 = 0;
+    let topic: string | null = null;
+    let codec = -1;
+    for (let i = 0; i <= req.nParts; i++) {
+      const p = i < req.nParts ? req.part_(i) : null;
+      const s = p != null ? p.records : null;
+      if (p != null && (s == null || s.batches == 0)) continue;
+      const c = s != null ? codecOf(s.codecs) : -1;
+      if (topic != null && (p == null || p.topic != topic || c != codec)) {
+        const t = this.deep.topic(topic!);
+        const ids = t.producedIds(client);
+        if (records > 0) inc(t.producedId(ids, client, 0, codec), records);
+        inc(t.producedId(ids, client, 1, codec), bytes);
+        inc(t.producedId(ids, client, 2, codec), batches);
+        records = 0; bytes = 0; batches = 0;
+      }
+      if (p == null || s == null) break;
+      topic = p.topic;
+      codec = c;
+      records += s.records; bytes += s.bytes; batches += s.batches;
     }
   }
 
