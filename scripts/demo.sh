@@ -52,9 +52,15 @@ cat <<MSG
 demo: running.
   metrics:   http://127.0.0.1:$ADMIN_PORT/metrics   (Prometheus text format)
   try:       curl -s http://127.0.0.1:$ADMIN_PORT/metrics | grep '^kscope_requests_total'
+             ./kscope stat topics     ./kscope stat groups -o wide     ./kscope edges
+             ./kscope top             ./kscope tap -n 20               ./kscope check
+             (add --admin http://127.0.0.1:$ADMIN_PORT if you changed ADMIN_PORT)
   stop:      Ctrl-C
 MSG
 sleep 8
 echo "demo: requests seen by kscope so far:"
 curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | grep -E '^kscope_requests_total' | sort -t' ' -k2 -nr | head -12 || true
+sleep 4
+node dist/host/cli.js stat topics -t 10s --admin "http://127.0.0.1:$ADMIN_PORT" || true
+node dist/host/cli.js stat groups -t 10s --admin "http://127.0.0.1:$ADMIN_PORT" || true
 if [ -n "${DEMO_SECONDS:-}" ]; then sleep "$DEMO_SECONDS"; else while true; do sleep 3600; done; fi
