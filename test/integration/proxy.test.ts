@@ -6,11 +6,9 @@ import { randomBytes } from "node:crypto";
 import { Broker, startKafka } from "../support/kafka";
 import { freePort } from "../support/ports";
 import { Kscope, startKscope } from "../support/kscope";
-import { kafkajs, kcatConsume, kcatMetadata, kcatProduce } from "../support/clients";
+import { kcatConsume, kcatMetadata, kcatProduce } from "../support/clients";
+import { assertRoundTrip, kafkajsRoundTrip } from "../support/workload";
 import { sum } from "../../host/metrics/scrape";
-
-// kafkajs names a few APIs differently from Kafka's schemas (which kscope uses).
-const KAFKAJS_NAMES: Record<string, string> = { GroupCoordinator: "FindCoordinator" };
 
 let broker: Broker;
 let kscope: Kscope;
@@ -34,54 +32,11 @@ test("clients that bootstrap through kscope keep talking through it", async () =
 test("kafkajs: every record arrives intact, and kscope counts exactly the requests the client made", async () => {
   const topic = "slice-kafkajs";
   await broker.createTopic(topic, 3);
-  const seen = new Map<string, number>(); // apiName -> completed requests, from kafkajs' own instrumentation
-  const countRequests = (c: { on: (e: any, f: (ev: any) => void) => unknown; events: { REQUEST: any } }) =>
-    c.on(c.events.REQUEST, (ev) => {
-      const api = KAFKAJS_NAMES[ev.payload.apiName] ?? ev.payload.apiName;
-      seen.set(api, (seen.get(api) ?? 0) + 1);
-    });
   const before = await kscope.metrics();
-  const kafka = kafkajs(kscope.bootstrap, { clientId: "slice-kafkajs" });
-  const producer = kafka.producer();
-  countRequests(producer);
-  await producer.connect();
-  const sent: Buffer[] = [];
-  for (let i = 0; i < 20; i++) {
-    const messages = Array.from({ length: 5 }, () => { const v = randomBytes(1 + (i * 97) % 3000); sent.push(v); return { value: v }; });
-    await producer.send({ topic, acks: -1, messages });
-  }
-  await producer.disconnect();
-
-  const consumer = kafka.consumer({ groupId: "slice-group", maxWaitTimeInMs: 100 });
-  countRequests(consumer);
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const got: Buffer[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`consumed ${got.length}/${sent.length}`)), 30_000);
-    consumer.run({ eachMessage: async ({ message }) => { got.push(message.value!); if (got.length === sent.length) { clearTimeout(timer); resolve(); } } });
-  });
-  await consumer.disconnect();
-  const key = (b: Buffer) => b.toString("base64");
-  assert.deepEqual(got.map(key).sort(), sent.map(key).sort(), "records consumed through kscope are byte-identical");
-
+  const rt = await kafkajsRoundTrip(kscope.bootstrap, topic, "slice-kafkajs", "slice-group");
   await new Promise((r) => setTimeout(r, 300));
   const m = await kscope.metrics();
-  const delta = (name: string, labels: Record<string, string>) => sum(m, name, labels) - sum(before, name, labels);
-  assert.equal(seen.get("Produce"), 20);
-  assert.equal(delta("kscope_requests_total", { api: "Produce" }), 20, "Produce requests seen by kscope");
-  assert.equal(delta("kscope_responses_total", { api: "Produce" }), 20);
-  for (const api of ["ApiVersions", "Metadata", "FindCoordinator", "JoinGroup", "SyncGroup", "OffsetFetch", "OffsetCommit", "Heartbeat"]) {
-    assert.equal(delta("kscope_responses_total", { api }), seen.get(api) ?? 0, `${api} responses`);
-  }
-  // A Fetch may still be parked at the broker when the consumer leaves: kafkajs never sees its response.
-  const fetchReq = delta("kscope_requests_total", { api: "Fetch" });
-  const fetchResp = delta("kscope_responses_total", { api: "Fetch" });
-  assert.ok((seen.get("Fetch") ?? 0) > 0);
-  assert.equal(fetchResp, seen.get("Fetch"), "Fetch responses");
-  assert.ok(fetchReq >= fetchResp && fetchReq <= fetchResp + 2, `Fetch requests ${fetchReq} vs responses ${fetchResp}`);
-  assert.ok(delta("kscope_request_duration_microseconds_count", { api: "Produce" }) === 20, "every Produce has a duration");
-  assert.ok(delta("kscope_request_bytes_total", { api: "Produce" }) > sent.reduce((a, b) => a + b.length, 0), "Produce bytes cover the payload");
+  assertRoundTrip(rt, (name, labels = {}) => sum(m, name, labels) - sum(before, name, labels));
 });
 
 test("kcat (librdkafka): all compression codecs round-trip byte for byte", async () => {
