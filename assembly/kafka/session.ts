@@ -11,6 +11,8 @@ import { RequestBody, ResponseBody, decodeRequestBody, decodeResponseBody } from
 
 export const enum Undecoded { UnknownVersion = 0, Malformed = 1, Unmatched = 2 }
 
+const SASL_HANDSHAKE: i16 = 17;
+
 /** A request and, once it arrives, its response. */
 export class Exchange extends InFlight {
   clientId: string = "";
@@ -85,7 +87,7 @@ class RequestSink extends FrameSink {
   decode(f: Frame): Verdict {
     const c = this.c, h = this.h;
     c.reset(f.kept.ptr, f.kept.len, f.keepLimit);
-    if (!readRequestHeader(c, h)) { this.s.stop(GiveUp.Header); return Verdict.Bad; }
+    if (!readRequestHeader(c, h)) { this.s.stop(this.s.saslV0 ? GiveUp.Sasl : GiveUp.Header); return Verdict.Bad; }
     if (!c.ok) return more(f, c);
     let ex = this.ex;
     if (ex == null) {
@@ -109,6 +111,7 @@ class RequestSink extends FrameSink {
     else if (f.bad) this.s.obs.undecoded(false, Undecoded.Malformed);
     ex.requestBytes = f.size + 4;
     ex.sentAt = this.s.now();
+    if (ex.apiKey == SASL_HANDSHAKE && ex.apiVersion == 0) this.s.saslV0 = true;
     this.ex = null;
     if (ex.expectsResponse) this.s.inflight.push(ex);
     this.s.obs.request(ex);
@@ -169,7 +172,9 @@ class ResponseSink extends FrameSink {
     ex.receivedAt = this.s.now();
     this.ex = null;
     this.s.obs.response(ex);
+    const saslV0 = ex.apiKey == SASL_HANDSHAKE && ex.apiVersion == 0;
     this.s.recycle(ex);
+    if (saslV0) this.s.stop(GiveUp.Sasl);
   }
 
   giveUp(reason: GiveUp): void { this.s.stop(reason); }
@@ -187,6 +192,11 @@ export class KafkaSession {
   readonly requests: Framer;
   readonly responses: Framer;
   private stopped: bool = false;
+  /**
+   * A SaslHandshake v0 was sent: raw SASL tokens without Kafka headers follow (and are answered
+   * without one), so parsing stops at its response, or at the first headerless frame.
+   */
+  saslV0: bool = false;
   /** Host time of the chunk being fed (0: not read yet); frames ending in one chunk share it. */
   private chunkTime: u64 = 0;
 

@@ -48,6 +48,12 @@ function responses(): Bytes {
     .frame(new Bytes().i32(5).i32(0).i32(1).i32(0));                       // Metadata v1
 }
 
+function feed(s: KafkaSession, b: u8[], response: bool): void {
+  const p = heap.alloc(b.length);
+  for (let i = 0; i < b.length; i++) store<u8>(p + i, b[i]);
+  if (response) s.feedResponses(new MemorySource(p, b.length)); else s.feedRequests(new MemorySource(p, b.length));
+}
+
 function run(reqs: u8[], resps: u8[], chunk: i32): string[] {
   const rec = new Recorder();
   const s = new KafkaSession(rec);
@@ -89,6 +95,19 @@ describe("KafkaSession", () => {
     const tls: u8[] = [0x16, 0x03, 0x01, 0x00, 0xa5, 0x01];
     expect(run(tls, [], 2).join("|")).toBe("gaveUp 1");
     expect(run(new Bytes().frame(req(1234, 0, 1, "x", false)).b, [], 4).join("|")).toBe("gaveUp 3");
+  });
+
+  it("stops parsing after a SaslHandshake v0 exchange: raw SASL tokens follow, without Kafka headers", () => {
+    const token: u8[] = [0, 0, 0, 14, 0, 0x41, 0x6c, 0x69, 0x63, 0x65, 0, 0x73, 0x65, 0x63, 0x72, 0x65, 0x74, 0x21]; // "\0Alice\0secret!"
+    const handshake = new Bytes().frame(req(17, 0, 1, "a", false).str("PLAIN")).b;
+    const reply = new Bytes().frame(new Bytes().i32(1).i16(0).i32(1).str("PLAIN")).b;
+    // In the order a client and broker use: handshake, its response, then the raw token and its empty answer.
+    const rec = new Recorder();
+    const s = new KafkaSession(rec);
+    feed(s, handshake, false); feed(s, reply, true); feed(s, token, false); feed(s, [0, 0, 0, 0], true);
+    expect(rec.log.join("|")).toBe("req 17v0 #1 a 22|rsp #1 21|gaveUp 4");
+    // A token that overtakes the handshake's response (as the proxy sees it) is recognised too.
+    expect(run(handshake.concat(token), reply, 3).join("|")).toBe("req 17v0 #1 a 22|gaveUp 4|abandoned #1");
   });
 
   it("never traps on random bytes, whatever the chunking", () => {
