@@ -62,6 +62,7 @@ export class MetricsObserver extends SessionObserver {
     tapRequest(ex);
     inc(this.api.requests.id(apiVersionIndex(ex.apiKey, ex.apiVersion)));
     inc(this.api.requestBytes.id(ex.apiKey), ex.requestBytes);
+    inc(this.deep.client(ex.clientId).requestsId(ex.apiKey));
     if (ex.expectsResponse) inc(this.conn.inFlight, 1);
     const req = ex.request;
     if (req == null) return;
@@ -91,8 +92,13 @@ export class MetricsObserver extends SessionObserver {
     inc(this.api.responseBytes.id(ex.apiKey), ex.responseBytes);
     const micros = ex.receivedAt > ex.sentAt ? (ex.receivedAt - ex.sentAt) / 1000 : 0;
     observe(this.api.duration.id(ex.apiKey), micros);
+    const client = this.deep.client(ex.clientId);
+    observe(client.durationId(), micros);
     const resp = ex.response;
     if (resp == null) return;
+    // A response with errors: any non-zero error code anywhere in it (top level, topic, partition,
+    // group; the codes kscope_errors_total counts), once per response. Undecoded responses never are.
+    if (resp.errors.length) inc(client.errorsId(ex.apiKey));
     const now = ex.receivedAt;
     this.errors(ex, resp);
     const req = ex.request;

@@ -138,6 +138,44 @@ export class FetchSeries {
   constructor(readonly group: string, readonly records: u32, readonly bytes: u32) {}
 }
 
+/**
+ * Per client id (one per admitted client_id label; overflowing clients share the `__other__` one):
+ * requests and responses with errors by API, and request durations. Ids are made on first use.
+ */
+export class ClientSeries {
+  private requests: StaticArray<u32> = unsetIds(API_KEY_COUNT);
+  private errors: StaticArray<u32> = unsetIds(API_KEY_COUNT);
+  private duration: u32 = UNSET;
+  constructor(readonly client: string) {}
+
+  /** kscope_client_requests_total{client_id, api}; u32.MAX_VALUE for an API key kscope does not know. */
+  requestsId(api: i16): u32 { return this.apiId(this.requests, "kscope_client_requests_total", api); }
+  /** kscope_client_errors_total{client_id, api}. */
+  errorsId(api: i16): u32 { return this.apiId(this.errors, "kscope_client_errors_total", api); }
+
+  durationId(): u32 {
+    if (this.duration == UNSET) this.duration = series(MetricType.Histogram, "kscope_client_request_duration_microseconds", label("client_id", this.client));
+    return this.duration;
+  }
+
+  private apiId(ids: StaticArray<u32>, name: string, api: i16): u32 {
+    const i = <i32>api;
+    if (i < 0 || i >= ids.length) return u32.MAX_VALUE;
+    let id = unchecked(ids[i]);
+    if (id == UNSET) {
+      id = series(MetricType.Counter, name, label("client_id", this.client) + label("api", apiName(api)));
+      unchecked(ids[i] = id);
+    }
+    return id;
+  }
+}
+
+function unsetIds(n: i32): StaticArray<u32> {
+  const a = new StaticArray<u32>(n);
+  for (let i = 0; i < n; i++) unchecked(a[i] = UNSET);
+  return a;
+}
+
 /** Per consumer group. */
 export class GroupSeries {
   readonly members: u32;
@@ -177,6 +215,10 @@ export class DeepMetrics {
   private lastName: string = "";
   private last: TopicSeries | null = null;
   private groups: Map<string, GroupSeries> = new Map();
+  private clients: Map<string, ClientSeries> = new Map();
+  /** The last client asked for: a connection's requests all carry one client id. */
+  private lastClientName: string = "";
+  private lastClient: ClientSeries | null = null;
   private errors: Map<i32, u32> = new Map();
   private sasl: Map<string, u32> = new Map();
   private txns: Map<string, u32> = new Map();
@@ -196,6 +238,21 @@ export class DeepMetrics {
     }
     this.lastName = name; this.last = t;
     return t;
+  }
+
+  /** The series of a client id (its label admitted through the client_id budget); cached like topic(). */
+  client(name: string): ClientSeries {
+    const last = this.lastClient;
+    if (last != null && name == this.lastClientName) return last;
+    let c: ClientSeries;
+    if (this.clients.has(name)) c = this.clients.get(name);
+    else {
+      const l = clientLabels.admit(name);
+      if (this.clients.has(l)) c = this.clients.get(l);
+      else { c = new ClientSeries(l); this.clients.set(l, c); }
+    }
+    this.lastClientName = name; this.lastClient = c;
+    return c;
   }
 
   group(name: string): GroupSeries {

@@ -12,6 +12,9 @@ export const M = {
   responseBytes: "kscope_response_bytes_total",      // {api}
   duration: "kscope_request_duration_microseconds",  // histogram {api}
   errors: "kscope_errors_total",                     // {api,error}
+  clientRequests: "kscope_client_requests_total",    // {client_id,api}
+  clientErrors: "kscope_client_errors_total",        // {client_id,api}: responses with any error code
+  clientDuration: "kscope_client_request_duration_microseconds", // histogram {client_id}
   connections: "kscope_connections_active",
   connectionsTotal: "kscope_connections_total",
   producedRecords: "kscope_produced_records_total",  // {topic,client_id,compression}
@@ -171,26 +174,43 @@ export async function groups(src: Source, f: Filters): Promise<Record<string, un
 }
 
 // ---- clients ---------------------------------------------------------------------------------
-export const CLIENT_COLS = ["producedRecordsPerSec", "producedBytesPerSec", "fetchedRecordsPerSec", "fetchedBytesPerSec", "produceBatchesPerSec", "topics", "groups"];
+export const CLIENT_COLS = ["requestsPerSec", "successRate", "p50Ms", "p95Ms", "p99Ms", "producedRecordsPerSec", "producedBytesPerSec", "fetchedRecordsPerSec", "fetchedBytesPerSec", "produceBatchesPerSec", "topics", "groups"];
 
+/**
+ * One row per client id that produced or fetched records in the window. Requests, success and
+ * latency cover all of the client's requests (every API, every topic: those series have no topic
+ * label, so --topic/--group choose the rows, not what they count). SUCCESS is
+ * 1 − responses with errors / requests, null when the client sent no request in the window.
+ */
 export async function clients(src: Source, f: Filters): Promise<Record<string, unknown>[]> {
   const pw = w(f, { topic: "topic", client: "client_id" });
   const fw = w(f, { topic: "topic", client: "client_id", group: "group" });
+  const cw = w(f, { client: "client_id" });
   const by = ["client_id"];
-  const [pr, pb, fr, fb, batches, prodTopics, fetchTopics, fetchGroups] = await Promise.all([
+  const [pr, pb, fr, fb, batches, prodTopics, fetchTopics, fetchGroups, req, err, ...qs] = await Promise.all([
     src.rate(M.producedRecords, { by, where: pw }), src.rate(M.producedBytes, { by, where: pw }),
     src.rate(M.fetchedRecords, { by, where: fw }), src.rate(M.fetchedBytes, { by, where: fw }),
     src.rate(M.producedBatches, { by, where: pw }),
     src.rate(M.producedBytes, { by: ["client_id", "topic"], where: pw }),
     src.rate(M.fetchedRecords, { by: ["client_id", "topic"], where: fw }),
     src.rate(M.fetchedRecords, { by: ["client_id", "group"], where: fw }),
+    src.rate(M.clientRequests, { by, where: cw }), src.rate(M.clientErrors, { by, where: cw }),
+    ...QUANTILES.map(([, q]) => src.quantile(q, M.clientDuration, { by, where: cw })),
   ]);
   const j = new Join(by).add("producedRecordsPerSec", pr).add("producedBytesPerSec", pb).add("fetchedRecordsPerSec", fr)
-    .add("fetchedBytesPerSec", fb).add("produceBatchesPerSec", batches);
+    .add("fetchedBytesPerSec", fb).add("produceBatchesPerSec", batches)
+    .add("requestsPerSec", req, false).add("errorsPerSec", err, false);
+  QUANTILES.forEach(([name], i) => j.add(`${name}Ms`, msRows(qs[i]), false));
   j.distinct("topics", [...prodTopics, ...fetchTopics], "topic", true);
   j.distinct("groups", fetchGroups, "group", true);
   let rows = j.list().filter((r) => (r.producedRecordsPerSec as number) > 0 || (r.fetchedRecordsPerSec as number) > 0 || (r.producedBytesPerSec as number) > 0);
   if (f.group) rows = rows.filter((r) => (r.groups as string[]).includes(f.group!));
+  for (const r of rows) {
+    const requests = (r.requestsPerSec as number | undefined) ?? 0;
+    // Errors are counted as they happen: with requests and no error series, none failed.
+    r.successRate = requests > 0 ? Math.min(1, Math.max(0, 1 - ((r.errorsPerSec as number | undefined) ?? 0) / requests)) : null;
+    delete r.errorsPerSec;
+  }
   return complete(rows, CLIENT_COLS);
 }
 

@@ -54,8 +54,13 @@ export const VIEWS: Record<string, View> = {
   clients: {
     resource: "clients", key: "client_id", filters: ["client", "topic", "group"], sort: "producedRecordsPerSec",
     load: model.clients,
-    columns: () => [
+    columns: (c) => [
       { header: "CLIENT", cell: (r) => r.client_id || "(none)" },
+      { header: "REQUESTS", cell: (r) => fmt.rate(r.requestsPerSec), align: right },
+      { header: "SUCCESS", cell: (r) => (typeof r.successRate === "number" && r.successRate < 0.99 ? c.red(fmt.percent(r.successRate)) : fmt.percent(r.successRate)), align: right },
+      { header: "LATENCY_P50", cell: (r) => fmt.ms(r.p50Ms), align: right },
+      { header: "LATENCY_P95", cell: (r) => fmt.ms(r.p95Ms), align: right, wide: true },
+      { header: "LATENCY_P99", cell: (r) => fmt.ms(r.p99Ms), align: right },
       { header: "PRODUCE", cell: (r) => fmt.rate(r.producedRecordsPerSec), align: right },
       { header: "PRODUCE_BYTES", cell: (r) => fmt.bytes(r.producedBytesPerSec, "/s"), align: right, wide: true },
       { header: "BATCHES", cell: (r) => fmt.rate(r.produceBatchesPerSec), align: right, wide: true },

@@ -13,7 +13,11 @@ Group state (in the spirit of Burrow), over the window:
   STALLED  lag; the group still fetches but its committed offsets did not move
   STOPPED  lag; the group neither commits nor fetches (paused, hung or gone)
 Lag is the high watermark seen on the wire minus the committed offset, per partition;
-LAG_TIME is how long the oldest uncommitted record has been readable (worst partition).`;
+LAG_TIME is how long the oldest uncommitted record has been readable (worst partition).
+
+Clients: one row per client id that produced or fetched records in the window. REQUESTS,
+SUCCESS and LATENCY cover all its requests (every API and topic, whatever --topic/--group):
+SUCCESS = 1 - responses carrying any Kafka error code / requests ("-" with no requests).`;
 
 export function statCommand(): Command {
   const cmd = new Command("stat")

@@ -2,7 +2,9 @@
 // as-pect host stub, where proxy_record_metric sets and proxy_increment_metric adds, as in Envoy).
 import { MetricType } from "../../assembly/abi/enums";
 import { MetricsObserver } from "../../assembly/filter/observer";
-import { KafkaSession } from "../../assembly/kafka/session";
+import { Exchange, KafkaSession, SessionObserver, Undecoded } from "../../assembly/kafka/session";
+import { GiveUp } from "../../assembly/kafka/framer";
+import { apiName } from "../../assembly/kafka/header";
 import { MemorySource } from "../../assembly/kafka/bytes";
 import { ApiMetrics, ConnectionMetrics } from "../../assembly/metrics/kafka";
 import { LagTracker } from "../../assembly/metrics/lag";
@@ -21,6 +23,24 @@ function gpt(group: string, topic: string, p: i32): string {
   return label("group", group) + label("topic", topic) + label("partition", p.toString());
 }
 const S: u64 = 1000000000;
+
+/** Counts requests and responses with errors per (client id, API) straight off the session. */
+class PerClient extends SessionObserver {
+  keys: string[] = [];
+  requests: Map<string, i64> = new Map();
+  errors: Map<string, i64> = new Map();
+  now(): u64 { return 0; }
+  private add(m: Map<string, i64>, ex: Exchange): void {
+    const k = ex.clientId + "\n" + ex.apiKey.toString();
+    if (!this.requests.has(k)) { this.keys.push(k); this.requests.set(k, 0); this.errors.set(k, 0); }
+    m.set(k, m.get(k) + 1);
+  }
+  request(ex: Exchange): void { this.add(this.requests, ex); }
+  response(ex: Exchange): void { const r = ex.response; if (r != null && r.errors.length > 0) this.add(this.errors, ex); }
+  abandoned(ex: Exchange): void {}
+  undecoded(response: bool, reason: Undecoded): void {}
+  gaveUp(reason: GiveUp): void {}
+}
 
 describe("lag", () => {
   it("lag in records is HW - committed; in seconds, the time since the HW passed the committed offset", () => {
@@ -80,5 +100,26 @@ describe("metrics observer", () => {
     // Fetch attributed to the group through the client id seen in JoinGroup/OffsetCommit
     expect(value(MetricType.Counter, "kscope_fetched_records_total",
       label("topic", "orders") + label("group", "kjsgroup") + label("client_id", "kjs-app"))).toBe(121, "fetched");
+    // Per client: one request count per request the session decoded the header of, by API; one error per response with any error code.
+    const pc = new PerClient();
+    for (let i = 0; i < all.length; i++) {
+      const s = new KafkaSession(pc);
+      const req = b64(all[i][1]), resp = b64(all[i][2]);
+      s.feedRequests(new MemorySource(req.ptr, req.len));
+      s.feedResponses(new MemorySource(resp.ptr, resp.len));
+      s.dispose();
+    }
+    let totalErrors: i64 = 0;
+    for (let i = 0; i < pc.keys.length; i++) {
+      const k = pc.keys[i];
+      const nl = k.indexOf("\n");
+      const l = label("client_id", k.substring(0, nl)) + label("api", apiName(<i16>I32.parseInt(k.substring(nl + 1))));
+      expect(value(MetricType.Counter, "kscope_client_requests_total", l)).toBe(pc.requests.get(k), "client requests " + k);
+      expect(value(MetricType.Counter, "kscope_client_errors_total", l)).toBe(pc.errors.get(k), "client errors " + k);
+      totalErrors += pc.errors.get(k);
+    }
+    expect(pc.keys.length).toBeGreaterThan(10, "clients x APIs in the fixtures");
+    expect(totalErrors).toBeGreaterThan(0, "the fixtures hold responses with errors");
+    expect(value(MetricType.Counter, "kscope_client_requests_total", label("client_id", "kjs-app") + label("api", "Fetch"))).toBeGreaterThan(0, "kafkajs fetches");
   });
 });

@@ -90,6 +90,16 @@ async function assertTopicsGroupsEdges(source: string[], sites: Site[]) {
     assert.deepEqual(billing.topics, [s.traffic.topics.orders, s.traffic.topics.payments].sort());
   }
 
+  const clients = await json(["stat", "clients", "-t", WINDOW, ...source]);
+  for (const s of sites) {
+    const producer = clients.rows.find((r: any) => r.client_id === s.traffic.clients.ordersProducer);
+    assert.ok(producer, `clients of ${s.traffic.plan.prefix}: ${JSON.stringify(clients.rows.map((r: any) => r.client_id))}`);
+    assert.ok(producer.requestsPerSec > 0, `producer requests/s: ${JSON.stringify(producer)}`);
+    assert.equal(producer.successRate, 1, `producer success: ${JSON.stringify(producer)}`);
+    assert.ok(producer.p50Ms > 0 && producer.p50Ms <= producer.p99Ms, `producer latency: ${JSON.stringify(producer)}`);
+    assert.deepEqual(producer.topics, [s.traffic.topics.orders]);
+  }
+
   const edges = await json(["edges", "-t", WINDOW, ...source]);
   const got = edges.edges.map((e: any) => `${e.kind} ${e.from} -> ${e.to}${e.client && e.kind === "consume" ? ` (${e.client})` : ""}`).sort();
   const want = sites.flatMap((s) => {
@@ -126,6 +136,10 @@ test("stat clients and apis, tables and filters", async () => {
   const clients = await json(["stat", "clients", "-t", WINDOW, "--admin", a.kscope.admin]);
   assert.deepEqual(clients.rows.map((r: any) => r.client_id).sort(), [t.clients.billing, t.clients.ordersProducer, t.clients.paymentsProducer].sort(),
     "the paused consumer did nothing in the window");
+  const clientTable = await cli(["stat", "clients", "-t", WINDOW, "--admin", a.kscope.admin]);
+  assert.equal(clientTable.code, 0);
+  assert.match(clientTable.stdout, /^CLIENT\s+REQUESTS\s+SUCCESS\s+LATENCY_P50\s+LATENCY_P99\s+PRODUCE\s+FETCH\s+GROUPS\s+TOPICS\n/);
+  assert.match(clientTable.stdout, new RegExp(`\\n${t.clients.ordersProducer}\\s+[\\d.]+/s\\s+100%\\s+[\\d.]+m?s`));
   const apis = await json(["stat", "apis", "-t", WINDOW, "--admin", a.kscope.admin]);
   const produce = apis.rows.find((r: any) => r.api === "Produce");
   assert.equal(produce.successRate, 1);

@@ -295,7 +295,8 @@ test('the same traffic through kscope\'s host and through Envoy gives the same s
       assert.equal(produced, 10, 'the host counted the 10 Produce requests');
       assert.deepEqual(Object.fromEntries([...fromEnvoy].sort()), Object.fromEntries([...fromHost].sort()), 'Envoy and host: same series, same increments');
       // Histograms: same label sets and bucket bounds on both sides.
-      const hb = (xs: Sample[]): string[] => xs.filter((x) => x.name === 'kscope_request_duration_microseconds_bucket' && x.labels.api === 'Produce').map((x) => `${key(x)} le=${Number(x.labels.le)}`).sort();
+      const hb = (xs: Sample[]): string[] => xs.filter((x) => (x.name === 'kscope_request_duration_microseconds_bucket' && x.labels.api === 'Produce') ||
+        (x.name === 'kscope_client_request_duration_microseconds_bucket' && x.labels.client_id === 'envoy-vs-host')).map((x) => `${key(x)} le=${Number(x.labels.le)}`).sort();
       assert.deepEqual(hb(e1), hb(h1), 'histogram series and buckets');
     }, 15_000);
   } finally {

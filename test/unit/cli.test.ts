@@ -120,6 +120,8 @@ test("stat topics/groups/edges from one fixed window", async () => {
   const L = (o: Record<string, string>) => o;
   const ctr = (name: string, labels: Record<string, string>, v0: number, v1: number) => ({ name, labels: L(labels), kind: "counter" as const, v0, v1 });
   const g = (name: string, labels: Record<string, string>, v0: number, v1: number) => ({ name, labels: L(labels), kind: "gauge" as const, v0, v1 });
+  const hist = (name: string, labels: Record<string, string>, cum: [number, number][]) =>
+    cum.map(([le, n]) => ctr(`${name}_bucket`, { ...labels, le: le === Infinity ? "+Inf" : String(le) }, 0, n));
   const w: HistoryWindow = {
     seconds: 10, start: 0, end: 10_000, samples: [
       ctr("kscope_produced_records_total", { topic: "orders", client_id: "p1", compression: "none" }, 0, 1000),
@@ -133,6 +135,13 @@ test("stat topics/groups/edges from one fixed window", async () => {
       g("kscope_consumer_lag_records", { group: "billing", topic: "orders", partition: "0" }, 0, 0),
       g("kscope_consumer_lag_records", { group: "audit", topic: "orders", partition: "0" }, 70, 1570),
       g("kscope_consumer_lag_seconds", { group: "audit", topic: "orders", partition: "0" }, 2, 12),
+      ctr("kscope_client_requests_total", { client_id: "p1", api: "Produce" }, 0, 190),
+      ctr("kscope_client_requests_total", { client_id: "p1", api: "Metadata" }, 5, 15),
+      ctr("kscope_client_errors_total", { client_id: "p1", api: "Produce" }, 1, 21),
+      ctr("kscope_client_requests_total", { client_id: "c1", api: "Fetch" }, 0, 100),
+      ctr("kscope_client_requests_total", { client_id: "idle", api: "Heartbeat" }, 0, 30),
+      // p1: 100 requests in the window at ≤ 1 ms, 100 in (1 ms, 10 ms]
+      ...hist("kscope_client_request_duration_microseconds", { client_id: "p1" }, [[1000, 100], [10000, 200], [Infinity, 200]]),
     ],
   };
   const src = staticSource(w);
@@ -156,6 +165,29 @@ test("stat topics/groups/edges from one fixed window", async () => {
   assert.deepEqual(edges.map((e) => `${e.from}->${e.to}`).sort(), ["orders->audit", "orders->billing", "p1->orders", "p2->pay"]);
   assert.deepEqual((await model.topics(src, { topic: "pay" })).map((t) => t.topic), ["pay"]);
   assert.deepEqual((await model.groups(src, { group: "audit" })).map((t) => t.group), ["audit"]);
+  const clients = await model.clients(src, {});
+  assert.deepEqual(clients.map((c) => c.client_id).sort(), ["c1", "p1", "p2"], "clients that moved records; idle only heartbeats");
+  const p1 = clients.find((c) => c.client_id === "p1")!;
+  assert.equal(p1.requestsPerSec, 20);
+  assert.equal(p1.successRate, 0.9, "2 responses with errors per second of 20 requests");
+  assert.equal(p1.p50Ms, 1);
+  assert.equal(p1.p99Ms, 9.82);
+  assert.deepEqual(p1.topics, ["orders"]);
+  const c1 = clients.find((c) => c.client_id === "c1")!;
+  assert.equal(c1.requestsPerSec, 10);
+  assert.equal(c1.successRate, 1, "requests and no error series: none failed");
+  assert.equal(c1.p50Ms, null);
+  assert.deepEqual(c1.groups, ["billing"]);
+  const p2 = clients.find((c) => c.client_id === "p2")!;
+  assert.equal(p2.requestsPerSec, null);
+  assert.equal(p2.successRate, null, "no requests: no success rate");
+  assert.deepEqual((await model.clients(src, { topic: "orders" })).map((c) => [c.client_id, c.requestsPerSec]).sort(), [["c1", 10], ["p1", 20]],
+    "--topic chooses rows; requests count every API");
+  const { VIEWS } = await import("../../host/cli/views");
+  const text = fmt.table(clients.sort((a, b) => String(a.client_id).localeCompare(String(b.client_id))), VIEWS.clients.columns(fmt.colours(false)), { c: fmt.colours(false) });
+  assert.match(text, /^CLIENT\s+REQUESTS\s+SUCCESS\s+LATENCY_P50\s+LATENCY_P99\s+PRODUCE\s+FETCH\s+GROUPS\s+TOPICS\n/);
+  assert.match(text, /\np1\s+20\/s\s+90\.00%\s+1\.0ms\s+9\.8ms\s+150\/s\s+-\s+-\s+orders\n/);
+  assert.match(text, /\np2\s+-\s+-\s+-\s+-\s+10\/s/);
   // Metrics a proxy does not export are null, not errors.
   const apis = await model.apis(src, {});
   assert.deepEqual(apis, []);

@@ -20,7 +20,6 @@ const STRING_VALUE = 'type.googleapis.com/google.protobuf.StringValue';
 const CONFIG_KEYS = new Set(['workload', 'namespace', 'max_label_values', 'node_metadata']);
 /** Label names the brief reserves for series other helpers are adding. */
 const PLANNED_LABELS = ['topic', 'group', 'client_id', 'partition', 'error', 'codec', 'principal'];
-const DURATION_METRIC = 'wasmcustom.kscope_request_duration_microseconds';
 
 function walk(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -44,6 +43,16 @@ function labelNamesInAssembly(): Set<string> {
     for (const m of src.matchAll(/new\s+LabelBudget\(\s*"([A-Za-z_][A-Za-z0-9_]*)"/g)) names.add(m[1]);
   }
   return names;
+}
+
+/** Histograms kscope's filter code defines (series(MetricType.Histogram, "name", ..) or an IndexedFamily of them). */
+function histogramsInAssembly(): string[] {
+  const names = new Set<string>();
+  for (const f of walk(path.join(repoRoot, 'assembly')).filter((x) => x.endsWith('.ts'))) {
+    const src = fs.readFileSync(f, 'utf8');
+    for (const m of src.matchAll(/MetricType\.Histogram,\s*"([A-Za-z_][A-Za-z0-9_]*)"/g)) names.add(m[1]);
+  }
+  return [...names].sort();
 }
 
 /** The regex Envoy needs for one label (the YAML/JSON text holds it with doubled backslashes). */
@@ -73,9 +82,13 @@ function checkStatsTags(tags: Obj[], where: string): void {
 }
 
 function checkBuckets(settings: Obj[], where: string): void {
-  const s = settings.find((x) => x.match?.prefix === DURATION_METRIC);
-  assert.ok(s, `${where}: histogram_bucket_settings for ${DURATION_METRIC}`);
-  assert.deepEqual(s.buckets, DURATION_BUCKETS, `${where}: buckets equal the host's DURATION_BUCKETS`);
+  const histograms = histogramsInAssembly();
+  assert.deepEqual(histograms, ['kscope_client_request_duration_microseconds', 'kscope_request_duration_microseconds'], 'histogram scan');
+  for (const h of histograms) {
+    const s = settings.find((x) => x.match?.prefix === `wasmcustom.${h}`);
+    assert.ok(s, `${where}: histogram_bucket_settings for wasmcustom.${h}`);
+    assert.deepEqual(s.buckets, DURATION_BUCKETS, `${where}: ${h} buckets equal the host's DURATION_BUCKETS`);
+  }
 }
 
 function checkWasmFilter(filter: Obj, where: string): Obj {
