@@ -2,7 +2,7 @@
 // scheme Istio uses, so Envoy's stats_tags regexes and kscope's host both turn them into
 // Prometheus labels:   name;label=.=value;.;;label2=.=value2;.;
 // Every segment is ";label=.=value;.;": segments never share a character, so one regex per
-// label, (;label=\.=(.+?);\.;), finds it wherever it stands.
+// label, (;label=\.=(.*?);\.;), finds it wherever it stands.
 // Label values are sanitised (';' and control characters become '_', at most 96 bytes)
 // so a value can never end its segment early.
 import { MetricType } from "../abi/enums";

@@ -12,6 +12,7 @@ import { Broker, startKafka } from '../support/kafka';
 import { freePort } from '../support/ports';
 import { kafkajs, kcatConsume, kcatProduce } from '../support/clients';
 import { assertRoundTrip, kafkajsRoundTrip } from '../support/workload';
+import { request } from '../support/frames';
 import { Envoy, defaultWasm, parsePrometheus, repoRoot, startEnvoy, sumSamples, type Sample } from '../support/envoy';
 import { DURATION_BUCKETS } from '../../host/metrics/store';
 import { CLI as KSCOPE_CLI, startKscope } from '../support/kscope';
@@ -139,6 +140,22 @@ test('kafkajs through Envoy: records intact, kscope counts exactly the requests 
     assert.ok(!/[;=]/.test(s.name), `tag not extracted from ${s.name}`);
   }
   for (const s of ours.filter((x) => x.name === 'kscope_requests_total')) assert.match(s.labels.version ?? '', /^\d+$/);
+});
+
+test('an empty label value (a request with no client id) keeps every other label intact', async () => {
+  const frames = Buffer.concat([request(18, 0, 9001, null, false), request(18, 0, 9002, '', false)]);
+  await new Promise<void>((resolve, reject) => {
+    let got = 0;
+    const c = net.connect(envoy.listenPort, '127.0.0.1', () => c.write(frames));
+    c.on('data', (d) => { got += d.length; if (got >= 2 * 14) { c.destroy(); resolve(); } }).on('error', reject);
+  });
+  await eventually(async () => {
+    const m = await samples(envoy);
+    assert.ok(sumSamples(m, 'kscope_client_requests_total', { api: 'ApiVersions', client_id: '' }) >= 2);
+    for (const s of m.filter((x) => x.name.startsWith('kscope_'))) {
+      for (const v of Object.values(s.labels)) assert.ok(!v.includes(';.;'), `${s.name} ${JSON.stringify(s.labels)}`);
+    }
+  });
 });
 
 test('histogram: kscope_request_duration_microseconds uses the host buckets', async () => {

@@ -56,7 +56,7 @@ function histogramsInAssembly(): string[] {
 }
 
 /** The regex Envoy needs for one label (the YAML/JSON text holds it with doubled backslashes). */
-const tagRegex = (name: string): string => `(;${name}=\\.=(.+?);\\.;)`;
+const tagRegex = (name: string): string => `(;${name}=\\.=(.*?);\\.;)`;
 
 function checkStatsTags(tags: Obj[], where: string): void {
   const byName = new Map(tags.map((t) => [t.tag_name as string, t.regex as string]));
