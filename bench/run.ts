@@ -1,6 +1,6 @@
 // kscope's benchmark: the same Kafka load through every path, interleaved round by round on
 // one broker, reported as ratios to the direct path (medians of the rounds). Not a test.
-//   node dist/bench/run.js            (make bench)    env: BENCH_ROUNDS, BENCH_RECORDS, BENCH_PATHS
+//   node dist/bench/run.js            (make bench)    env: BENCH_ROUNDS, BENCH_RECORDS, BENCH_PATHS, BENCH_EXTRA_WASM
 // The broker has two listeners: DIRECT (advertised as itself) and PROXIED (advertised at the
 // proxy port): each proxied path starts its proxy on that port, runs the load, and stops.
 import os from "node:os";
@@ -22,10 +22,18 @@ const PATHS: Path[] = [
   { name: "envoy tcp_proxy", start: (b, port) => envoy(b, port, false) },
   { name: "envoy + no-op wasm", start: (b, port) => envoy(b, port, true, NOOP_WASM) },
   { name: "envoy + kscope.wasm", start: (b, port) => envoy(b, port, true) },
+  // BENCH_EXTRA_WASM=name=file,…: the same two proxied paths with another build (e.g. an older kscope.wasm).
+  ...(process.env.BENCH_EXTRA_WASM ?? "").split(",").filter(Boolean).flatMap((spec): Path[] => {
+    const [name, file] = spec.split("=");
+    return [
+      { name: `kscope host + ${name}`, start: (b, port) => kscope(b, port, true, path.resolve(file)) },
+      { name: `envoy + ${name}`, start: (b, port) => envoy(b, port, true, path.resolve(file)) },
+    ];
+  }),
 ];
 
-async function kscope(b: Broker, port: number, filter: boolean): Promise<Running> {
-  const k = await startKscope({ upstream: b.proxiedUpstream, listenPort: port, filter });
+async function kscope(b: Broker, port: number, filter: boolean, wasm?: string): Promise<Running> {
+  const k = await startKscope({ upstream: b.proxiedUpstream, listenPort: port, filter, wasm });
   return { bootstrap: k.bootstrap, pid: k.proc.pid, stop: k.stop };
 }
 

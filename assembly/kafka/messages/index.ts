@@ -18,15 +18,18 @@ export const PRODUCE: i16 = 0;
 
 const walker = new Walker();
 
+/** The body to decode into: this frame's from an earlier pass, else the pooled exchange's, else new. */
+function bodyFor<T extends Message>(current: T | null, spare: T | null): T {
+  const b = current != null ? current : spare != null ? spare : instantiate<T>();
+  b.reset();
+  return b;
+}
+
 export function decodeRequestBody(c: Cursor, f: Frame, ex: Exchange): Verdict {
   const ops = requestOps(ex.apiKey, ex.apiVersion);
   if (ops == null) return Verdict.Done;
-  let body = ex.request;
-  if (body == null) {
-    body = ex.spareRequest;
-    if (body == null) body = new RequestBody(); else body.reset();
-    ex.request = body;
-  } else body.reset();
+  const body = bodyFor<RequestBody>(ex.request, ex.spareRequest);
+  ex.request = body;
   const v = walker.walk(c, f, ops, ex.apiVersion, flexibleRequest(ex.apiKey, ex.apiVersion), body);
   // acks=0: the broker sends no response; known as soon as acks is read.
   if (ex.apiKey == PRODUCE && body.acks == 0) ex.expectsResponse = false;
@@ -36,11 +39,7 @@ export function decodeRequestBody(c: Cursor, f: Frame, ex: Exchange): Verdict {
 export function decodeResponseBody(c: Cursor, f: Frame, ex: Exchange): Verdict {
   const ops = responseOps(ex.apiKey, ex.apiVersion);
   if (ops == null) return Verdict.Done;
-  let body = ex.response;
-  if (body == null) {
-    body = ex.spareResponse;
-    if (body == null) body = new ResponseBody(); else body.reset();
-    ex.response = body;
-  } else body.reset();
+  const body = bodyFor<ResponseBody>(ex.response, ex.spareResponse);
+  ex.response = body;
   return walker.walk(c, f, ops, ex.apiVersion, flexibleResponse(ex.apiKey, ex.apiVersion), body);
 }
