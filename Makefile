@@ -17,8 +17,10 @@ test: build
 	npm run test:host
 	npm run test:integration
 
-## Benchmarks: ratios of direct / proxied paths measured in one run (see bench/RESULTS.md).
+## Benchmarks: the filter alone, then every proxy path in one run, as ratios (see bench/RESULTS.md).
 bench: build
+	npm run build:noop
+	node dist/bench/codec.js 300
 	node dist/bench/run.js
 
 clean:

@@ -5,7 +5,6 @@
 // proxy port): each proxied path starts its proxy on that port, runs the load, and stops.
 import os from "node:os";
 import path from "node:path";
-import { execFileSync } from "node:child_process";
 import { startKafka, Broker } from "../test/support/kafka";
 import { freePort } from "../test/support/ports";
 import { startKscope } from "../test/support/kscope";
@@ -43,13 +42,8 @@ async function envoy(b: Broker, port: number, withWasm: boolean, wasmPath?: stri
 }
 
 const ROOT = path.join(__dirname, "..", "..");
-const NOOP_WASM = path.join(ROOT, "build", "noop.wasm");
+const NOOP_WASM = path.join(ROOT, "build", "noop.wasm"); // npm run build:noop (bench/wasm/noop.ts)
 
-/** Builds the no-op filter (bench/wasm/noop.ts) on kscope's ABI layer. */
-function buildNoop(): void {
-  execFileSync(path.join(ROOT, "node_modules", ".bin", "asc"), ["bench/wasm/noop.ts", "-o", NOOP_WASM, "--runtime", "incremental", "-O3",
-    "--use", "abort=assembly/abi/abort/abortHandler"], { cwd: ROOT, stdio: "inherit" });
-}
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
@@ -91,7 +85,6 @@ async function measure(path: Path, broker: Broker, port: number, round: number):
 async function main(): Promise<void> {
   const only = process.env.BENCH_PATHS?.split(",");
   const paths = PATHS.filter((p) => !only || only.includes(p.name));
-  buildNoop();
   const port = await freePort();
   const broker = await startKafka({ proxyPort: port });
   const results = new Map<string, Figures[]>(paths.map((p) => [p.name, []]));
