@@ -1,10 +1,10 @@
 // `kscope tap`: a live stream of decoded requests and responses from one proxy, one line each.
 import { Command } from "commander";
 import { action, DEFAULT_ADMIN, normaliseUrl, withFilters } from "../cli/common";
-import { AdminSource } from "../cli/admin-source";
 import * as fmt from "../cli/format";
 import { CliError } from "../cli/source";
-import type { TapEvent } from "../tap";
+import { openTap } from "../cli/tap-client";
+import type { TapEvent, TapFilter } from "../tap";
 
 export function tapLine(e: TapEvent, c: fmt.Colours = fmt.colours(false)): string {
   const id = `${e.conn !== undefined ? `${e.conn}:` : ""}${e.id}`;
@@ -43,39 +43,19 @@ Tap is off in the filter until someone taps; an idle tap costs nothing on the da
       const base = normaliseUrl(o.admin ?? process.env.KSCOPE_ADMIN ?? DEFAULT_ADMIN);
       const max = o.max === undefined ? Infinity : Number(o.max);
       if (!(max > 0)) throw new CliError("--max takes a positive number");
-      const q = new URLSearchParams();
-      for (const k of ["topic", "group", "client", "api"] as const) if (o[k]) q.set(k, o[k]!);
-      const ac = new AbortController();
-      process.on("SIGINT", () => { ac.abort(); process.exit(0); });
-      let res: Response;
-      try {
-        res = await fetch(`${base}/api/tap?${q}`, { signal: ac.signal });
-      } catch (e) {
-        const cause = (e as { cause?: { code?: string } }).cause;
-        throw new CliError(`cannot reach the kscope admin endpoint at ${base} (${cause?.code ?? (e as Error).message})`, AdminSource.hint, 2);
-      }
-      if (res.status === 404) throw new CliError(`${base} does not serve /api/tap`, "is it a kscope proxy of this version?", 2);
-      if (!res.ok || !res.body) throw new CliError(`${base}/api/tap answered HTTP ${res.status}`, undefined, 2);
+      const filter: TapFilter = {};
+      for (const k of ["topic", "group", "client", "api"] as const) if (o[k]) filter[k] = o[k]!;
+      const tap = await openTap(base, filter);
+      process.on("SIGINT", () => { tap.stop(); process.exit(0); });
       const c = fmt.colours();
-      let seen = 0, buf = "";
-      const decoder = new TextDecoder();
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += decoder.decode(chunk, { stream: true });
-        let nl: number;
-        while ((nl = buf.indexOf("\n")) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          if (!line) continue;
-          const e = JSON.parse(line) as TapEvent | { ev: "hello"; supported: boolean; filter: boolean };
-          if (e.ev === "hello") {
-            if (!e.filter) throw new CliError("this proxy runs without the filter (--no-filter): there is nothing to tap", "restart `kscope proxy` without --no-filter", 5);
-            if (!e.supported) throw new CliError("this proxy's filter cannot tap (it does not use the shared-queue calls)", "rebuild kscope.wasm with assembly/filter/tap.ts wired into the observer", 5);
-            if (process.stderr.isTTY) process.stderr.write(c.dim(`tapping ${base}${q.size ? ` (${q})` : ""}; Ctrl-C to stop\n`));
-            continue;
-          }
-          process.stdout.write(o.output === "json" ? line + "\n" : tapLine(e, c) + "\n");
-          if (++seen >= max) { ac.abort(); process.exit(0); }
-        }
+      if (process.stderr.isTTY) {
+        const q = new URLSearchParams(filter as Record<string, string>);
+        process.stderr.write(c.dim(`tapping ${base}${q.size ? ` (${q})` : ""}; Ctrl-C to stop\n`));
+      }
+      let seen = 0;
+      for await (const { e, line } of tap.events) {
+        process.stdout.write(o.output === "json" ? line + "\n" : tapLine(e, c) + "\n");
+        if (++seen >= max) { tap.stop(); process.exit(0); }
       }
       throw new CliError(`${base} closed the tap stream`, "did the proxy stop?", 2);
     }));

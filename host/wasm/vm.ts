@@ -23,6 +23,12 @@ interface Exports {
   proxy_on_tick?: (id: number) => void;
 }
 
+/** Wall-clock nanoseconds that never go backwards: the epoch read once, advanced by the
+ *  monotonic clock. (Date.now() plus hrtime's sub-millisecond digits could step back by up to
+ *  1 ms, so a fast exchange measured as receivedAt <= sentAt, latency 0.) */
+const EPOCH_NS = BigInt(Date.now()) * 1000000n - process.hrtime.bigint();
+export const nowNanos = (): bigint => EPOCH_NS + process.hrtime.bigint();
+
 export interface VmOptions {
   wasmPath: string;
   /** The plugin configuration string (Envoy: configuration of the plugin). */
@@ -196,7 +202,7 @@ export class ProxyWasmVm {
       },
       proxy_get_current_time_nanoseconds: (out: number) => {
         count("proxy_get_current_time_nanoseconds");
-        this.view().setBigUint64(out, BigInt(Date.now()) * 1000000n + (process.hrtime.bigint() % 1000000n), true);
+        this.view().setBigUint64(out, nowNanos(), true);
         return Status.Ok;
       },
       proxy_get_property: (ptr: number, len: number, ptrOut: number, lenOut: number) => {

@@ -173,11 +173,47 @@ test("check passes against a live proxy; errors are clear, with hints and exit c
   assert.match(none.stderr, /no topics seen in the last 1m/);
 });
 
+/** "0.42ms", "12ms", "1.5s" back to milliseconds. */
+const msOf = (s: string) => (s.endsWith("ms") ? Number(s.slice(0, -2)) : Number(s.slice(0, -1)) * 1000);
+
+async function tapping(): Promise<number> {
+  let n = -1;
+  for (let i = 0; i < 20 && n !== 0; i++) {
+    if (i) await new Promise((r) => setTimeout(r, 100));
+    n = ((await (await fetch(`${a.kscope.admin}/api/info`)).json()) as { tapping: number }).tapping;
+  }
+  return n;
+}
+
 test("top prints one snapshot when stdout is not a terminal", async () => {
+  const t = a.traffic;
   const r = await cli(["top", "--admin", a.kscope.admin]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /CLIENT\s+API\s+TOPIC/);
-  assert.match(r.stdout, new RegExp(`${a.traffic.clients.ordersProducer}\\s+Produce\\s+${a.traffic.topics.orders}`));
+  assert.match(r.stdout, /^kscope top {2}admin /);
+  assert.match(r.stdout, /\nCOUNT BEST WORST LAST SUCCESS: tap, last \d+s/, "the header says where the columns come from");
+  assert.match(r.stdout, /CLIENT\s+API\s+TOPIC\s+GROUP\s+COUNT\s+BEST\s+WORST\s+LAST\s+SUCCESS\s+RECORDS\s+BYTES\n/);
+  const ms = "([\\d.]+m?s)";
+  const row = new RegExp(`\\n${t.clients.ordersProducer}\\s+Produce\\s+${t.topics.orders}\\s+(\\d+)\\s+${ms}\\s+${ms}\\s+${ms}\\s+(100%)\\s+([\\d.]+)/s`).exec(r.stdout);
+  assert.ok(row, `the orders producer's Produce row, with numbers:\n${r.stdout}`);
+  const [count, best, worst, last] = [Number(row[1]), msOf(row[2]), msOf(row[3]), msOf(row[4])];
+  assert.ok(count > 0 && best > 0 && best <= last && last <= worst, `count ${count}, best ${best}, last ${last}, worst ${worst}`);
+  assert.equal(await tapping(), 0, "top released the tap when it exited");
+
+  const j = await json(["top", "--admin", a.kscope.admin, "--interval", "2"]);
+  assert.equal(j.latency, "tap");
+  const produce = j.flows.find((f: any) => f.client === t.clients.ordersProducer && f.api === "Produce" && f.topic === t.topics.orders);
+  assert.ok(produce && produce.count > 0 && produce.successRate === 1, JSON.stringify(j.flows));
+  assert.ok(produce.bestMs > 0 && produce.bestMs <= produce.lastMs && produce.lastMs <= produce.worstMs, JSON.stringify(produce));
+  near(produce.recordsPerSec, RATES.ordersRate, 0.25, "produce rate from metrics");
+  const fetchRow = j.flows.find((f: any) => f.client === t.clients.billing && f.api === "Fetch" && f.topic === t.topics.orders);
+  assert.equal(fetchRow?.group, t.groups.billing, "a Fetch row takes its group from metrics");
+  assert.equal(await tapping(), 0);
+
+  // From Prometheus there is no tap: the metrics columns, and a header line saying so.
+  const p = await cli(["top", "--prometheus", prom.url]);
+  assert.equal(p.code, 0, p.stderr);
+  assert.match(p.stdout, /\nlatency from metrics: P50\/P99\/WORST .*not Prometheus/);
+  assert.match(p.stdout, /CLIENT\s+API\s+TOPIC\s+GROUP\s+RECORDS\s+BYTES\s+COUNT\s+P50\s+P99\s+WORST\s+ERRORS\n/);
 });
 
 test("top in a terminal (tmux): renders, refreshes, and exits cleanly on Ctrl-C", async () => {
@@ -195,6 +231,7 @@ test("top in a terminal (tmux): renders, refreshes, and exits cleanly on Ctrl-C"
     const fs = await import("node:fs");
     for (let i = 0; i < 50 && !fs.existsSync(done); i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal(fs.readFileSync(done, "utf8").trim(), "0", "exit code after Ctrl-C");
+    assert.equal(await tapping(), 0, "top released the tap on Ctrl-C");
     fs.rmSync(done, { force: true });
   } finally {
     try { tmux("kill-server"); } catch { /* gone */ }

@@ -244,3 +244,53 @@ test("tap hub: the flag is on only while someone taps; events are stamped and fi
   assert.equal(tapLine({ ...e, ev: "rsp", error: "NOT_LEADER_OR_FOLLOWER", errors: 2, latencyUs: 2500, records: 0, bytes: 60 }),
     "rsp id=7:1 client=c api=Produce/v9 error=NOT_LEADER_OR_FOLLOWER(+1) topics=orders bytes=60B latency=2.5ms");
 });
+
+test("top from tap: count, best, worst, last and success per (client, API, topic), joined with metric rates", async () => {
+  const { TapTally, joinTapFlows } = await import("../../host/cli/top");
+  const t0 = 1_700_000_000_000;
+  const rsp = (at: number, client: string, api: string, topics: string[], latencyUs: number, error = "NONE", group?: string) =>
+    ({ ev: "rsp" as const, id: at, client, api, version: 9, topics, partitions: topics.length, records: 0, bytes: 10, error, latencyUs, ts: t0 + at, ...(group ? { group } : {}) });
+  const events = [
+    { ev: "req" as const, id: 0, client: "p", api: "Produce", version: 9, topics: ["orders"], partitions: 1, records: 5, bytes: 500, ts: t0 }, // requests are not counted
+    rsp(100, "p", "Produce", ["orders"], 2500),
+    rsp(900, "p", "Produce", ["orders"], 900),
+    rsp(1500, "p", "Produce", ["orders"], 40_000, "NOT_LEADER_OR_FOLLOWER"),
+    rsp(2100, "p", "Produce", ["orders"], 1800),                 // the last one
+    rsp(300, "c", "Fetch", ["orders", "payments"], 50_000),       // one Fetch of two topics counts for each
+    rsp(2200, "c", "Fetch", ["orders"], 20_000),
+    rsp(1000, "c", "Heartbeat", [], 300, "NONE", "billing"),      // no topic, a group
+    rsp(-60_000, "old", "Produce", ["orders"], 1),                // outside the window
+  ];
+  const tally = new TapTally();
+  for (const e of events) tally.add(e);
+  const rows = tally.rows(t0 + 2500, 10);
+  const row = (client: string, api: string, topic: string) => rows.find((r) => r.client === client && r.api === api && r.topic === topic)!;
+  assert.equal(rows.length, 4);
+  assert.deepEqual(row("p", "Produce", "orders"), { client: "p", api: "Produce", topic: "orders", group: null, count: 4, bestMs: 0.9, worstMs: 40, lastMs: 1.8,
+    successRate: 0.75, recordsPerSec: null, bytesPerSec: null, errorsPerSec: null });
+  assert.deepEqual([row("c", "Fetch", "orders").count, row("c", "Fetch", "orders").bestMs, row("c", "Fetch", "orders").worstMs, row("c", "Fetch", "orders").lastMs], [2, 20, 50, 20]);
+  assert.deepEqual([row("c", "Fetch", "payments").count, row("c", "Fetch", "payments").lastMs, row("c", "Fetch", "payments").successRate], [1, 50, 1]);
+  assert.equal(row("c", "Heartbeat", "").group, "billing");
+  // Shorter windows keep the one-second buckets that overlap them.
+  assert.deepEqual(new TapTally().rows(t0, 1), []);
+  const recent = (seconds: number) => { const x = new TapTally(); for (const e of events) x.add(e); return x.rows(t0 + 2500, seconds).map((r) => `${r.client} ${r.api} ${r.topic} ${r.count}`).sort(); };
+  assert.deepEqual(recent(0.5), ["c Fetch orders 1", "p Produce orders 1"]);
+  assert.deepEqual(recent(1), ["c Fetch orders 1", "c Heartbeat  1", "p Produce orders 2"]);
+  // --topic keeps only that topic of a multi-topic response.
+  const only = new TapTally("payments");
+  for (const e of events) only.add(e);
+  assert.deepEqual(only.rows(t0 + 2500, 10).map((r) => `${r.client} ${r.api} ${r.topic}`), ["c Fetch payments"]);
+
+  // Joined with metric flows: rates and the Fetch's group from metrics; metric-only flows stay with COUNT 0.
+  const metric = [
+    { client: "p", api: "Produce" as const, topic: "orders", group: null, recordsPerSec: 100, bytesPerSec: 1000, count: 1000, errorsPerSec: 0, p50Ms: 1, p99Ms: 2, maxMs: 5 },
+    { client: "c", api: "Fetch" as const, topic: "orders", group: "billing", recordsPerSec: 90, bytesPerSec: 900, count: 900, errorsPerSec: 0, p50Ms: 1, p99Ms: 2, maxMs: 5 },
+    { client: "q", api: "Produce" as const, topic: "audit", group: null, recordsPerSec: 5, bytesPerSec: 50, count: 50, errorsPerSec: 0, p50Ms: 1, p99Ms: 2, maxMs: 5 },
+  ];
+  const joined = joinTapFlows(rows, metric, {});
+  assert.deepEqual(joined.map((r) => `${r.client} ${r.api} ${r.topic || "-"} ${r.group ?? ""} ${r.count} ${r.recordsPerSec ?? "-"}`), [
+    "p Produce orders  4 100", "c Fetch orders billing 2 90", "c Fetch payments  1 -", "c Heartbeat - billing 1 -", "q Produce audit  0 5"]);
+  assert.equal(joined[4].bestMs, null);
+  assert.deepEqual(joinTapFlows(rows, metric, { group: "billing" }).map((r) => `${r.api} ${r.topic}`), ["Fetch orders", "Heartbeat "]);
+  assert.equal(joinTapFlows(rows, metric, {}, 2).length, 2);
+});

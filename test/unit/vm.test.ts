@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { ProxyWasmVm } from "../../host/wasm/vm";
+import { ProxyWasmVm, nowNanos } from "../../host/wasm/vm";
 import { Action } from "../../host/wasm/abi";
 import { chunks, int16, int32, request, response } from "../support/frames";
 
@@ -94,4 +94,14 @@ test("the host ticks the filter like Envoy: lag in seconds grows with no traffic
   await new Promise((r) => setTimeout(r, 2000));
   assert.ok(lagSeconds() >= 2 && lagSeconds() > early, `lag seconds without traffic: ${early} after 1.3 s, ${lagSeconds()} after 3.3 s`);
   vm.dispose();
+});
+
+test("the filter's clock is wall time that never steps back (a fast exchange is never 0 µs)", () => {
+  let prev = nowNanos();
+  assert.ok(Math.abs(Number(prev / 1000000n) - Date.now()) < 50, "wall-clock milliseconds since the epoch");
+  for (let i = 0; i < 200_000; i++) {
+    const t = nowNanos();
+    assert.ok(t >= prev, `stepped back ${prev - t} ns`);
+    prev = t;
+  }
 });
