@@ -5,8 +5,6 @@
 export declare function proxy_log(level: u32, ptr: usize, len: usize): u32;
 @external("env", "proxy_get_buffer_bytes")
 export declare function proxy_get_buffer_bytes(buffer: u32, start: usize, max: usize, out_ptr: usize, out_len: usize): u32;
-@external("env", "proxy_get_buffer_status")
-export declare function proxy_get_buffer_status(buffer: u32, out_len: usize, out_flags: usize): u32;
 @external("env", "proxy_define_metric")
 export declare function proxy_define_metric(type: u32, name_ptr: usize, name_len: usize, out_id: usize): u32;
 @external("env", "proxy_increment_metric")

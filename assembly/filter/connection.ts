@@ -1,6 +1,6 @@
 // The per-connection filter: hands each chunk to the Kafka session and always continues.
 // It never pauses or changes traffic; parsing failures only stop parsing.
-import { Action, BufferType, PeerType } from "../abi/enums";
+import { Action, BufferType } from "../abi/enums";
 import { Context, RootContext } from "../abi/context";
 import { KafkaSession } from "../kafka/session";
 import { inc } from "../metrics/registry";

@@ -209,60 +209,49 @@ export class CommitSeries {
   }
 }
 
-export class DeepMetrics {
-  private topics: Map<string, TopicSeries> = new Map();
-  /** The last topic asked for: consecutive partitions are mostly of one topic. */
+/**
+ * Series objects keyed by a client-chosen label value (topic, group, client id). Only admitted
+ * values are cached: values past the budget share the `__other__` object without growing the
+ * map. The last hit is remembered: a request's partitions mostly share one topic, and a
+ * connection's requests one client id.
+ */
+class Labelled<T> {
+  private map: Map<string, T> = new Map();
   private lastName: string = "";
-  private last: TopicSeries | null = null;
-  private groups: Map<string, GroupSeries> = new Map();
-  private clients: Map<string, ClientSeries> = new Map();
-  /** The last client asked for: a connection's requests all carry one client id. */
-  private lastClientName: string = "";
-  private lastClient: ClientSeries | null = null;
+  private last: T | null = null;
+  constructor(private budget: LabelBudget, private make: (label: string) => T) {}
+
+  get(name: string): T {
+    const last = this.last;
+    if (last != null && name == this.lastName) return last;
+    let t: T;
+    if (this.map.has(name)) t = this.map.get(name);
+    else {
+      const l = this.budget.admit(name);
+      if (this.map.has(l)) t = this.map.get(l);
+      else { const make = this.make; t = make(l); this.map.set(l, t); }
+    }
+    this.lastName = name; this.last = t;
+    return t;
+  }
+}
+
+function newTopic(l: string): TopicSeries { return new TopicSeries(l); }
+function newGroup(l: string): GroupSeries { return new GroupSeries(l); }
+function newClient(l: string): ClientSeries { return new ClientSeries(l); }
+
+export class DeepMetrics {
+  private topics: Labelled<TopicSeries> = new Labelled<TopicSeries>(topicLabels, newTopic);
+  private groups: Labelled<GroupSeries> = new Labelled<GroupSeries>(groupLabels, newGroup);
+  private clients: Labelled<ClientSeries> = new Labelled<ClientSeries>(clientLabels, newClient);
   private errors: Map<i32, u32> = new Map();
   private sasl: Map<string, u32> = new Map();
   private txns: Map<string, u32> = new Map();
   readonly brokers: u32 = series(MetricType.Gauge, "kscope_cluster_brokers", "");
 
-  /** The series of a topic (its label admitted through the topic budget). */
-  /** Only admitted names are cached: names past the budget map to `__other__` without growing the map. */
-  topic(name: string): TopicSeries {
-    const last = this.last;
-    if (last != null && name == this.lastName) return last;
-    let t: TopicSeries;
-    if (this.topics.has(name)) t = this.topics.get(name);
-    else {
-      const l = topicLabels.admit(name);
-      if (this.topics.has(l)) t = this.topics.get(l);
-      else { t = new TopicSeries(l); this.topics.set(l, t); }
-    }
-    this.lastName = name; this.last = t;
-    return t;
-  }
-
-  /** The series of a client id (its label admitted through the client_id budget); cached like topic(). */
-  client(name: string): ClientSeries {
-    const last = this.lastClient;
-    if (last != null && name == this.lastClientName) return last;
-    let c: ClientSeries;
-    if (this.clients.has(name)) c = this.clients.get(name);
-    else {
-      const l = clientLabels.admit(name);
-      if (this.clients.has(l)) c = this.clients.get(l);
-      else { c = new ClientSeries(l); this.clients.set(l, c); }
-    }
-    this.lastClientName = name; this.lastClient = c;
-    return c;
-  }
-
-  group(name: string): GroupSeries {
-    if (this.groups.has(name)) return this.groups.get(name);
-    const l = groupLabels.admit(name);
-    if (this.groups.has(l)) return this.groups.get(l);
-    const g = new GroupSeries(l);
-    this.groups.set(l, g);
-    return g;
-  }
+  topic(name: string): TopicSeries { return this.topics.get(name); }
+  group(name: string): GroupSeries { return this.groups.get(name); }
+  client(name: string): ClientSeries { return this.clients.get(name); }
 
   errorId(api: i16, code: i16): u32 {
     const k = (<i32>api << 16) | (<i32>code & 0xffff);

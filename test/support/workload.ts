@@ -2,7 +2,7 @@
 // check itself: kscope's per-API counts must equal what kafkajs' own instrumentation saw.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { kafkajs } from './clients';
+import { kafkajs, kcatConsume, kcatProduce } from './clients';
 
 // kafkajs names a few APIs differently from Kafka's schemas (which kscope uses).
 const KAFKAJS_NAMES: Record<string, string> = { GroupCoordinator: 'FindCoordinator' };
@@ -65,4 +65,18 @@ export function assertRoundTrip(rt: RoundTrip, delta: (name: string, labels?: Re
   assert.ok(fetchReq >= fetchResp && fetchReq <= fetchResp + 2, `Fetch requests ${fetchReq} vs responses ${fetchResp}`);
   if (opts.histogram) assert.equal(delta('kscope_request_duration_microseconds_count', { api: 'Produce' }), 20, 'every Produce has a duration');
   assert.ok(delta('kscope_request_bytes_total', { api: 'Produce' }) > rt.sent.reduce((a, b) => a + b.length, 0), 'Produce bytes cover the payload');
+}
+
+/** 50 records in each compression codec through the proxy with kcat, read back byte for byte; returns them. */
+export async function kcatCodecRoundTrip(bootstrap: string, topic: string): Promise<Buffer[]> {
+  const records: Buffer[] = [];
+  for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const) {
+    const batch = Array.from({ length: 50 }, (_, i) => Buffer.concat([Buffer.from(`${codec}-${i}-`), randomBytes(i * 20)]));
+    await kcatProduce(bootstrap, topic, batch, { compression: codec, partition: 0 });
+    records.push(...batch);
+  }
+  const got = await kcatConsume(bootstrap, topic, records.length);
+  assert.equal(got.length, records.length);
+  got.forEach((r, i) => assert.ok(r.value!.equals(records[i]), `record ${i} differs`));
+  return records;
 }
