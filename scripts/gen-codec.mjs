@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { genGateway } from "./gen-gateway.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const JARS = [ // oldest first: later jars win for names, ranges are unioned
@@ -379,4 +380,7 @@ mkdirSync(out, { recursive: true });
 writeFileSync(join(out, "apis.ts"), genApiTable(apis));
 writeFileSync(join(out, "codec.ts"), genCodec(apis));
 writeFileSync(join(out, "errors.ts"), genErrors());
+const gwOut = join(root, "assembly/gateway/generated");
+mkdirSync(gwOut, { recursive: true });
+writeFileSync(join(gwOut, "addresses.ts"), genGateway(apis, { parseRange, KINDS, PRIM, packRange, snake, jars: JARS }));
 console.log(`generated ${apis.size} APIs, ${Object.keys(CAPTURE).length} decoded, into ${out}`);

@@ -23,3 +23,5 @@ export declare function proxy_get_shared_data(key_ptr: usize, key_len: usize, ou
 export declare function proxy_register_shared_queue(name_ptr: usize, name_len: usize, out_id: usize): u32;
 @external("env", "proxy_enqueue_shared_queue")
 export declare function proxy_enqueue_shared_queue(id: u32, ptr: usize, len: usize): u32;
+@external("env", "proxy_set_buffer_bytes")
+export declare function proxy_set_buffer_bytes(buffer: u32, start: usize, size: usize, ptr: usize, len: usize): u32;

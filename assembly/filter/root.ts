@@ -2,7 +2,10 @@
 // and creates a KafkaConnection per connection.
 import { BufferType } from "../abi/enums";
 import { Context, RootContext } from "../abi/context";
-import { bufferString, setTickPeriod } from "../abi/host";
+import { bufferString, property, setTickPeriod } from "../abi/host";
+import { GatewayConfig, parseGatewayConfig } from "../gateway/config";
+import { Gateway, GatewayShared } from "../gateway/gateway";
+import { GatewayMetrics } from "../metrics/gateway";
 import { ApiMetrics, ConnectionMetrics, setLabelLimit } from "../metrics/kafka";
 import { label, setCommonLabels } from "../metrics/registry";
 import { Config, parseConfig, resolveIdentity } from "./config";
@@ -13,9 +16,13 @@ export class KscopeRoot extends RootContext {
   config: Config = new Config();
   private conn: ConnectionMetrics | null = null;
   private observer: MetricsObserver | null = null;
+  private gatewayConfig: GatewayConfig = new GatewayConfig();
+  private gateway: GatewayShared | null = null;
 
   onConfigure(size: usize): bool {
-    this.config = parseConfig(bufferString(BufferType.PluginConfiguration, <i32>size));
+    const text = bufferString(BufferType.PluginConfiguration, <i32>size);
+    this.config = parseConfig(text);
+    this.gatewayConfig = parseGatewayConfig(text);
     resolveIdentity(this.config);
     let common = "";
     if (this.config.workload.length) common += label("workload", this.config.workload);
@@ -36,6 +43,20 @@ export class KscopeRoot extends RootContext {
       this.conn = conn;
       this.observer = new MetricsObserver(conn, new ApiMetrics());
     }
-    return new KafkaConnection(id, this, this.conn!, this.observer!);
+    let gw: Gateway | null = null;
+    if (this.gatewayConfig.enabled) {
+      if (this.gateway == null) this.gateway = new GatewayShared(this.gatewayConfig, new GatewayMetrics());
+      gw = new Gateway(this.gateway!, listenerPort());
+    }
+    return new KafkaConnection(id, this, this.conn!, this.observer!, gw);
   }
+}
+
+/** The port clients connected to (Envoy: destination.address, the listener's address); -1 if unknown. */
+function listenerPort(): i32 {
+  const a = property("destination.address");
+  const i = a.lastIndexOf(":");
+  if (i < 0) return -1;
+  const p = I32.parseInt(a.substring(i + 1));
+  return p > 0 && p <= 65535 ? p : -1;
 }

@@ -54,6 +54,8 @@ export class ProxyWasmVm {
   private tick?: NodeJS.Timeout;
   private readonly rootContextId = 1;
   private buffers = new Map<number, Buffer>(); // BufferType -> bytes of the current callback
+  /** The data buffer as the last data callback left it (proxy_set_buffer_bytes may replace it). */
+  output: Buffer = Buffer.alloc(0);
   private current?: ConnectionInfo;
   private readonly config: Buffer;
   private readonly rootId: string;
@@ -97,7 +99,9 @@ export class ProxyWasmVm {
     this.currentId = id;
     try {
       const fn = type === BufferType.DownstreamData ? this.ex.proxy_on_downstream_data : this.ex.proxy_on_upstream_data;
-      return fn(id, chunk.length, eos ? 1 : 0) as Action;
+      const action = fn(id, chunk.length, eos ? 1 : 0) as Action;
+      this.output = this.buffers.get(type) ?? chunk;
+      return action;
     } finally {
       this.buffers.delete(type);
       this.current = undefined;
@@ -179,7 +183,18 @@ export class ProxyWasmVm {
         v.setUint32(flagsOut, 0, true);
         return Status.Ok;
       },
-      proxy_set_buffer_bytes: () => Status.Unimplemented, // kscope never rewrites traffic
+      // Envoy's semantics (Buffer::copyFrom in source/extensions/common/wasm/context.cc): start 0
+      // drops `size` bytes and prepends the data; start >= length appends; anything else is refused.
+      proxy_set_buffer_bytes: (type: number, start: number, size: number, ptr: number, len: number) => {
+        count("proxy_set_buffer_bytes");
+        const buf = this.buffers.get(type);
+        if (!buf || type === BufferType.PluginConfiguration) return Status.NotFound;
+        const data = Buffer.from(this.bytes(ptr, len));
+        if (start === 0) this.buffers.set(type, Buffer.concat([data, buf.subarray(Math.min(size, buf.length))]));
+        else if (start >= buf.length) this.buffers.set(type, Buffer.concat([buf, data]));
+        else return Status.BadArgument;
+        return Status.Ok;
+      },
       proxy_define_metric: (type: number, ptr: number, len: number, out: number) => {
         if (type > MetricType.Histogram) return Status.BadArgument;
         const id = this.metrics.define(type as MetricType, this.bytes(ptr, len).toString("utf8"));
@@ -261,10 +276,15 @@ export class ProxyWasmVm {
   }
 }
 
-/** The filter's view of one proxied connection. */
+/**
+ * The filter's view of one proxied connection. After each data call, `output` holds the bytes to
+ * forward (the filter may have replaced them); on Pause the proxy keeps them and presents them
+ * again, followed by the next bytes, as Envoy does.
+ */
 export class FilterConnection {
   private closed = false;
   constructor(private vm: ProxyWasmVm, readonly id: number, readonly info: ConnectionInfo) {}
+  get output(): Buffer { return this.vm.output; }
   downstream(chunk: Buffer, eos = false): Action { return this.vm.data(this.id, BufferType.DownstreamData, chunk, eos, this.info); }
   upstream(chunk: Buffer, eos = false): Action { return this.vm.data(this.id, BufferType.UpstreamData, chunk, eos, this.info); }
   close(peer: PeerType = PeerType.Unknown): void {
