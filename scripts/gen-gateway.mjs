@@ -112,3 +112,113 @@ ${cases.join("\n")}
 }
 `;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Test frames: every version of every response above, encoded from its schema by an encoder
+// independent of the filter's walker, once as a broker sends it and once as the gateway must
+// rewrite it (host and port of each broker entry replaced, lengths and tagged sizes re-encoded).
+
+export const FRAME_HOST = "gw.kscope.test";
+export const FRAME_PORT_BASE = 19200;
+
+class Enc {
+  constructor() { this.parts = []; }
+  u8(v) { this.parts.push(Buffer.from([v & 0xff])); }
+  i16(v) { const b = Buffer.alloc(2); b.writeInt16BE(v); this.parts.push(b); }
+  i32(v) { const b = Buffer.alloc(4); b.writeInt32BE(v); this.parts.push(b); }
+  i64(v) { const b = Buffer.alloc(8); b.writeBigInt64BE(BigInt(v)); this.parts.push(b); }
+  uvarint(v) { const out = []; while (v >= 0x80) { out.push((v & 0x7f) | 0x80); v >>>= 7; } out.push(v); this.parts.push(Buffer.from(out)); }
+  raw(b) { this.parts.push(b); }
+  bytes() { return Buffer.concat(this.parts); }
+}
+
+/** Encodes `schema` at `version`; `rewrite`: write the gateway's addresses instead of the brokers'. */
+export function encodeResponse(schema, version, corr, structs, rewrite, parseRange, PRIM) {
+  const inR = (r, v) => r !== null && v >= r[0] && v <= r[1];
+  const flex = inR(parseRange(schema.flexibleVersions), version);
+  const common = new Map((schema.commonStructs ?? []).map((c) => [c.name, c.fields]));
+  const kids = (f) => { const t = f.type.replace(/^\[\]/, ""); return PRIM[t] !== undefined ? null : (f.fields ?? common.get(t)); };
+  const roleOf = (path) => {
+    const dot = path.lastIndexOf("."); const parent = dot < 0 ? "" : path.slice(0, dot), name = path.slice(dot + 1);
+    const i = structs[parent]?.indexOf(name) ?? -1; return i < 0 ? undefined : ["NodeId", "Host", "Port"][i];
+  };
+  function prim(e, type, path, nullable, ctx, n) {
+    const role = roleOf(path);
+    switch (type) {
+      case "bool": case "int8": return e.u8(n & 1);
+      case "int16": case "uint16": return e.i16(path.endsWith("ErrorCode") ? 0 : n);
+      case "int32": case "uint32": {
+        if (role === "NodeId") return e.i32(ctx.node);
+        if (role === "Port") return e.i32(rewrite && ctx.node >= 0 ? FRAME_PORT_BASE + ctx.node : (ctx.node >= 0 ? 9092 : -1));
+        return e.i32(n * 7);
+      }
+      case "int64": case "float64": return e.i64(n * 1000 + 1);
+      case "uuid": return e.raw(Buffer.alloc(16, n + 1));
+      case "string": {
+        let s = role === "Host" ? (ctx.node >= 0 ? (rewrite ? FRAME_HOST : `broker-${ctx.node}.cluster.internal`) : "") : `${path.split(".").pop().toLowerCase()}-${n}`;
+        if (nullable && role === undefined && n % 2 === 1) s = null; // some nulls where allowed
+        const b = s === null ? null : Buffer.from(s);
+        if (flex) e.uvarint(b === null ? 0 : b.length + 1); else e.i16(b === null ? -1 : b.length);
+        if (b) e.raw(b);
+        return;
+      }
+      case "bytes": case "records": {
+        const b = Buffer.alloc(24 + n, 0x5a);
+        if (flex) e.uvarint(b.length + 1); else e.i32(b.length);
+        return e.raw(b);
+      }
+    }
+    throw new Error(`type ${type}`);
+  }
+  function value(e, f, path, ctx, n) {
+    const isArray = f.type.startsWith("[]"), elem = f.type.replace(/^\[\]/, "");
+    const nullable = inR(parseRange(f.nullableVersions), version);
+    const ks = kids(f);
+    if (!isArray && !ks) return prim(e, elem, path, nullable, ctx, n);
+    if (!isArray) return struct(e, ks, path, ctx);
+    const addressList = structs[path] !== undefined;
+    const count = addressList ? 3 : 2;
+    if (flex) e.uvarint(count + 1); else e.i32(count);
+    for (let i = 0; i < count; i++) {
+      if (ks) struct(e, ks, path, { node: addressList ? (i === 2 && path === "Coordinators" ? -1 : i + 1) : ctx.node });
+      else prim(e, elem, path, false, ctx, i);
+    }
+  }
+  function struct(e, fields, prefix, ctx) {
+    const p = (f) => (prefix ? `${prefix}.${f.name}` : f.name);
+    fields.forEach((f, i) => {
+      if (f.tag !== undefined || !inR(parseRange(f.versions), version)) return;
+      value(e, f, p(f), ctx, i);
+    });
+    if (!flex) return;
+    const tagged = fields.filter((f) => f.tag !== undefined && inR(parseRange(f.taggedVersions), version)).sort((a, b) => a.tag - b.tag);
+    e.uvarint(tagged.length);
+    for (const f of tagged) {
+      const inner = new Enc();
+      value(inner, f, p(f), ctx, f.tag);
+      const b = inner.bytes();
+      e.uvarint(f.tag); e.uvarint(b.length); e.raw(b);
+    }
+  }
+  const body = new Enc();
+  body.i32(corr);
+  if (flex) body.uvarint(0); // response header v1: no tagged fields
+  struct(body, schema.fields, "", { node: structs[""] ? 2 : -1 });
+  const b = body.bytes();
+  const size = Buffer.alloc(4); size.writeInt32BE(b.length);
+  return Buffer.concat([size, b]);
+}
+
+export function genGatewayFrames(apis, { parseRange, PRIM }) {
+  const rows = [];
+  for (const [apiName, structs] of Object.entries(ADDRESSES)) {
+    const api = [...apis.values()].find((a) => a.name === apiName);
+    const valid = parseRange(api.response.validVersions);
+    for (let v = valid[0]; v <= valid[1]; v++) {
+      const input = encodeResponse(api.response, v, 1000 + v, structs, false, parseRange, PRIM);
+      const expected = encodeResponse(api.response, v, 1000 + v, structs, true, parseRange, PRIM);
+      rows.push({ api: apiName, key: api.key, version: v, input: input.toString("base64"), expected: expected.toString("base64") });
+    }
+  }
+  return rows;
+}

@@ -5,7 +5,9 @@
 #   scripts/kafka.sh start DIR --proxied-port P --direct-port D --controller-port C
 #                          [--proxy-advertised HOST:PORT] [--owner-pid PID [--owner-cleanup]]
 #                          [--set key=value]... [--timeout SECONDS]
-#   scripts/kafka.sh stop DIR
+#   scripts/kafka.sh cluster DIR --client-ports P1,P2,P3 --internal-ports I1,I2,I3 --controller-ports C1,C2,C3
+#                            [--owner-pid PID [--owner-cleanup]] [--set key=value]... [--timeout SECONDS]
+#   scripts/kafka.sh stop DIR            (a cluster node: stop DIR/node-ID)
 #   scripts/kafka.sh tool CLASS [ARGS...]
 #
 # start: formats DIR/data, starts the broker in the background (own session), writes DIR/pid,
@@ -39,6 +41,142 @@ fetch() {
 }
 
 alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+
+# Any 22-char base64url string of 16 bytes is a valid cluster id; saves a JVM start.
+cluster_id() { head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
+
+jvm() { java -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*" "$@"; }
+
+# format DIR ID: formats DIR/data for DIR/server.properties.
+format() {
+  jvm -Dkscope.log.level=WARN -XX:TieredStopAtLevel=1 -Xshare:auto \
+    kafka.tools.StorageTool format -t "$2" -c "$1/server.properties" >"$1/format.log" 2>&1 ||
+    { cat "$1/format.log" >&2; die "storage format failed in $1"; }
+}
+
+# spawn DIR OWNER OWNER_CLEANUP: starts the broker of DIR in the background (own session),
+# writes DIR/pid, and with OWNER a watchdog that takes it down once OWNER is gone.
+spawn() {
+  local dir=$1 owner=$2 owner_cleanup=$3
+  # shellcheck disable=SC2086
+  setsid java -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*" \
+    ${KAFKA_HEAP_OPTS:--Xmx768m -Xms256m} -XX:+ExitOnOutOfMemoryError \
+    kafka.Kafka "$dir/server.properties" >"$dir/kafka.log" 2>&1 </dev/null &
+  local pid=$!
+  echo "$pid" >"$dir/pid"
+  if [[ -n $owner ]]; then
+    # Watchdog: if the owner dies without calling stop, take the broker down with it
+    # (SIGTERM, SIGKILL after 10 s) and, with owner_cleanup, remove DIR.
+    setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
+      kill -0 "$1" 2>/dev/null && exit 0
+      kill -TERM "$2" 2>/dev/null
+      for _ in $(seq 20); do kill -0 "$2" 2>/dev/null || break; sleep 0.5; done
+      kill -KILL "$2" 2>/dev/null
+      [[ $4 == 1 ]] && { sleep 0.5; rm -rf "$3"; }
+      exit 0' _ "$owner" "$pid" "$dir" "$owner_cleanup" >/dev/null 2>&1 </dev/null &
+  fi
+}
+
+# await DIR TIMEOUT: waits for the broker of DIR to log "Kafka Server started".
+await_started() {
+  local dir=$1 timeout=$2 pid
+  pid=$(cat "$dir/pid")
+  local deadline=$((SECONDS + timeout))
+  until grep -q "Kafka Server started" "$dir/kafka.log" 2>/dev/null; do
+    if ! alive "$pid"; then
+      tail -n 40 "$dir/kafka.log" >&2 || true
+      die "broker exited during start-up (log: $dir/kafka.log)"
+    fi
+    if ((SECONDS >= deadline)); then
+      tail -n 40 "$dir/kafka.log" >&2 || true
+      stop "$dir" >/dev/null 2>&1 || true
+      die "broker not started after ${timeout}s (log: $dir/kafka.log)"
+    fi
+    sleep 0.2
+  done
+}
+
+launch() { spawn "$1" "$2" "$3"; await_started "$1" "$4"; }
+
+# cluster DIR: N brokers (KRaft, each broker+controller, node ids 1..N) in DIR/node-ID.
+# Each has a CLIENT listener (advertised as itself: only a gateway that maps it should be
+# reachable by clients), INTERNAL (inter-broker) and CONTROLLER.
+cluster() {
+  local dir=${1:-} clients='' internals='' controllers='' owner='' owner_cleanup=0 timeout=120
+  local -a extra=()
+  [[ -n $dir && $dir != --* ]] || die "usage: cluster DIR --client-ports P1,P2,.. --internal-ports I1,.. --controller-ports C1,.."
+  shift
+  while (($#)); do
+    [[ $1 == --owner-cleanup ]] && { owner_cleanup=1; shift; continue; }
+    [[ $# -ge 2 ]] || die "missing value for $1"
+    case $1 in
+      --client-ports) clients=$2 ;;
+      --internal-ports) internals=$2 ;;
+      --controller-ports) controllers=$2 ;;
+      --owner-pid) owner=$2 ;;
+      --set) extra+=("$2") ;;
+      --timeout) timeout=$2 ;;
+      *) die "unknown option $1" ;;
+    esac
+    shift 2
+  done
+  local -a cp ip kp
+  IFS=, read -r -a cp <<<"$clients"
+  IFS=, read -r -a ip <<<"$internals"
+  IFS=, read -r -a kp <<<"$controllers"
+  local n=${#cp[@]}
+  ((n >= 1 && ${#ip[@]} == n && ${#kp[@]} == n)) || die "--client-ports, --internal-ports and --controller-ports need one port per node"
+  fetch
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  local voters='' i
+  for ((i = 0; i < n; i++)); do voters+="${voters:+,}$((i + 1))@127.0.0.1:${kp[i]}"; done
+  local rf=$((n < 3 ? n : 3))
+  local isr=$((rf > 1 ? rf - 1 : 1))
+  local id
+  id=$(cluster_id)
+  for ((i = 0; i < n; i++)); do
+    local node=$((i + 1)) nd="$dir/node-$((i + 1))"
+    if [[ -f $nd/pid ]] && alive "$(cat "$nd/pid")"; then die "a broker is already running in $nd"; fi
+    rm -rf "$nd" && mkdir -p "$nd"
+    {
+      echo "process.roles=broker,controller"
+      echo "node.id=$node"
+      echo "controller.quorum.voters=$voters"
+      echo "listeners=CLIENT://127.0.0.1:${cp[i]},INTERNAL://127.0.0.1:${ip[i]},CONTROLLER://127.0.0.1:${kp[i]}"
+      echo "advertised.listeners=CLIENT://127.0.0.1:${cp[i]},INTERNAL://127.0.0.1:${ip[i]}"
+      echo "listener.security.protocol.map=CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT"
+      echo "inter.broker.listener.name=INTERNAL"
+      echo "controller.listener.names=CONTROLLER"
+      echo "log.dirs=$nd/data"
+      echo "num.partitions=3"
+      echo "default.replication.factor=$rf"
+      echo "min.insync.replicas=$isr"
+      echo "offsets.topic.replication.factor=$rf"
+      echo "offsets.topic.num.partitions=3"
+      echo "transaction.state.log.replication.factor=$rf"
+      echo "transaction.state.log.min.isr=$isr"
+      echo "transaction.state.log.num.partitions=3"
+      echo "share.coordinator.state.topic.replication.factor=$rf"
+      echo "share.coordinator.state.topic.min.isr=$isr"
+      echo "group.initial.rebalance.delay.ms=0"
+      echo "auto.create.topics.enable=true"
+      local kv
+      for kv in ${extra[@]+"${extra[@]}"}; do echo "$kv"; done
+    } >"$nd/server.properties"
+    format "$nd" "$id"
+  done
+  # All at once: a KRaft quorum forms only when a majority of controllers is up.
+  for ((i = 0; i < n; i++)); do KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xmx512m -Xms128m} spawn "$dir/node-$((i + 1))" "$owner" 0; done
+  for ((i = 0; i < n; i++)); do await_started "$dir/node-$((i + 1))" "$timeout"; done
+  if [[ -n $owner && $owner_cleanup == 1 ]]; then
+    setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; sleep 12; rm -rf "$2"' _ "$owner" "$dir" >/dev/null 2>&1 </dev/null &
+  fi
+  echo "dir=$dir"
+  for ((i = 0; i < n; i++)); do
+    echo "node.$((i + 1))=127.0.0.1:${cp[i]} pid=$(cat "$dir/node-$((i + 1))/pid")"
+  done
+}
 
 start() {
   local dir=${1:-} proxied='' direct='' controller='' advertised='' owner='' owner_cleanup=0 timeout=90
@@ -94,45 +232,12 @@ start() {
     for kv in ${extra[@]+"${extra[@]}"}; do echo "$kv"; done
   } >"$dir/server.properties"
 
-  # Any 22-char base64url string of 16 bytes is a valid cluster id; saves a JVM start.
   local id
-  id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
-  local -a jvm=(java -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*")
-  "${jvm[@]}" -Dkscope.log.level=WARN -XX:TieredStopAtLevel=1 -Xshare:auto \
-    kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
-    { cat "$dir/format.log" >&2; die "storage format failed"; }
-
-  # shellcheck disable=SC2086
-  setsid "${jvm[@]}" ${KAFKA_HEAP_OPTS:--Xmx768m -Xms256m} -XX:+ExitOnOutOfMemoryError \
-    kafka.Kafka "$dir/server.properties" >"$dir/kafka.log" 2>&1 </dev/null &
-  local pid=$!
-  echo "$pid" >"$dir/pid"
-
-  if [[ -n $owner ]]; then
-    # Watchdog: if the owner dies without calling stop, take the broker down with it
-    # (SIGTERM, SIGKILL after 10 s) and, with --owner-cleanup, remove DIR.
-    setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
-      kill -0 "$1" 2>/dev/null && exit 0
-      kill -TERM "$2" 2>/dev/null
-      for _ in $(seq 20); do kill -0 "$2" 2>/dev/null || break; sleep 0.5; done
-      kill -KILL "$2" 2>/dev/null
-      [[ $4 == 1 ]] && { sleep 0.5; rm -rf "$3"; }
-      exit 0' _ "$owner" "$pid" "$dir" "$owner_cleanup" >/dev/null 2>&1 </dev/null &
-  fi
-
-  local deadline=$((SECONDS + timeout))
-  until grep -q "Kafka Server started" "$dir/kafka.log" 2>/dev/null; do
-    if ! alive "$pid"; then
-      tail -n 40 "$dir/kafka.log" >&2 || true
-      die "broker exited during start-up (log: $dir/kafka.log)"
-    fi
-    if ((SECONDS >= deadline)); then
-      tail -n 40 "$dir/kafka.log" >&2 || true
-      stop "$dir" >/dev/null 2>&1 || true
-      die "broker not started after ${timeout}s (log: $dir/kafka.log)"
-    fi
-    sleep 0.2
-  done
+  id=$(cluster_id)
+  format "$dir" "$id"
+  launch "$dir" "$owner" "$owner_cleanup" "$timeout"
+  local pid
+  pid=$(cat "$dir/pid")
   # The log line is written once the listeners are up; confirm with a TCP connect anyway.
   (exec 3<>"/dev/tcp/127.0.0.1/$direct") 2>/dev/null || die "broker logged start but 127.0.0.1:$direct refuses connections"
   echo "pid=$pid"
@@ -179,7 +284,8 @@ cmd=${1:-}
 case $cmd in
   fetch) fetch ;;
   start) start "$@" ;;
+  cluster) cluster "$@" ;;
   stop) stop "$@" ;;
   tool) tool "$@" ;;
-  *) die "usage: kafka.sh fetch | start DIR --proxied-port P --direct-port D --controller-port C [--proxy-advertised HOST:PORT] | stop DIR | tool CLASS [ARGS...]" ;;
+  *) die "usage: kafka.sh fetch | cluster DIR ... | start DIR --proxied-port P --direct-port D --controller-port C [--proxy-advertised HOST:PORT] | stop DIR | tool CLASS [ARGS...]" ;;
 esac
