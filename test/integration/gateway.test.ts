@@ -8,19 +8,25 @@ import assert from "node:assert/strict";
 import { Cluster, GatewayProc, startCluster, startGateway, watchBrokerConnections } from "../support/cluster";
 import { consoleConsume, consoleProduce, kafkajs, kcatMetadata, producerPerf } from "../support/clients";
 import { kafkajsRoundTrip, kcatCodecRoundTrip } from "../support/workload";
-import { Sample, sum } from "../../host/metrics/scrape";
+import { Envoy, renderGatewayConfig, startEnvoy } from "../support/envoy";
+import { Sample, parseSamples, sum } from "../../host/metrics/scrape";
+import { freeRange } from "../support/cluster";
 
 let cluster: Cluster;
 let gw: GatewayProc;
+let envoy: Envoy | undefined;
 let watch: ReturnType<typeof watchBrokerConnections>;
+const gateways: number[] = []; // processes allowed to connect to the brokers
 
 before(async () => {
   cluster = await startCluster(3);
   gw = await startGateway(cluster);
-  watch = watchBrokerConnections(cluster, gw.proc.pid);
+  gateways.push(gw.proc.pid);
+  watch = watchBrokerConnections(cluster, gateways);
 });
 
 after(async () => {
+  await envoy?.stop();
   await gw?.stop();
   await cluster?.stop();
 });
@@ -88,6 +94,31 @@ test("the Java client: an idempotent acks=all producer and a KIP-848 consumer gr
   assert.ok(d("kscope_gateway_requests_total", { api: "Produce" }) > 0);
 });
 
+test("Envoy as the gateway (examples/envoy/gateway.yaml): kcat and the Java client through it, addresses rewritten by kscope.wasm", async () => {
+  const base = await freeRange(cluster.nodes.length + 2);
+  const live = cluster.nodes.filter((x) => !x.stopped);
+  envoy = await startEnvoy({
+    name: "envoy-gateway", upstream: "", listenPort: base,
+    configText: (adminPort) => renderGatewayConfig({ adminPort, bootstrapPort: base, portBase: base + 1, brokers: live.map((x) => ({ id: x.id, port: x.port })) }),
+  });
+  gateways.push(envoy.pid);
+  const md = await kcatMetadata(envoy.bootstrap);
+  assert.deepEqual(md.brokers.map((b) => b.name).sort(), live.map((x) => `127.0.0.1:${base + 1 + x.id}`).sort(), "live brokers at Envoy's ports");
+  await createTopic("gw-envoy", 3);
+  await kcatCodecRoundTrip(envoy.bootstrap, "gw-envoy");
+  const lines = Array.from({ length: 200 }, (_, i) => `envoy-${i}`);
+  await consoleProduce(envoy.bootstrap, "gw-envoy-java", lines, { producerProps: { acks: "all", "enable.idempotence": true } });
+  const got = await consoleConsume(envoy.bootstrap, "gw-envoy-java", lines.length, { group: "gw-envoy-848", consumerProps: { "group.protocol": "consumer" }, timeoutMs: 90_000 });
+  assert.deepEqual([...got.lines].sort(), [...lines].sort());
+  const m = parseSamples(await envoy.prometheus());
+  assert.ok(sum(m, "kscope_gateway_responses_total", { api: "Metadata", result: "rewritten" }) > 0);
+  assert.ok(sum(m, "kscope_gateway_responses_total", { api: "FindCoordinator", result: "rewritten" }) > 0);
+  assert.equal(sum(m, "kscope_gateway_responses_total", { result: "malformed" }), 0);
+  assert.ok(sum(m, "kscope_gateway_requests_total", { api: "Produce" }) > 0);
+  assert.equal(sum(m, "kscope_produced_records_total", { topic: "gw-envoy-java" }), 200, "every produced record seen by kscope in Envoy");
+  assert.doesNotMatch(envoy.log(), /wasm.*(error|failed)/i);
+});
+
 test("a broker stopped under load: clients follow the new leaders through the gateway, no acknowledged record lost", async () => {
   const topic = "gw-move";
   await createTopic(topic, 6);
@@ -99,8 +130,13 @@ test("a broker stopped under load: clients follow the new leaders through the ga
     throughput: 3000, recordSize: 100, timeoutMs: 180_000,
     producerProps: { acks: "all", "enable.idempotence": true, "delivery.timeout.ms": 120_000, "linger.ms": 5 },
   });
-  await new Promise((r) => setTimeout(r, 3000));
-  const mid = await gw.metrics();
+  const produceTo = (m: Sample[], node: number) => sum(m, "kscope_gateway_requests_total", { api: "Produce", node_id: String(node) });
+  // Stop the leader of partition 0 once the producer is writing to it (the JVM takes a while to start).
+  let mid = await gw.metrics();
+  for (let i = 0; i < 300 && produceTo(mid, victim) - produceTo(before, victim) < 10; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    mid = await gw.metrics();
+  }
   await cluster.stopNode(victim);
   const stoppedAt = await gw.metrics();
   const r = await perf;
@@ -115,7 +151,6 @@ test("a broker stopped under load: clients follow the new leaders through the ga
   assert.equal(offsets.reduce((a, o) => a + Number(o.high), 0), records, "every acknowledged record is in the log, none twice");
 
   // Per broker: the stopped node took Produce requests before, none after; the others took over.
-  const produceTo = (m: Sample[], node: number) => sum(m, "kscope_gateway_requests_total", { api: "Produce", node_id: String(node) });
   assert.ok(produceTo(mid, victim) - produceTo(before, victim) > 0, `node ${victim} led partition 0 and took Produce requests`);
   assert.equal(produceTo(after, victim), produceTo(stoppedAt, victim), `no Produce request reached node ${victim} once stopped`);
   for (const x of cluster.nodes.filter((n) => n.id !== victim)) assert.ok(produceTo(after, x.id) > produceTo(stoppedAt, x.id), `node ${x.id} took Produce requests after the move`);

@@ -139,20 +139,22 @@ function connectionsTo(ports: Set<number>): Array<{ inode: string; local: string
 
 /**
  * Watches, from the brokers' side, who is connected to their client listeners: every connection
- * must belong to the gateway process. Samples every 50 ms until stopped.
+ * must belong to a gateway process (`gateways`, read at each sample: one may be added later).
+ * Samples every 50 ms until stopped.
  */
-export function watchBrokerConnections(cluster: Cluster, gatewayPid: number): { stop(): { gateway: number; others: string[] } } {
+export function watchBrokerConnections(cluster: Cluster, gateways: number[]): { stop(): { gateway: number; others: string[] } } {
   const ports = new Set(cluster.nodes.map((x) => x.port));
   const seen = new Set<string>();
   const others: string[] = [];
   const sample = () => {
     const conns = connectionsTo(ports);
     if (conns.length === 0) return;
-    const mine = socketInodes(gatewayPid);
+    const mineNow = () => new Set(gateways.flatMap((pid) => [...socketInodes(pid)]));
+    const mine = mineNow();
     for (const c of conns) {
       if (c.inode === '0') continue; // closing: no owner any more
       if (mine.has(c.inode)) seen.add(c.inode);
-      else if (!socketInodes(gatewayPid).has(c.inode)) {
+      else if (!mineNow().has(c.inode)) {
         const owner = ownerOf(c.inode);
         if (owner !== undefined) others.push(`${c.local} -> :${c.remotePort} (pid ${owner})`);
       }
