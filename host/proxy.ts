@@ -66,10 +66,12 @@ export function startProxy(opts: ProxyOptions): Promise<{ server: net.Server; st
     } catch (err) {
       opts.onError?.(err as Error); // a filter failure never stops traffic
     }
+    // The VM contains the filter's traps itself; this only keeps a host bug from stopping traffic.
     const guard = (dir: "downstream" | "upstream"): Filter | undefined => fc && ((chunk: Buffer, eos: boolean) => {
+      if (!fc) return { action: Action.Continue, data: chunk };
       try {
-        const action = fc![dir](chunk, eos);
-        return { action, data: fc!.output };
+        const action = fc[dir](chunk, eos);
+        return { action, data: fc.output };
       } catch (err) { opts.onError?.(err as Error); fc = undefined; return { action: Action.Continue, data: chunk }; }
     });
     pipe(client, upstream, guard("downstream"));
