@@ -127,7 +127,7 @@ test("Envoy as the gateway (examples/envoy/gateway.yaml): kcat and the Java clie
   assert.doesNotMatch(envoy.log(), /wasm.*(error|failed)/i);
 });
 
-test("a broker stopped under load: clients follow the new leaders through the gateway, no acknowledged record lost", async () => {
+test("a broker stopped under load: clients follow the new leaders through the gateway, no acknowledged record lost", async (t) => {
   const topic = "gw-move";
   await createTopic(topic, 6);
   const md = await kcatMetadata(gw.bootstrap, topic);
@@ -163,6 +163,9 @@ test("a broker stopped under load: clients follow the new leaders through the ga
   assert.equal(produceTo(after, victim), produceTo(stoppedAt, victim), `no Produce request reached node ${victim} once stopped`);
   for (const x of cluster.nodes.filter((n) => n.id !== victim)) assert.ok(produceTo(after, x.id) > produceTo(stoppedAt, x.id), `node ${x.id} took Produce requests after the move`);
   const d = delta(before, after);
+  // KIP-951: a broker that lost leadership answers with the new leader's node_endpoints (rewritten here).
+  t.diagnostic(`node ${victim} stopped; Produce responses rewritten (node_endpoints): ${d("kscope_gateway_responses_total", { api: "Produce", result: "rewritten" })}, ` +
+    `Produce errors: ${JSON.stringify(after.filter((x) => x.name === "kscope_errors_total" && x.labels.api === "Produce").map((x) => `${x.labels.error}=${x.value}`))}`);
   assert.equal(d("kscope_gateway_responses_total", { result: "malformed" }), 0);
   assert.equal(d("kscope_gateway_responses_total", { result: "too_large" }), 0);
 
