@@ -59,11 +59,18 @@ export function setLabelLimit(n: i32): void {
   topicLabels.limit = n; groupLabels.limit = n; clientLabels.limit = n; principalLabels.limit = n;
 }
 
-/** The name of a Kafka error code (e.g. NOT_LEADER_OR_FOLLOWER), or "code_N" for one Kafka does not define. */
+/** Codes past Kafka's known ones still named "code_N" (a newer broker's errors), up to here. */
+const MAX_CODE_LABEL: i32 = 255;
+
+/**
+ * The name of a Kafka error code (e.g. NOT_LEADER_OR_FOLLOWER), "code_N" for one Kafka does not
+ * define up to MAX_CODE_LABEL, else "unknown": an error code is an int16 on the wire, and a
+ * label value per garbage code would grow the series without bound.
+ */
 export function errorName(code: i16): string {
   const i = <i32>code + 1;
   if (i >= 0 && i < ERROR_NAMES.length && ERROR_NAMES[i].length) return ERROR_NAMES[i];
-  return "code_" + code.toString();
+  return code >= -1 && <i32>code <= MAX_CODE_LABEL ? "code_" + code.toString() : "unknown";
 }
 
 const UNSET: u32 = u32.MAX_VALUE - 1;

@@ -132,6 +132,9 @@ export class ProxyWasmVm {
     }, ms).unref();
   }
 
+  /** Size of the module's linear memory in 64 KiB pages (it only grows). */
+  memoryPages(): number { return this.ex.memory.buffer.byteLength / 65536; }
+
   /** Stops the VM's timer; the module is garbage once unreferenced. */
   dispose(): void { this.setTickPeriod(0); }
 
@@ -188,7 +191,7 @@ export class ProxyWasmVm {
         v.setUint32(flagsOut, 0, true);
         return Status.Ok;
       },
-      proxy_set_buffer_bytes: () => Status.Unimplemented, // kscope never rewrites traffic
+      proxy_set_buffer_bytes: () => { count("proxy_set_buffer_bytes"); return Status.Unimplemented; }, // kscope never rewrites traffic
       proxy_define_metric: (type: number, ptr: number, len: number, out: number) => {
         if (type > MetricType.Histogram) return Status.BadArgument;
         const id = this.metrics.define(type as MetricType, this.bytes(ptr, len).toString("utf8"));
@@ -221,8 +224,8 @@ export class ProxyWasmVm {
       },
       proxy_set_tick_period_milliseconds: (ms: number) => { this.setTickPeriod(ms); return Status.Ok; },
       proxy_set_effective_context: () => Status.Ok,
-      proxy_continue_stream: () => Status.Unimplemented,
-      proxy_close_stream: () => Status.Unimplemented,
+      proxy_continue_stream: () => { count("proxy_continue_stream"); return Status.Unimplemented; },
+      proxy_close_stream: () => { count("proxy_close_stream"); return Status.Unimplemented; },
       proxy_done: () => Status.Ok,
       // Shared data and queues (host/wasm/shared.ts); kscope's tap uses them.
       proxy_get_shared_data: (kp: number, kl: number, vpOut: number, vlOut: number, casOut: number) => {
