@@ -66,7 +66,8 @@ export class MetricsObserver extends SessionObserver {
   private clientGroup: Map<string, string> = new Map();
   private groups: Map<string, GroupState> = new Map();
 
-  constructor(readonly conn: ConnectionMetrics, readonly api: ApiMetrics) { super(); }
+  /** labels: the workload's common labels (see identity.ts), current while its series are defined. */
+  constructor(readonly labels: string, readonly conn: ConnectionMetrics, readonly api: ApiMetrics) { super(); }
 
   now(): u64 { return nowNanos(); }
 
