@@ -1,8 +1,8 @@
 // The plugin's root context: reads the configuration, owns the metric observers (one per
 // workload the connections resolve to, see identity.ts), and creates a KafkaConnection per connection.
-import { BufferType } from "../abi/enums";
+import { BufferType, LogLevel } from "../abi/enums";
 import { Context, RootContext } from "../abi/context";
-import { bufferString, property, setTickPeriod } from "../abi/host";
+import { bufferString, log, property, setTickPeriod } from "../abi/host";
 import { ApiMetrics, ConnectionMetrics, setLabelLimit } from "../metrics/kafka";
 import { setCommonLabels } from "../metrics/registry";
 import { ConnectionObserver, Observers } from "./client";
@@ -55,7 +55,13 @@ export class KscopeRoot extends RootContext {
   private observers: RootObservers = new RootObservers();
 
   onConfigure(size: usize): bool {
-    this.config = parseConfig(bufferString(BufferType.PluginConfiguration, <i32>size));
+    const parsed = parseConfig(bufferString(BufferType.PluginConfiguration, <i32>size));
+    if (parsed.error.length) {
+      // Refusing makes Envoy reject the filter (and its listener) and the host refuse to start.
+      log(LogLevel.Error, "invalid plugin configuration: " + parsed.error);
+      return false;
+    }
+    this.config = parsed.config;
     resolveIdentity(this.config);
     this.observers.own = new Identity(this.config.workload, this.config.namespace);
     this.observers.resolver = this.config.resolver;
