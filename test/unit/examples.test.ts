@@ -184,6 +184,30 @@ test('examples/istio: NETWORK WasmPlugin, EnvoyFilter before tcp_proxy, bootstra
   assert.deepEqual(proxyConfig.proxyStatsMatcher.inclusionPrefixes, ['wasmcustom.kscope_']);
 });
 
+test('examples/envoy/envoy-http.yaml and examples/istio/wasmplugin-http.yaml: the HTTP filter root with tags and buckets', () => {
+  const [envoy] = docs('envoy/envoy.yaml');
+  const [http] = docs('envoy/envoy-http.yaml');
+  const hcm = http.static_resources.listeners[0].filter_chains[0].filters[0].typed_config as Obj;
+  assert.deepEqual((hcm.http_filters as Obj[]).map((f) => f.name), ['envoy.filters.http.wasm', 'envoy.filters.http.router']);
+  const pc = hcm.http_filters[0].typed_config.config as Obj;
+  assert.equal(pc.root_id, 'kscope_http');
+  assert.equal(pc.failure_policy, 'FAIL_OPEN');
+  assert.equal(pc.vm_config.vm_id, envoy.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.config.vm_config.vm_id, 'one VM for both roots');
+  assertFilterTakes(pc.configuration.value as string, 'envoy/envoy-http.yaml');
+  assert.equal(http.admin.address.socket_address.address, '127.0.0.1');
+  // Its own tags are a subset of the Kafka example's (one stats configuration serves both filters).
+  for (const t of http.stats_config.stats_tags as Obj[]) assert.ok((envoy.stats_config.stats_tags as Obj[]).some((e) => e.tag_name === t.tag_name && e.regex === t.regex), t.tag_name);
+  const b = (http.stats_config.histogram_bucket_settings as Obj[]).find((x) => x.match.prefix === 'wasmcustom.kscope_http_request_duration_microseconds');
+  assert.deepEqual(b?.buckets, bucketsFor('kscope_http_request_duration_microseconds'));
+
+  const [wp] = docs('istio/wasmplugin-http.yaml');
+  assert.equal(wp.kind, 'WasmPlugin');
+  assert.equal(wp.spec.type, 'HTTP');
+  assert.equal(wp.spec.pluginName, 'kscope_http', 'pluginName selects the HTTP root context');
+  assert.equal(wp.spec.failStrategy, 'FAIL_OPEN');
+  assertFilterTakes(JSON.stringify(wp.spec.pluginConfig ?? {}), 'istio/wasmplugin-http.yaml');
+});
+
 test('examples/kubernetes: gateway runs `kscope proxy` with a loopback admin by default', () => {
   const all = docs('kubernetes/kscope-gateway.yaml');
   const cm = all.find((d) => d.kind === 'ConfigMap')!;
