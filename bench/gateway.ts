@@ -19,7 +19,7 @@ const PATHS: Path[] = [
     const base = await freeRange(c.nodes.length + 2);
     const [adminPort] = await freePorts(1);
     const e = await startEnvoy({ name: "envoy-gateway-bench", upstream: "", listenPort: base, adminPort, logLevel: "warning",
-      configText: (admin) => renderGatewayConfig({ adminPort: admin, bootstrapPort: base, portBase: base + 1, brokers: c.nodes.map((n) => ({ id: n.id, port: n.port })) }) });
+      render: (_listen, admin) => renderGatewayConfig({ adminPort: admin, bootstrapPort: base, portBase: base + 1, brokers: c.nodes.map((n) => ({ id: n.id, port: n.port })) }) });
     return { bootstrap: e.bootstrap, pid: e.pid, stop: e.stop };
   } },
 ];

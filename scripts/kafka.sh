@@ -7,7 +7,8 @@
 #                          [--set key=value]... [--timeout SECONDS]
 #   scripts/kafka.sh cluster DIR --client-ports P1,P2,P3 --internal-ports I1,I2,I3 --controller-ports C1,C2,C3
 #                            [--owner-pid PID [--owner-cleanup]] [--set key=value]... [--timeout SECONDS]
-#   scripts/kafka.sh stop DIR            (a cluster node: stop DIR/node-ID)
+#   scripts/kafka.sh stop DIR            (a cluster node: DIR/node-ID)
+#   scripts/kafka.sh restart DIR [--kill]      (same data and ports; --kill: SIGKILL, a crash)
 #   scripts/kafka.sh tool CLASS [ARGS...]
 #
 # start: formats DIR/data, starts the broker in the background (own session), writes DIR/pid,
@@ -42,31 +43,22 @@ fetch() {
 
 alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
 
-# Any 22-char base64url string of 16 bytes is a valid cluster id; saves a JVM start.
-cluster_id() { head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
-
-jvm() { java -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*" "$@"; }
-
-# format DIR ID: formats DIR/data for DIR/server.properties.
-format() {
-  jvm -Dkscope.log.level=WARN -XX:TieredStopAtLevel=1 -Xshare:auto \
-    kafka.tools.StorageTool format -t "$2" -c "$1/server.properties" >"$1/format.log" 2>&1 ||
-    { cat "$1/format.log" >&2; die "storage format failed in $1"; }
-}
-
-# spawn DIR OWNER OWNER_CLEANUP: starts the broker of DIR in the background (own session),
-# writes DIR/pid, and with OWNER a watchdog that takes it down once OWNER is gone.
+# Starts the broker of an already formatted DIR in the background (own session), with the owner
+# watchdog recorded in DIR/owner; does not wait (see await_started).
 spawn() {
-  local dir=$1 owner=$2 owner_cleanup=$3
+  local dir=$1 owner='' owner_cleanup=0
+  [[ -f $dir/owner ]] && read -r owner owner_cleanup <"$dir/owner"
+  local -a jvm=(java -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*")
+  [[ -f $dir/kafka.log ]] && mv "$dir/kafka.log" "$dir/kafka.log.$(date +%s%N)"
   # shellcheck disable=SC2086
-  setsid java -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*" \
-    ${KAFKA_HEAP_OPTS:--Xmx768m -Xms256m} -XX:+ExitOnOutOfMemoryError \
+  setsid "${jvm[@]}" ${KAFKA_HEAP_OPTS:--Xmx768m -Xms256m} -XX:+ExitOnOutOfMemoryError \
     kafka.Kafka "$dir/server.properties" >"$dir/kafka.log" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$dir/pid"
+
   if [[ -n $owner ]]; then
     # Watchdog: if the owner dies without calling stop, take the broker down with it
-    # (SIGTERM, SIGKILL after 10 s) and, with owner_cleanup, remove DIR.
+    # (SIGTERM, SIGKILL after 10 s) and, with --owner-cleanup, remove DIR.
     setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
       kill -0 "$1" 2>/dev/null && exit 0
       kill -TERM "$2" 2>/dev/null
@@ -77,7 +69,7 @@ spawn() {
   fi
 }
 
-# await DIR TIMEOUT: waits for the broker of DIR to log "Kafka Server started".
+# Waits up to TIMEOUT seconds for the broker of DIR to log "Kafka Server started".
 await_started() {
   local dir=$1 timeout=$2 pid
   pid=$(cat "$dir/pid")
@@ -96,11 +88,33 @@ await_started() {
   done
 }
 
-launch() { spawn "$1" "$2" "$3"; await_started "$1" "$4"; }
+# Runs the broker of an already formatted DIR and waits for "Kafka Server started".
+launch() { spawn "$1"; await_started "$1" "$2"; }
+
+# Stops the broker of DIR (SIGKILL with --kill: a crash) and starts it again on the same data
+# and ports; prints pid=.
+restart() {
+  local dir=${1:-} how=${2:-} i
+  [[ -n $dir && -f $dir/server.properties ]] || die "usage: restart DIR [--kill]"
+  if [[ $how == --kill ]]; then
+    local pid
+    pid=$(cat "$dir/pid" 2>/dev/null || true)
+    if alive "$pid"; then
+      kill -KILL "$pid"
+      for ((i = 0; i < 50; i++)); do alive "$pid" || break; sleep 0.1; done
+    fi
+    rm -f "$dir/pid"
+  else
+    stop "$dir" >/dev/null
+  fi
+  launch "$dir" 90
+  echo "pid=$(cat "$dir/pid")"
+}
 
 # cluster DIR: N brokers (KRaft, each broker+controller, node ids 1..N) in DIR/node-ID.
-# Each has a CLIENT listener (advertised as itself: only a gateway that maps it should be
-# reachable by clients), INTERNAL (inter-broker) and CONTROLLER.
+# Each has a CLIENT listener (advertised as itself: clients reach it only through a gateway
+# that maps it), INTERNAL (inter-broker) and CONTROLLER. Nodes are started together (a KRaft
+# quorum forms only once a majority is up); a node can be stopped and restarted (DIR/node-ID).
 cluster() {
   local dir=${1:-} clients='' internals='' controllers='' owner='' owner_cleanup=0 timeout=120
   local -a extra=()
@@ -134,7 +148,8 @@ cluster() {
   local rf=$((n < 3 ? n : 3))
   local isr=$((rf > 1 ? rf - 1 : 1))
   local id
-  id=$(cluster_id)
+  id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  local -a jvm=(java -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*")
   for ((i = 0; i < n; i++)); do
     local node=$((i + 1)) nd="$dir/node-$((i + 1))"
     if [[ -f $nd/pid ]] && alive "$(cat "$nd/pid")"; then die "a broker is already running in $nd"; fi
@@ -164,18 +179,18 @@ cluster() {
       local kv
       for kv in ${extra[@]+"${extra[@]}"}; do echo "$kv"; done
     } >"$nd/server.properties"
-    format "$nd" "$id"
+    "${jvm[@]}" -Dkscope.log.level=WARN -XX:TieredStopAtLevel=1 -Xshare:auto \
+      kafka.tools.StorageTool format -t "$id" -c "$nd/server.properties" >"$nd/format.log" 2>&1 ||
+      { cat "$nd/format.log" >&2; die "storage format failed in $nd"; }
+    [[ -n $owner ]] && echo "$owner 0" >"$nd/owner"
   done
-  # All at once: a KRaft quorum forms only when a majority of controllers is up.
-  for ((i = 0; i < n; i++)); do KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xmx512m -Xms128m} spawn "$dir/node-$((i + 1))" "$owner" 0; done
+  for ((i = 0; i < n; i++)); do KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xmx512m -Xms128m} spawn "$dir/node-$((i + 1))"; done
   for ((i = 0; i < n; i++)); do await_started "$dir/node-$((i + 1))" "$timeout"; done
   if [[ -n $owner && $owner_cleanup == 1 ]]; then
     setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; sleep 12; rm -rf "$2"' _ "$owner" "$dir" >/dev/null 2>&1 </dev/null &
   fi
   echo "dir=$dir"
-  for ((i = 0; i < n; i++)); do
-    echo "node.$((i + 1))=127.0.0.1:${cp[i]} pid=$(cat "$dir/node-$((i + 1))/pid")"
-  done
+  for ((i = 0; i < n; i++)); do echo "node.$((i + 1))=127.0.0.1:${cp[i]} pid=$(cat "$dir/node-$((i + 1))/pid")"; done
 }
 
 start() {
@@ -232,15 +247,20 @@ start() {
     for kv in ${extra[@]+"${extra[@]}"}; do echo "$kv"; done
   } >"$dir/server.properties"
 
+  # Any 22-char base64url string of 16 bytes is a valid cluster id; saves a JVM start.
   local id
-  id=$(cluster_id)
-  format "$dir" "$id"
-  launch "$dir" "$owner" "$owner_cleanup" "$timeout"
-  local pid
-  pid=$(cat "$dir/pid")
+  id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  local -a jvm=(java -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*")
+  "${jvm[@]}" -Dkscope.log.level=WARN -XX:TieredStopAtLevel=1 -Xshare:auto \
+    kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
+    { cat "$dir/format.log" >&2; die "storage format failed"; }
+
+  rm -f "$dir/owner"
+  [[ -n $owner ]] && echo "$owner $owner_cleanup" >"$dir/owner"
+  launch "$dir" "$timeout"
   # The log line is written once the listeners are up; confirm with a TCP connect anyway.
   (exec 3<>"/dev/tcp/127.0.0.1/$direct") 2>/dev/null || die "broker logged start but 127.0.0.1:$direct refuses connections"
-  echo "pid=$pid"
+  echo "pid=$(cat "$dir/pid")"
   echo "dir=$dir"
   echo "direct=127.0.0.1:$direct"
   echo "proxied=127.0.0.1:$proxied"
@@ -286,6 +306,7 @@ case $cmd in
   start) start "$@" ;;
   cluster) cluster "$@" ;;
   stop) stop "$@" ;;
+  restart) restart "$@" ;;
   tool) tool "$@" ;;
-  *) die "usage: kafka.sh fetch | cluster DIR ... | start DIR --proxied-port P --direct-port D --controller-port C [--proxy-advertised HOST:PORT] | stop DIR | tool CLASS [ARGS...]" ;;
+  *) die "usage: kafka.sh fetch | cluster DIR ... | start DIR --proxied-port P --direct-port D --controller-port C [--proxy-advertised HOST:PORT] | stop DIR | restart DIR [--kill] | tool CLASS [ARGS...]" ;;
 esac

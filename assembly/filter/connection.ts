@@ -4,10 +4,8 @@
 import { Action, BufferType } from "../abi/enums";
 import { Context, RootContext } from "../abi/context";
 import { KafkaSession } from "../kafka/session";
-import { inc } from "../metrics/registry";
+import { ConnectionObserver } from "./client";
 import { HostSource } from "./host_source";
-import { MetricsObserver } from "./observer";
-import { ConnectionMetrics } from "../metrics/kafka";
 import { Gateway } from "../gateway/gateway";
 import { SliceSource } from "../kafka/bytes";
 
@@ -18,15 +16,9 @@ export class KafkaConnection extends Context {
   private slice: SliceSource | null = null;
 
   /** `gateway`: the address rewriter of this connection, when the gateway is configured. */
-  constructor(id: u32, root: RootContext, private metrics: ConnectionMetrics, observer: MetricsObserver, private gateway: Gateway | null = null) {
+  constructor(id: u32, root: RootContext, private obs: ConnectionObserver, private gateway: Gateway | null = null) {
     super(id, root);
-    this.session = new KafkaSession(observer);
-  }
-
-  onNewConnection(): Action {
-    inc(this.metrics.total);
-    inc(this.metrics.active, 1);
-    return Action.Continue;
+    this.session = new KafkaSession(obs);
   }
 
   onDownstreamData(size: usize, endOfStream: bool): Action {
@@ -78,8 +70,8 @@ export class KafkaConnection extends Context {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
-    inc(this.metrics.active, -1);
     this.session.dispose();
+    this.obs.close();
     this.src.dispose();
     if (this.gateway != null) this.gateway!.dispose();
   }

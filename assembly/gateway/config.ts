@@ -1,46 +1,33 @@
-// The gateway's plugin configuration keys (off unless gateway_host and gateway_port_base are set):
-//   "gateway_host": "kafka.example.com"   the host clients use for every broker
-//   "gateway_port_base": 9193              node n is reached at port 9193 + n
-//   "gateway_max_held_bytes": 1048576      most bytes held while a response is completed
-// Kept apart from filter/config.ts so they move onto the JSON configuration parser in one piece.
+// The gateway's plugin configuration: the "gateway" key of the plugin configuration (off when
+// absent), read by filter/config.ts with the other keys, e.g.
+//   "gateway": {"host": "kafka.example.com", "port_base": 9193, "max_held_bytes": 1048576}
+// host: what clients use for every broker; port_base: node n is reached at port_base + n;
+// max_held_bytes: the most bytes held while a response is completed (bigger ones pass unchanged).
+import { JsonKind, JsonValue } from "../json/parse";
 
 export class GatewayConfig {
   host: string = "";
-  portBase: i32 = -1;
+  portBase: i32 = 0;
   /** A response that would need more bytes held than this passes unchanged (and is counted). */
   maxHeld: i32 = 1 << 20;
-
-  get enabled(): bool { return this.host.length > 0 && this.portBase >= 0; }
 }
 
-/** The raw value of a top-level key in flat JSON ("" when absent); strings without quotes. */
-function value(text: string, key: string): string {
-  const k = text.indexOf('"' + key + '"');
-  if (k < 0) return "";
-  let j = k + key.length + 2;
-  while (j < text.length && (text.charCodeAt(j) == 0x20 || text.charCodeAt(j) == 0x3a)) j++;
-  if (j < text.length && text.charCodeAt(j) == 0x22) {
-    const e = text.indexOf('"', j + 1);
-    return e < 0 ? "" : text.substring(j + 1, e);
+/** Fills `g` from the "gateway" object; returns what is wrong, or "". */
+export function applyGateway(g: GatewayConfig, v: JsonValue): string {
+  let host = false, base = false;
+  for (let i = 0; i < v.keys.length; i++) {
+    const k = v.keys[i], x = v.items[i];
+    if (k == "host") {
+      if (x.kind != JsonKind.String || x.str.length == 0 || x.str.length > 255) return '"host" must be a host name (1 to 255 characters)';
+      g.host = x.str; host = true;
+    } else if (k == "port_base") {
+      if (x.kind != JsonKind.Number || !x.isInt() || x.num < 1 || x.num > 65535) return '"port_base" must be a port (1 to 65535)';
+      g.portBase = <i32>x.num; base = true;
+    } else if (k == "max_held_bytes") {
+      if (x.kind != JsonKind.Number || !x.isInt() || x.num < 64 || x.num > 1073741824) return '"max_held_bytes" must be an integer from 64 to 1073741824';
+      g.maxHeld = <i32>x.num;
+    } else return 'unknown key "' + k + '" (known: host, port_base, max_held_bytes)';
   }
-  let e = j;
-  while (e < text.length && text.charCodeAt(e) != 0x2c && text.charCodeAt(e) != 0x7d) e++;
-  return text.substring(j, e).trim();
-}
-
-export function parseGatewayConfig(text: string): GatewayConfig {
-  const cfg = new GatewayConfig();
-  cfg.host = value(text, "gateway_host");
-  if (cfg.host.length > 255) cfg.host = ""; // not a host name: leave the gateway off
-  const base = value(text, "gateway_port_base");
-  if (base.length) {
-    const b = I32.parseInt(base);
-    if (b > 0 && b <= 65535) cfg.portBase = b;
-  }
-  const held = value(text, "gateway_max_held_bytes");
-  if (held.length) {
-    const h = I32.parseInt(held);
-    if (h >= 64) cfg.maxHeld = h;
-  }
-  return cfg;
+  if (!host || !base) return 'needs "host" and "port_base"';
+  return "";
 }

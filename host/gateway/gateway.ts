@@ -26,9 +26,7 @@ export interface GatewayOptions {
 /** The plugin configuration keys that turn the filter's rewriting on for this gateway. */
 export function gatewayConfig(base: string, bootstrap: Address, portBase: number, maxHeldBytes?: number): string {
   const cfg = JSON.parse(base || "{}") as Record<string, unknown>;
-  cfg.gateway_host = bootstrap.host;
-  cfg.gateway_port_base = portBase;
-  if (maxHeldBytes !== undefined) cfg.gateway_max_held_bytes = maxHeldBytes;
+  cfg.gateway = { host: bootstrap.host, port_base: portBase, ...(maxHeldBytes !== undefined ? { max_held_bytes: maxHeldBytes } : {}) };
   return JSON.stringify(cfg);
 }
 

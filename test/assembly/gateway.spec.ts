@@ -1,7 +1,7 @@
 // The gateway's address rewriter (assembly/gateway/rewrite.ts) against frames encoded from Kafka's
 // schemas by an independent encoder (scripts/gen-gateway.mjs): every version of every response
 // that names brokers, including KIP-951 node_endpoints in tagged fields.
-import { parseGatewayConfig } from "../../assembly/gateway/config";
+import { parseConfig } from "../../assembly/filter/config";
 import { AddressMap, Rewrite, Rewriter } from "../../assembly/gateway/rewrite";
 import { GW_FRAMES, GW_HOST, GW_PORT_BASE } from "./gateway-frames.generated";
 import { Bytes, b64 } from "./support";
@@ -109,17 +109,19 @@ describe("gateway rewriter", () => {
 });
 
 describe("gateway configuration", () => {
-  it("is off unless host and port base are given", () => {
-    expect(parseGatewayConfig("{}").enabled).toBe(false);
-    expect(parseGatewayConfig('{"gateway_host":"gw"}').enabled).toBe(false);
-    const c = parseGatewayConfig('{"workload":"x","gateway_host":"gw.example","gateway_port_base":9193,"gateway_max_held_bytes":4096}');
-    expect(c.enabled).toBe(true);
-    expect(c.host).toBe("gw.example");
-    expect(c.portBase).toBe(9193);
-    expect(c.maxHeld).toBe(4096);
+  it("is off unless the gateway key is given", () => {
+    expect(parseConfig("{}").config.gateway == null).toBe(true);
+    const r = parseConfig('{"workload":"x","gateway":{"host":"gw.example","port_base":9193,"max_held_bytes":4096}}');
+    expect(r.error).toBe("");
+    const g = r.config.gateway!;
+    expect(g.host).toBe("gw.example");
+    expect(g.portBase).toBe(9193);
+    expect(g.maxHeld).toBe(4096);
   });
 
-  it("refuses ports out of range", () => {
-    expect(parseGatewayConfig('{"gateway_host":"gw","gateway_port_base":70000}').enabled).toBe(false);
+  it("names what is wrong: a missing port base, a port out of range, an unknown key", () => {
+    expect(parseConfig('{"gateway":{"host":"gw"}}').error.includes('needs "host" and "port_base"')).toBe(true);
+    expect(parseConfig('{"gateway":{"host":"gw","port_base":70000}}').error.includes('"port_base" must be a port')).toBe(true);
+    expect(parseConfig('{"gateway":{"host":"gw","port_base":9193,"sni":true}}').error.includes('unknown key "sni"')).toBe(true);
   });
 });

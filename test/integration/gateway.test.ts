@@ -99,7 +99,7 @@ test("Envoy as the gateway (examples/envoy/gateway.yaml): kcat and the Java clie
   const live = cluster.nodes.filter((x) => !x.stopped);
   envoy = await startEnvoy({
     name: "envoy-gateway", upstream: "", listenPort: base,
-    configText: (adminPort) => renderGatewayConfig({ adminPort, bootstrapPort: base, portBase: base + 1, brokers: live.map((x) => ({ id: x.id, port: x.port })) }),
+    render: (_listen, adminPort) => renderGatewayConfig({ adminPort, bootstrapPort: base, portBase: base + 1, brokers: live.map((x) => ({ id: x.id, port: x.port })) }),
   });
   gateways.push(envoy.pid);
   const md = await kcatMetadata(envoy.bootstrap);

@@ -46,6 +46,8 @@ export interface EnvoyConfigOptions {
   nodeMetadata?: Record<string, string> | null;
   /** Override the Wasm failure_policy (FAIL_OPEN in the example). */
   failurePolicy?: 'FAIL_OPEN' | 'FAIL_CLOSED' | 'FAIL_RELOAD';
+  /** Terminate TLS on the Kafka listener and require client certificates signed by `ca` (mTLS, as a mesh does). */
+  downstreamTls?: { cert: string; key: string; ca: string };
 }
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -81,6 +83,20 @@ export function renderEnvoyConfig(opts: EnvoyConfigOptions, base: Obj = loadExam
     }
     if (opts.failurePolicy) pc.failure_policy = opts.failurePolicy;
   }
+  if (opts.downstreamTls) {
+    const t = opts.downstreamTls;
+    chain.transport_socket = {
+      name: 'envoy.transport_sockets.tls',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+        require_client_certificate: true,
+        common_tls_context: {
+          tls_certificates: [{ certificate_chain: { filename: t.cert }, private_key: { filename: t.key } }],
+          validation_context: { trusted_ca: { filename: t.ca } },
+        },
+      },
+    };
+  }
   if (opts.nodeMetadata === null) delete cfg.node.metadata;
   else if (opts.nodeMetadata) cfg.node.metadata = opts.nodeMetadata;
   const cluster = (cfg.static_resources.clusters as Obj[]).find((c) => c.name === 'kafka_broker');
@@ -94,7 +110,7 @@ export const gatewayBootstrap: string = path.join(repoRoot, 'examples', 'envoy',
 /**
  * examples/envoy/gateway.yaml for a cluster: bootstrap at `bootstrapPort`, node n at portBase + n
  * (listener kafka_broker_N and cluster broker_N of the example for each node), every broker an
- * endpoint of the bootstrap cluster, and the filter's gateway_port_base to match.
+ * endpoint of the bootstrap cluster, and the filter's gateway.port_base to match.
  */
 export function renderGatewayConfig(o: { adminPort: number; bootstrapPort: number; portBase: number; brokers: { id: number; port: number }[]; wasmPath?: string }): string {
   const cfg = YAML.parse(fs.readFileSync(gatewayBootstrap, 'utf8')) as Obj;
@@ -113,11 +129,32 @@ export function renderGatewayConfig(o: { adminPort: number; bootstrapPort: numbe
     const wasm = (l.filter_chains[0].filters as Obj[]).find((f) => f.name === 'envoy.filters.network.wasm')!.typed_config.config as Obj;
     wasm.vm_config.code.local.filename = path.resolve(o.wasmPath ?? defaultWasm);
     const plugin = JSON.parse(wasm.configuration.value as string) as Record<string, unknown>;
-    wasm.configuration.value = JSON.stringify({ ...plugin, gateway_port_base: o.portBase });
+    wasm.configuration.value = JSON.stringify({ ...plugin, gateway: { ...(plugin.gateway as Record<string, unknown>), port_base: o.portBase } });
   }
   // Listeners of nodes the cluster does not have are dropped.
   cfg.static_resources.listeners = listeners.filter((l) => !/^kafka_broker_\d+$/.test(l.name as string) || o.brokers.some((b) => l.name === `kafka_broker_${b.id}`));
   return YAML.stringify(cfg, { aliasDuplicateObjects: false });
+}
+
+export const httpExampleBootstrap: string = path.join(repoRoot, 'examples', 'envoy', 'envoy-http.yaml');
+
+/** examples/envoy/envoy-http.yaml with these ports, upstream (the service), plugin configuration and Wasm path. */
+export function renderHttpConfig(opts: { listenPort: number; adminPort: number; upstream: string; pluginConfig?: Record<string, unknown>; wasmPath?: string }): string {
+  const cfg = loadExampleBootstrap(httpExampleBootstrap);
+  cfg.admin.address.socket_address = { address: '127.0.0.1', port_value: opts.adminPort };
+  const listener = (cfg.static_resources.listeners as Obj[]).find((l) => l.name === 'http');
+  if (!listener) throw new Error('HTTP example has no listener named "http"');
+  listener.address.socket_address = { address: '127.0.0.1', port_value: opts.listenPort };
+  const hcm = listener.filter_chains[0].filters[0].typed_config as Obj;
+  const wasm = (hcm.http_filters as Obj[]).find((f) => f.name === 'envoy.filters.http.wasm');
+  if (!wasm) throw new Error('HTTP example has no envoy.filters.http.wasm filter');
+  const pc = wasm.typed_config.config as Obj;
+  pc.vm_config.code.local.filename = path.resolve(opts.wasmPath ?? defaultWasm);
+  if (opts.pluginConfig) pc.configuration.value = JSON.stringify(opts.pluginConfig);
+  const cluster = (cfg.static_resources.clusters as Obj[]).find((c) => c.name === 'service');
+  if (!cluster) throw new Error('HTTP example has no cluster named "service"');
+  cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address = hostPort(opts.upstream);
+  return YAML.stringify(cfg);
 }
 
 /** Writes the rendered bootstrap into `dir` and returns its path. */
@@ -139,9 +176,9 @@ export interface StartEnvoyOptions extends Omit<EnvoyConfigOptions, 'listenPort'
   componentLogLevel?: string;
   /** Name used for the log and temp dir. */
   name?: string;
+  /** Another bootstrap than the Kafka example, rendered for the chosen ports (e.g. renderHttpConfig). */
+  render?: (listenPort: number, adminPort: number) => string;
   readyTimeoutMs?: number;
-  /** Another bootstrap (e.g. renderGatewayConfig) instead of the rendered example. */
-  configText?: (adminPort: number) => string;
 }
 
 export interface Envoy {
@@ -179,8 +216,8 @@ export async function startEnvoy(opts: StartEnvoyOptions): Promise<Envoy> {
   const adminPort = opts.adminPort ?? free.shift()!;
   const name = opts.name ?? 'envoy';
   const dir = tempDir(name);
-  const configFile = opts.configText ? path.join(dir, 'envoy.yaml') : writeEnvoyConfig(dir, { ...opts, listenPort, adminPort });
-  if (opts.configText) fs.writeFileSync(configFile, opts.configText(adminPort));
+  const configFile = opts.render ? path.join(dir, 'envoy.yaml') : writeEnvoyConfig(dir, { ...opts, listenPort, adminPort });
+  if (opts.render) fs.writeFileSync(configFile, opts.render(listenPort, adminPort));
   const args = [
     '-c', configFile,
     '--disable-hot-restart',

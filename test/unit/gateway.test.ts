@@ -19,7 +19,7 @@ const FIXTURE = JSON.parse(fs.readFileSync(path.join(ROOT, "test", "fixtures", "
 const frameOf = (api: string, version: number): Frame => FIXTURE.frames.find((f) => f.api === api && f.version === version)!;
 
 function vmWith(extra: Record<string, unknown> = {}): ProxyWasmVm {
-  return new ProxyWasmVm({ wasmPath: WASM, log: () => {}, configuration: JSON.stringify({ gateway_host: FIXTURE.host, gateway_port_base: FIXTURE.portBase, ...extra }) });
+  return new ProxyWasmVm({ wasmPath: WASM, log: () => {}, configuration: JSON.stringify({ gateway: { host: FIXTURE.host, port_base: FIXTURE.portBase, ...extra } }) });
 }
 
 function value(vm: ProxyWasmVm, name: string, labels: Record<string, string> = {}): number {
@@ -74,8 +74,8 @@ test("Produce v11 with node_endpoints: rewritten; a pipelined response behind it
   assert.equal(value(vm, "kscope_gateway_requests_total", { node_id: "2", api: "Produce" }), 1, "the listener port names the node");
 });
 
-test("a response larger than gateway_max_held_bytes passes unchanged, and is counted", () => {
-  const vm = vmWith({ gateway_max_held_bytes: 100 });
+test("a response larger than gateway.max_held_bytes passes unchanged, and is counted", () => {
+  const vm = vmWith({ max_held_bytes: 100 });
   const c = vm.connect({ source: "127.0.0.1:1", destination: "127.0.0.1:19192" });
   const f = frameOf("Metadata", 12);
   c.downstream(requestFor(f));
