@@ -11,7 +11,7 @@ import { Broker, fetchBrokers } from "./metadata";
 export interface Address { host: string; port: number; }
 
 export interface GatewayOptions {
-  /** Where clients bootstrap; its host is also where they reach every broker. */
+  /** Where clients bootstrap; the broker listeners bind the same host. */
   bootstrap: Address;
   /** Broker n listens at portBase + n (default bootstrap port + 1). */
   portBase: number;
@@ -24,9 +24,9 @@ export interface GatewayOptions {
 }
 
 /** The plugin configuration keys that turn the filter's rewriting on for this gateway. */
-export function gatewayConfig(base: string, bootstrap: Address, portBase: number, maxHeldBytes?: number): string {
+export function gatewayConfig(base: string, advertisedHost: string, portBase: number, maxHeldBytes?: number): string {
   const cfg = JSON.parse(base || "{}") as Record<string, unknown>;
-  cfg.gateway = { host: bootstrap.host, port_base: portBase, ...(maxHeldBytes !== undefined ? { max_held_bytes: maxHeldBytes } : {}) };
+  cfg.gateway = { host: advertisedHost, port_base: portBase, ...(maxHeldBytes !== undefined ? { max_held_bytes: maxHeldBytes } : {}) };
   return JSON.stringify(cfg);
 }
 
