@@ -133,7 +133,7 @@ test("a broker stopped under load: clients follow the new leaders through the ga
   const md = await kcatMetadata(gw.bootstrap, topic);
   const victim = md.topics[0].partitions.find((p) => p.partition === 0)!.leader;
   const before = await gw.metrics();
-  const records = 30_000;
+  const records = 60_000; // 20 s at 3000/s: still producing well after the broker is gone
   const perf = producerPerf(gw.bootstrap, topic, records, {
     throughput: 3000, recordSize: 100, timeoutMs: 180_000,
     producerProps: { acks: "all", "enable.idempotence": true, "delivery.timeout.ms": 120_000, "linger.ms": 5 },
@@ -149,6 +149,7 @@ test("a broker stopped under load: clients follow the new leaders through the ga
   const stoppedAt = await gw.metrics();
   const r = await perf;
   assert.equal(r.records, records, "the producer sent every record");
+  await kcatMetadata(gw.bootstrap, topic); // a fresh Metadata response through the gateway
   const after = await gw.metrics();
 
   // Every record is in the log once: the sum of the partitions' end offsets (the topic was empty).
@@ -161,7 +162,12 @@ test("a broker stopped under load: clients follow the new leaders through the ga
   // Per broker: the stopped node took Produce requests before, none after; the others took over.
   assert.ok(produceTo(mid, victim) - produceTo(before, victim) > 0, `node ${victim} led partition 0 and took Produce requests`);
   assert.equal(produceTo(after, victim), produceTo(stoppedAt, victim), `no Produce request reached node ${victim} once stopped`);
-  for (const x of cluster.nodes.filter((n) => n.id !== victim)) assert.ok(produceTo(after, x.id) > produceTo(stoppedAt, x.id), `node ${x.id} took Produce requests after the move`);
+  const others = cluster.nodes.filter((n) => n.id !== victim).map((n) => n.id);
+  assert.ok(others.reduce((a, id) => a + produceTo(after, id) - produceTo(stoppedAt, id), 0) > 0, "the other nodes took Produce requests after the move");
+  // kscope's own view of the leaders (from the Metadata responses it saw): partition 0 moved.
+  const leader0 = (m: Sample[]) => sum(m, "kscope_partition_leader", { topic, partition: "0" });
+  assert.equal(leader0(mid), victim, `kscope saw node ${victim} lead partition 0`);
+  assert.ok(others.includes(leader0(after)), `kscope saw partition 0 move to node ${others.join(" or ")} (saw ${leader0(after)})`);
   const d = delta(before, after);
   // KIP-951: a broker that lost leadership answers with the new leader's node_endpoints (rewritten here).
   t.diagnostic(`node ${victim} stopped; Produce responses rewritten (node_endpoints): ${d("kscope_gateway_responses_total", { api: "Produce", result: "rewritten" })}, ` +
