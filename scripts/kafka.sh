@@ -149,6 +149,7 @@ cluster() {
   local isr=$((rf > 1 ? rf - 1 : 1))
   local id
   id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  id=A${id:1} # a leading '-' would read as an option to StorageTool (format fails 1 time in 64)
   local -a jvm=(java -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*")
   for ((i = 0; i < n; i++)); do
     local node=$((i + 1)) nd="$dir/node-$((i + 1))"
@@ -250,6 +251,7 @@ start() {
   # Any 22-char base64url string of 16 bytes is a valid cluster id; saves a JVM start.
   local id
   id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  id=A${id:1} # a leading '-' would read as an option to StorageTool (format fails 1 time in 64)
   local -a jvm=(java -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*")
   "${jvm[@]}" -Dkscope.log.level=WARN -XX:TieredStopAtLevel=1 -Xshare:auto \
     kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
