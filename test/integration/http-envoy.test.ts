@@ -22,7 +22,8 @@ before(async () => {
     name: 'envoy-web', upstream: `127.0.0.1:${payments.listenPort}`,
     render: (listenPort, adminPort) => renderHttpConfig({
       listenPort, adminPort, upstream: `127.0.0.1:${payments.listenPort}`,
-      pluginConfig: { workload: 'web', namespace: 'shop', reporter: 'source' },
+      // No "reporter": an OUTBOUND listener (as Istio marks a sidecar's outbound ones) makes it "source".
+      pluginConfig: { workload: 'web', namespace: 'shop' }, trafficDirection: 'OUTBOUND',
     }),
   });
 });
