@@ -57,6 +57,7 @@ export const principalLabels = new LabelBudget("principal", 200);
 export function setLabelLimit(n: i32): void {
   if (n <= 0) return;
   topicLabels.limit = n; groupLabels.limit = n; clientLabels.limit = n; principalLabels.limit = n;
+  topicLabels.init(); groupLabels.init(); clientLabels.init(); principalLabels.init();
 }
 
 /** Codes past Kafka's known ones still named "code_N" (a newer broker's errors), up to here. */
