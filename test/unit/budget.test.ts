@@ -1,6 +1,7 @@
-// Label budgets hold for the whole proxy, not per VM: two filter VMs sharing one SharedState (as
-// Envoy's worker VMs share proxy-wasm shared data) admit at most max_label_values client ids
-// between them; with separate states each VM would admit its own max_label_values.
+// Figures for the whole proxy, not per VM, with two filter VMs sharing one SharedState and one
+// metric store (as Envoy's worker VMs share proxy-wasm shared data and stats): label budgets
+// admit at most max_label_values between them, and the recorded real-client connections spread
+// over both VMs give the same high watermarks, committed offsets and lag as one VM given them all.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -8,6 +9,7 @@ import { ProxyWasmVm } from "../../host/wasm/vm";
 import { MetricStore } from "../../host/metrics/store";
 import { SharedState } from "../../host/wasm/shared";
 import { request } from "../support/frames";
+import { loadCorpus } from "../fuzz/corpus";
 
 const WASM = path.join(__dirname, "..", "..", "..", "build", "kscope.wasm");
 
@@ -39,4 +41,34 @@ function run(sharedAcrossVms: boolean): Set<string> {
 test("a label budget holds across VMs that share data, and only then", () => {
   assert.equal(run(true).size, 20);
   assert.equal(run(false).size, 40); // per-VM budgets: what several Envoy workers did before
+});
+
+/** Gauge lines of the cross-connection figures (lag seconds move with time: left out). */
+function crossConnectionGauges(m: MetricStore): string[] {
+  return m.render().split("\n").filter((l) => /^kscope_(consumer_lag_records|group_committed_offset|partition_high_watermark)\{/.test(l)).sort();
+}
+
+async function replay(vms: number, sharedAcrossVms: boolean): Promise<string[]> {
+  const metrics = new MetricStore();
+  const shared = new SharedState();
+  const all = Array.from({ length: vms }, () => new ProxyWasmVm({ wasmPath: WASM, metrics, shared: sharedAcrossVms ? shared : new SharedState(), log: () => undefined }));
+  loadCorpus().forEach((conn, i) => {
+    const c = all[i % vms].connect({ source: `10.0.0.2:${2000 + i}`, destination: "127.0.0.1:9092" });
+    // exchange by exchange, so that every response finds its request
+    for (let k = 0; k < Math.max(conn.requests.length, conn.responses.length); k++) {
+      if (k < conn.requests.length) c.downstream(conn.requests[k]);
+      if (k < conn.responses.length) c.upstream(conn.responses[k]);
+    }
+    c.close();
+  });
+  await new Promise((r) => setTimeout(r, 2500)); // every VM ticks twice: facts published, then taken in
+  for (const vm of all) vm.dispose();
+  return crossConnectionGauges(metrics);
+}
+
+test("connections spread over two VMs give the same lag, offsets and high watermarks as one VM", async () => {
+  const one = await replay(1, true);
+  assert.ok(one.some((l) => l.startsWith("kscope_consumer_lag_records")), `the fixtures have lag:\n${one.join("\n")}`);
+  assert.deepEqual(await replay(2, true), one);
+  assert.notDeepEqual(await replay(2, false), one); // without shared facts each VM sees a part
 });
