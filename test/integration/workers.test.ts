@@ -1,14 +1,20 @@
-// Envoy with several workers (--concurrency 4: one kscope VM per worker thread): a label budget
-// holds for the whole proxy. 3,000 connections with distinct client ids are spread over the
-// workers by the kernel; Envoy must show at most max_label_values client_id values, like
-// `kscope proxy` given the same traffic. (Before the budgets moved to shared data, 2 workers
-// gave 399 values for a budget of 200.) The upstream is a sink: only the requests matter here.
+// Envoy with several workers (--concurrency 4: one kscope VM per worker thread), connections
+// spread over the workers by the kernel:
+// - a label budget holds for the whole proxy: 3,000 connections with distinct client ids give at
+//   most max_label_values client_id values, like `kscope proxy` given the same traffic (before the
+//   budgets moved to shared data, 4 workers gave 800 for a budget of 200). Upstream: a sink.
+// - committed offsets, high watermarks and lag per partition equal kafka-consumer-groups
+//   --describe, for a classic and a KIP-848 group of two members each and three producers, each
+//   client on its own connections (so on different workers).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { startEnvoy, parsePrometheus, type Envoy, type Sample } from '../support/envoy';
 import { startKscope, type Kscope } from '../support/kscope';
 import { request } from '../support/frames';
+import { Broker, parseGroupDescribe, startKafka } from '../support/kafka';
+import { freePort } from '../support/ports';
+import { consoleConsume, kafkajs } from '../support/clients';
 
 const BUDGET = 200;
 const CLIENTS = 3000;
@@ -64,4 +70,61 @@ test(`a label budget of ${BUDGET} holds across 4 Envoy workers for ${CLIENTS} cl
   assert.ok(viaEnvoy.size <= BUDGET, `Envoy shows ${viaEnvoy.size} client ids for a budget of ${BUDGET}`);
   assert.ok(viaEnvoy.size >= BUDGET - 5, `Envoy admitted only ${viaEnvoy.size}`);
   assert.equal(viaHost.size, BUDGET);
+});
+
+test('lag, committed offsets and high watermarks through 4 Envoy workers equal kafka-consumer-groups --describe', async () => {
+  const listenPort = await freePort();
+  const broker: Broker = await startKafka({ proxyPort: listenPort });
+  const lagEnvoy = await startEnvoy({ name: 'envoy-workers-lag', listenPort, upstream: broker.proxiedUpstream, concurrency: 4, wasmPath: process.env.KSCOPE_WASM });
+  try {
+    const topic = 'workers-lag', classic = 'workers-classic', kip848 = 'workers-848';
+    await broker.createTopic(topic, 6);
+    const produce = async (client: string, perPartition: number): Promise<void> => {
+      const producer = kafkajs(lagEnvoy.bootstrap, { clientId: client }).producer();
+      await producer.connect();
+      try {
+        for (let p = 0; p < 6; p++) {
+          await producer.send({ topic, acks: -1, messages: Array.from({ length: perPartition }, (_, i) => ({ partition: p, value: `${client}-${p}-${i}` })) });
+        }
+      } finally {
+        await producer.disconnect();
+      }
+    };
+    await Promise.all([produce('workers-producer-1', 30), produce('workers-producer-2', 30), produce('workers-producer-3', 30)]);
+    // Two members per group, consuming at once; each commits its positions when it stops.
+    const members = (group: string, props: Record<string, string>) => Promise.all([1, 2].map((i) =>
+      consoleConsume(lagEnvoy.bootstrap, topic, 120, { group, idleTimeoutMs: 8000, consumerProps: { 'client.id': `${group}-${i}`, ...props } })));
+    await members(classic, {});
+    await members(kip848, { 'group.protocol': 'consumer' });
+    await produce('workers-producer-4', 5); // new high watermarks after the commits
+    await sleep(3000); // every worker has ticked twice: facts published and taken in
+    const m = parsePrometheus(await lagEnvoy.prometheus());
+    const one = (name: string, labels: Record<string, string>): number | undefined =>
+      m.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+    const r = await broker.tool('org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', ['--bootstrap-server', broker.directBootstrap, '--describe', '--group', classic, '--group', kip848]);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = parseGroupDescribe(r.stdout).filter((row) => row.topic === topic);
+    const report: string[] = [];
+    let compared = 0;
+    for (const row of rows) {
+      const labels = { group: row.group, topic, partition: String(row.partition) };
+      const hw = one('kscope_partition_high_watermark', { topic, partition: String(row.partition) });
+      const committed = one('kscope_group_committed_offset', labels);
+      const lag = one('kscope_consumer_lag_records', labels);
+      report.push(`${row.group} p${row.partition}: broker ${row.currentOffset}/${row.logEndOffset} lag ${row.lag}; kscope ${committed}/${hw} lag ${lag}`);
+      assert.equal(hw, row.logEndOffset, `${row.group} p${row.partition} high watermark`);
+      if (row.currentOffset === null) continue;
+      assert.equal(committed, row.currentOffset, `${row.group} p${row.partition} committed offset`);
+      assert.equal(lag, row.lag, `${row.group} p${row.partition} lag`);
+      compared++;
+    }
+    console.log(report.join('\n'));
+    assert.ok(compared >= 8, `${compared} partitions with a committed offset compared:\n${report.join('\n')}`);
+    const stats = await lagEnvoy.admin('/stats?filter=downstream_cx_total');
+    const perWorker = [...stats.matchAll(/worker_(\d+)\.downstream_cx_total: (\d+)/g)].filter((x) => Number(x[2]) > 0);
+    assert.ok(perWorker.length >= 2, `connections reached ${perWorker.length} worker(s)`);
+  } finally {
+    await lagEnvoy.stop();
+    await broker.stop();
+  }
 });
