@@ -6,7 +6,7 @@ import { apiName } from "../kafka/header";
 import { GIVE_UP_REASONS } from "../kafka/framer";
 import { ERROR_NAMES } from "../kafka/generated/errors";
 import { IndexedFamily, LabelBudget, label, series } from "./registry";
-import { initCommitIndex } from "./shared";
+import { initCommitIndex, vmSlot } from "./shared";
 
 export const VERSION_SLOTS: i32 = 32;
 
@@ -63,6 +63,7 @@ export function setLabelLimit(n: i32): void {
   topicLabels.limit = n; groupLabels.limit = n; clientLabels.limit = n; principalLabels.limit = n;
   topicLabels.init(); groupLabels.init(); clientLabels.init(); principalLabels.init();
   initCommitIndex();
+  vmSlot();
 }
 
 /** Error codes beyond this are named "code_other": a response cannot mint 65,536 series. */

@@ -183,7 +183,7 @@ export class LagTracker {
     for (let i = 0; i < this.all.length; i++) {
       const s = unchecked(this.all[i]);
       const c = sharedCommit(s.part.topic, s.part.partition, s.group);
-      if (c != null && c.time > s.at) { s.committed = c.offset; s.at = c.time; }
+      if (c != null && c.time > s.at) { s.committed = c.value; s.at = c.time; }
       else if (s.at > 0 && (c == null || c.time < s.at)) publishCommit(s.part.topic, s.part.partition, s.group, s.committed, s.at);
     }
   }

@@ -74,33 +74,45 @@ export function publishHw(topic: string, partition: i32, hw: i64): void {
   }
 }
 
-export class SharedCommit {
-  constructor(readonly offset: i64, readonly time: u64) {}
+/** A value with the host time it was seen, for facts where the latest wins. */
+export class Fact {
+  constructor(readonly value: i64, readonly time: u64) {}
 }
 
-/** The latest commit any worker saw, or null. */
-export function sharedCommit(topic: string, partition: i32, group: string): SharedCommit | null {
-  const e = getShared(commitKey(topic, partition, group));
+/** The fact at `key`, or null. */
+export function readLatest(key: string): Fact | null {
+  const e = getShared(key);
   if (e.status != Status.Ok) return null;
   const sp = e.value.indexOf(" ");
   if (sp < 0) return null;
-  return new SharedCommit(I64.parseInt(e.value.substring(0, sp)), U64.parseInt(e.value.substring(sp + 1)));
+  return new Fact(I64.parseInt(e.value.substring(0, sp)), U64.parseInt(e.value.substring(sp + 1)));
+}
+
+/** Sets the fact at `key` unless a later one is there; true when it created the key. */
+export function publishLatest(key: string, value: i64, time: u64): bool {
+  for (let i = 0; i < RETRIES; i++) {
+    const e = getShared(key);
+    if (e.status != Status.Ok && e.status != Status.NotFound) return false;
+    if (e.status == Status.Ok) {
+      const sp = e.value.indexOf(" ");
+      if (sp > 0 && U64.parseInt(e.value.substring(sp + 1)) >= time) return false;
+    }
+    const st = setShared(key, value.toString() + " " + time.toString(), e.status == Status.Ok ? e.cas : 0);
+    if (st == Status.CasMismatch) continue;
+    return st == Status.Ok && e.status == Status.NotFound;
+  }
+  return false;
+}
+
+/** The latest commit any worker saw, or null. */
+export function sharedCommit(topic: string, partition: i32, group: string): Fact | null {
+  return readLatest(commitKey(topic, partition, group));
 }
 
 /** Publishes a commit unless a later one is there; a new key is added to the index. */
 export function publishCommit(topic: string, partition: i32, group: string, offset: i64, time: u64): void {
-  const key = commitKey(topic, partition, group);
-  for (let i = 0; i < RETRIES; i++) {
-    const e = getShared(key);
-    if (e.status != Status.Ok && e.status != Status.NotFound) return;
-    if (e.status == Status.Ok) {
-      const sp = e.value.indexOf(" ");
-      if (sp > 0 && U64.parseInt(e.value.substring(sp + 1)) >= time) return;
-    }
-    const st = setShared(key, offset.toString() + " " + time.toString(), e.status == Status.Ok ? e.cas : 0);
-    if (st == Status.CasMismatch) continue;
-    if (st == Status.Ok && e.status == Status.NotFound && group.indexOf("\r") < 0) appendIndex(topic + "\n" + partition.toString() + "\n" + group);
-    return;
+  if (publishLatest(commitKey(topic, partition, group), offset, time) && group.indexOf("\r") < 0) {
+    appendIndex(topic + "\n" + partition.toString() + "\n" + group);
   }
 }
 
@@ -121,4 +133,75 @@ export function initCommitIndex(): void {
 export function commitIndex(): string[] {
   const e = getShared(COMMIT_INDEX);
   return e.status == Status.Ok && e.value.length ? e.value.split("\r") : [];
+}
+
+// ---- Consumer groups: generation, members ------------------------------------------------
+//   kscope.gg\n<group>          the highest generation (or KIP-848 member epoch) any worker saw
+//   kscope.gm\n<group>          "<members> <time>": a classic group's member count, latest by time
+//   kscope.gm\n<group>\n<vm>    a KIP-848 group's live members this VM saw heartbeat (summed)
+//   kscope.vms                  VMs so far: each takes the next number when it configures
+
+/** No shared data on this host: the caller decides alone. */
+export const ALONE: i64 = i64.MIN_VALUE;
+/** raiseShared did not raise (the shared value was already as high). */
+export const NOT_RAISED: i64 = i64.MIN_VALUE + 1;
+
+/** Raises the shared value of `key` to `v`; returns the value it replaced (-1: none), NOT_RAISED or ALONE. */
+export function raiseShared(key: string, v: i64): i64 {
+  for (let i = 0; i < RETRIES; i++) {
+    const e = getShared(key);
+    if (e.status != Status.Ok && e.status != Status.NotFound) return ALONE;
+    const cur = e.status == Status.Ok ? I64.parseInt(e.value) : -1;
+    if (cur >= v) return NOT_RAISED;
+    const st = setShared(key, v.toString(), e.status == Status.Ok ? e.cas : 0);
+    if (st == Status.Ok) return cur;
+    if (st != Status.CasMismatch) return ALONE;
+  }
+  return NOT_RAISED;
+}
+
+/** The shared number at `key`, or -1. */
+export function sharedNumber(key: string): i64 {
+  const e = getShared(key);
+  return e.status == Status.Ok ? I64.parseInt(e.value) : -1;
+}
+
+export function generationKey(group: string): string { return "kscope.gg\n" + group; }
+export function membersKey(group: string): string { return "kscope.gm\n" + group; }
+
+/** This VM's number among the proxy's VMs (0 without shared data). */
+let slot: i32 = -1;
+let slots: i32 = 1;
+
+export function vmSlot(): i32 {
+  if (slot >= 0) return slot;
+  slot = 0; // without shared data every VM is alone, and number 0
+  if (raiseShared("kscope.vms", 0) == ALONE) return slot; // creates the counter at 0 if absent
+  for (let i = 0; i < RETRIES; i++) {
+    const e = getShared("kscope.vms");
+    if (e.status != Status.Ok) break;
+    const n = I32.parseInt(e.value);
+    if (setShared("kscope.vms", (n + 1).toString(), e.cas) == Status.Ok) { slot = n; break; }
+  }
+  return slot;
+}
+
+/** Sets this VM's KIP-848 member count of a group; returns the sum over all VMs. */
+export function shareMembers848(group: string, n: i32): i32 {
+  const mine = vmSlot();
+  const base = membersKey(group) + "\n";
+  if (setShared(base + mine.toString(), n.toString(), 0) != Status.Ok) return n;
+  return sumMembers848(group);
+}
+
+export function sumMembers848(group: string): i32 {
+  const base = membersKey(group) + "\n";
+  const e = getShared("kscope.vms");
+  if (e.status == Status.Ok) slots = max(slots, I32.parseInt(e.value));
+  let total = 0;
+  for (let i = 0; i < slots; i++) {
+    const v = sharedNumber(base + i.toString());
+    if (v > 0) total += <i32>v;
+  }
+  return total;
 }

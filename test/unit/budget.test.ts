@@ -43,9 +43,9 @@ test("a label budget holds across VMs that share data, and only then", () => {
   assert.equal(run(false).size, 40); // per-VM budgets: what several Envoy workers did before
 });
 
-/** Gauge lines of the cross-connection figures (lag seconds move with time: left out). */
+/** Lines of the cross-connection figures (lag seconds move with time: left out). */
 function crossConnectionGauges(m: MetricStore): string[] {
-  return m.render().split("\n").filter((l) => /^kscope_(consumer_lag_records|group_committed_offset|partition_high_watermark)\{/.test(l)).sort();
+  return m.render().split("\n").filter((l) => /^kscope_(consumer_lag_records|group_committed_offset|partition_high_watermark|group_generation|group_members|group_rebalances_total|topic_partitions|partition_leader)\{/.test(l)).sort();
 }
 
 async function replay(vms: number, sharedAcrossVms: boolean): Promise<string[]> {
@@ -66,9 +66,11 @@ async function replay(vms: number, sharedAcrossVms: boolean): Promise<string[]> 
   return crossConnectionGauges(metrics);
 }
 
-test("connections spread over two VMs give the same lag, offsets and high watermarks as one VM", async () => {
+test("connections spread over two VMs give the same lag, offsets, high watermarks, group members, generations and rebalances as one VM", async () => {
   const one = await replay(1, true);
-  assert.ok(one.some((l) => l.startsWith("kscope_consumer_lag_records")), `the fixtures have lag:\n${one.join("\n")}`);
+  for (const name of ["kscope_consumer_lag_records", "kscope_group_members", "kscope_group_generation", "kscope_group_rebalances_total"]) {
+    assert.ok(one.some((l) => l.startsWith(`${name}{`)), `the fixtures give ${name}:\n${one.join("\n")}`);
+  }
   assert.deepEqual(await replay(2, true), one);
   assert.notDeepEqual(await replay(2, false), one); // without shared facts each VM sees a part
 });
