@@ -15,6 +15,9 @@ import { request } from '../support/frames';
 import { Broker, parseGroupDescribe, startKafka } from '../support/kafka';
 import { freePort } from '../support/ports';
 import { consoleConsume, kafkajs } from '../support/clients';
+import { kafkaScript } from '../support/kafka';
+import { spawnProc } from '../support/procs';
+import type { Consumer } from 'kafkajs';
 
 const BUDGET = 200;
 const CLIENTS = 3000;
@@ -120,6 +123,7 @@ test('lag, committed offsets and high watermarks through 4 Envoy workers equal k
     }
     console.log(report.join('\n'));
     assert.ok(compared >= 8, `${compared} partitions with a committed offset compared:\n${report.join('\n')}`);
+    await liveMembers(broker, lagEnvoy, topic);
     const stats = await lagEnvoy.admin('/stats?filter=downstream_cx_total');
     const perWorker = [...stats.matchAll(/worker_(\d+)\.downstream_cx_total: (\d+)/g)].filter((x) => Number(x[2]) > 0);
     assert.ok(perWorker.length >= 2, `connections reached ${perWorker.length} worker(s)`);
@@ -128,3 +132,48 @@ test('lag, committed offsets and high watermarks through 4 Envoy workers equal k
     await broker.stop();
   }
 });
+
+/** Members of a group by `kafka-consumer-groups --describe --members` (the broker's truth). */
+async function brokerMembers(broker: Broker, group: string): Promise<number> {
+  const r = await broker.tool('org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', ['--bootstrap-server', broker.directBootstrap, '--describe', '--members', '--group', group]);
+  return r.stdout.split('\n').filter((l) => l.startsWith(`${group} `)).length;
+}
+
+/**
+ * Members while they are live: three kafkajs members of a classic group and two Java members of a
+ * KIP-848 group, each on its own connections (so on different workers): kscope_group_members
+ * equals the broker's count.
+ */
+async function liveMembers(broker: Broker, envoy: Envoy, topic: string): Promise<void> {
+  const classic = 'workers-live-classic', kip848 = 'workers-live-848';
+  const consumers: Consumer[] = [];
+  const java = [1, 2].map((i) => spawnProc(`live-848-${i}`, kafkaScript, ['tool', 'org.apache.kafka.tools.consumer.ConsoleConsumer',
+    '--bootstrap-server', envoy.bootstrap, '--topic', topic, '--group', kip848, '--consumer-property', 'group.protocol=consumer',
+    '--consumer-property', `client.id=${kip848}-${i}`, '--timeout-ms', '600000']));
+  try {
+    for (let i = 1; i <= 3; i++) {
+      const c = kafkajs(envoy.bootstrap, { clientId: `${classic}-${i}` }).consumer({ groupId: classic, maxWaitTimeInMs: 200 });
+      await c.connect();
+      await c.subscribe({ topic, fromBeginning: true });
+      await c.run({ eachMessage: async () => undefined });
+      consumers.push(c);
+    }
+    const want = { [classic]: 3, [kip848]: 2 };
+    for (const [group, n] of Object.entries(want)) {
+      const deadline = Date.now() + 60_000;
+      while ((await brokerMembers(broker, group)) !== n && Date.now() < deadline) await sleep(1000);
+    }
+    await sleep(6000); // stable: joins answered, heartbeats seen, every worker ticked
+    const m = parsePrometheus(await envoy.prometheus());
+    for (const [group, n] of Object.entries(want)) {
+      const broker_n = await brokerMembers(broker, group);
+      const kscope_n = m.find((s) => s.name === 'kscope_group_members' && s.labels.group === group)?.value;
+      console.log(`${group}: broker ${broker_n} members, kscope ${kscope_n}`);
+      assert.equal(broker_n, n, `${group}: the broker has ${broker_n} members`);
+      assert.equal(kscope_n, n, `${group}: kscope_group_members`);
+    }
+  } finally {
+    for (const c of consumers) await c.disconnect();
+    for (const p of java) await p.kill('SIGTERM');
+  }
+}
