@@ -72,7 +72,7 @@ export class ProxyWasmVm {
   private readonly config: Buffer;
   private readonly rootId: string;
   private readonly logger: (level: string, msg: string) => void;
-  /** Error lines logged during proxy_on_configure (undefined outside it). */
+  /** Set while the filter configures: the errors it logs (they explain a refusal). */
   private configureErrors?: string[];
   /** Host calls the filter made, by import name (for benchmarks and tests). */
   readonly calls = new Map<string, number>();
@@ -105,9 +105,9 @@ export class ProxyWasmVm {
     this.buffers.set(BufferType.PluginConfiguration, this.config);
     this.configureErrors = [];
     const ok = this.ex.proxy_on_configure(this.rootContextId, this.config.length);
-    this.buffers.delete(BufferType.PluginConfiguration);
     const errors = this.configureErrors;
     this.configureErrors = undefined;
+    this.buffers.delete(BufferType.PluginConfiguration);
     if (!ok) throw new Error(`filter rejected its configuration (proxy_on_configure)${errors.map((m) => `: ${m}`).join("")}`);
     for (const m of errors) this.logger("error", m);
   }
@@ -197,7 +197,7 @@ export class ProxyWasmVm {
   }
 
   /** Wasm memory of the current instance, in 64 KiB pages (tests check it stays flat). */
-  get memoryPages(): number { return this.ex.memory.buffer.byteLength / 65536; }
+  memoryPages(): number { return this.ex.memory.buffer.byteLength / 65536; }
 
   /** proxy_on_tick every `ms` for the root context, as Envoy does (0 stops it). */
   private setTickPeriod(ms: number): void {

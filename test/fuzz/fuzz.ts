@@ -79,7 +79,7 @@ export function newVm(o: { wasm: string; configuration?: string }): ProxyWasmVm 
 function sample(vm: ProxyWasmVm, frames: number): Sample {
   gc();
   const m = process.memoryUsage();
-  return { frames, wasmPages: vm.memoryPages, heapMiB: m.heapUsed / MiB, rssMiB: m.rss / MiB, series: vm.metrics.seriesCount };
+  return { frames, wasmPages: vm.memoryPages(), heapMiB: m.heapUsed / MiB, rssMiB: m.rss / MiB, series: vm.metrics.seriesCount };
 }
 
 /** Splits one direction's bytes into callbacks by a chunking drawn for the connection. */
