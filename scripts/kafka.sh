@@ -148,8 +148,7 @@ cluster() {
   local rf=$((n < 3 ? n : 3))
   local isr=$((rf > 1 ? rf - 1 : 1))
   local id
-  id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
-  id=A${id:1} # a leading '-' would read as an option to StorageTool (format fails 1 time in 64)
+  id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n') # may start with "-": --cluster-id=
   local -a jvm=(java -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*")
   for ((i = 0; i < n; i++)); do
     local node=$((i + 1)) nd="$dir/node-$((i + 1))"
@@ -181,7 +180,7 @@ cluster() {
       for kv in ${extra[@]+"${extra[@]}"}; do echo "$kv"; done
     } >"$nd/server.properties"
     "${jvm[@]}" -Dkscope.log.level=WARN -XX:TieredStopAtLevel=1 -Xshare:auto \
-      kafka.tools.StorageTool format -t "$id" -c "$nd/server.properties" >"$nd/format.log" 2>&1 ||
+      kafka.tools.StorageTool format --cluster-id="$id" -c "$nd/server.properties" >"$nd/format.log" 2>&1 ||
       { cat "$nd/format.log" >&2; die "storage format failed in $nd"; }
     [[ -n $owner ]] && echo "$owner 0" >"$nd/owner"
   done
@@ -248,13 +247,13 @@ start() {
     for kv in ${extra[@]+"${extra[@]}"}; do echo "$kv"; done
   } >"$dir/server.properties"
 
-  # Any 22-char base64url string of 16 bytes is a valid cluster id; saves a JVM start.
+  # Any 22-char base64url string of 16 bytes is a valid cluster id; saves a JVM start. (It may
+  # start with "-": hence --cluster-id=, not -t.)
   local id
   id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
-  id=A${id:1} # a leading '-' would read as an option to StorageTool (format fails 1 time in 64)
   local -a jvm=(java -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*")
   "${jvm[@]}" -Dkscope.log.level=WARN -XX:TieredStopAtLevel=1 -Xshare:auto \
-    kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
+    kafka.tools.StorageTool format --cluster-id="$id" -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
     { cat "$dir/format.log" >&2; die "storage format failed"; }
 
   rm -f "$dir/owner"
