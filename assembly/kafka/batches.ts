@@ -110,7 +110,8 @@ export class BatchScanner {
       else s.records += <i32>bswap<u32>(load<u32>(h + 57));
     } else {
       // Legacy message set entry: one (possibly compressed wrapper) message.
-      s.codecs |= 1 << (load<u8>(h + 17) & 7);
+      const attrs = load<u8>(h + 17); // a local, not inline: TypeScript's parser (Prettier) misreads `<< (load<u8>(`
+      s.codecs |= 1 << (attrs & 7);
       s.records += 1;
       s.nextOffset = base + 1;
     }
