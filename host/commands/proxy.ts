@@ -12,6 +12,9 @@ import { TapHub } from "../tap";
 
 export const DEFAULT_WASM = path.join(__dirname, "..", "..", "..", "build", "kscope.wasm");
 
+/** What commander parses from the options below (`--no-filter` sets filter to false). */
+interface ProxyCommandOptions { upstream: string; listen: string; admin: string; wasm: string; config: string; filter: boolean }
+
 export function proxyCommand(): Command {
   return new Command("proxy")
     .description("run a Kafka proxy that observes traffic with the kscope filter")
@@ -28,7 +31,7 @@ Examples:
 
 The broker must advertise the proxy's address (advertised.listeners), or clients will
 bypass the proxy after their first Metadata request.`)
-    .action(async (o) => {
+    .action(async (o: ProxyCommandOptions) => {
       const metrics = new MetricStore();
       const vm = o.filter ? new ProxyWasmVm({ wasmPath: o.wasm, configuration: o.config, metrics }) : undefined;
       const listen = parseAddress(o.listen);
@@ -38,7 +41,7 @@ bypass the proxy after their first Metadata request.`)
       const routes = cliRoutes({ history, metrics, tap: new TapHub(vm), filter: !!vm, listen: o.listen, upstream: parseAddress(o.upstream) });
       const adminServer = await startAdmin({ ...admin, metrics, routes });
       console.log(`kscope proxy: ${o.listen} -> ${o.upstream}${vm ? "" : " (no filter)"}; admin http://${o.admin}/metrics`);
-      const stop = async () => { await proxy.close(); adminServer.close(); process.exit(0); };
+      const stop = () => void proxy.close().then(() => { adminServer.close(); process.exit(0); });
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);
     });

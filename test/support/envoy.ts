@@ -48,7 +48,7 @@ export interface EnvoyConfigOptions {
   failurePolicy?: 'FAIL_OPEN' | 'FAIL_CLOSED' | 'FAIL_RELOAD';
 }
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 
 function hostPort(s: string): { address: string; port_value: number } {
   const i = s.lastIndexOf(':');
