@@ -21,7 +21,7 @@ function value(type: MetricType, name: string, labels: string): i64 {
 }
 function counter(name: string, labels: string): i64 { return value(MetricType.Counter, name, labels); }
 
-const PRODUCE = 0, JOIN_GROUP = 11, SASL_AUTHENTICATE = 36;
+const PRODUCE = 0, JOIN_GROUP = 11, TXN_OFFSET_COMMIT = 28, SASL_AUTHENTICATE = 36;
 const obs = new MetricsObserver(new ConnectionMetrics(), new ApiMetrics());
 
 /** One connection: the request frames, then the response frames. */
@@ -81,6 +81,28 @@ describe("errors a user reads", () => {
     exchange([p[0]], [p[1]]);
     expect(counter("kscope_client_requests_total", label("client_id", "cov-producer-ok") + label("api", "Produce"))).toBe(1);
     expect(counter("kscope_client_errors_total", label("client_id", "cov-producer-ok") + label("api", "Produce"))).toBe(0);
+  });
+});
+
+describe("transactional commits", () => {
+  it("TxnOffsetCommit sets the group's committed offset for the partitions answered without error", () => {
+    const req = request(TXN_OFFSET_COMMIT, 3, 5, "cov-eos", true)
+      .cstr("txn-1").cstr("cov-eos-group").i64(1000).i16(0).i32(3).cstr("m-1").cstr(null)
+      .carray(1).cstr("cov-eos-topic")
+      .carray(2).i32(0).i64(42).i32(-1).cstr(null).tags().i32(1).i64(7).i32(-1).cstr(null).tags()
+      .tags()
+      .tags();
+    const resp = response(5, true)
+      .i32(0)
+      .carray(1).cstr("cov-eos-topic")
+      .carray(2).i32(0).i16(0).tags().i32(1).i16(47).tags() // partition 1: INVALID_PRODUCER_EPOCH
+      .tags()
+      .tags();
+    exchange([req], [resp]);
+    const at = (p: string): string => label("group", "cov-eos-group") + label("topic", "cov-eos-topic") + label("partition", p);
+    expect(value(MetricType.Gauge, "kscope_group_committed_offset", at("0"))).toBe(42);
+    expect(value(MetricType.Gauge, "kscope_group_committed_offset", at("1"))).toBe(0);
+    expect(counter("kscope_topic_errors_total", label("topic", "cov-eos-topic") + label("api", "TxnOffsetCommit") + label("error", "INVALID_PRODUCER_EPOCH"))).toBe(1);
   });
 });
 
