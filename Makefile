@@ -21,8 +21,8 @@ test: build
 lint: setup
 	npm run lint
 
-## Coverage of the filter by the as-pect specs, per file (scripts/coverage.mjs).
-coverage: setup
+## Coverage of the filter by the as-pect specs and the host's unit tests, per file (scripts/coverage.mjs).
+coverage: build
 	npm run coverage
 
 ## Benchmarks: the filter alone, then every proxy path in one run, as ratios (see bench/RESULTS.md).

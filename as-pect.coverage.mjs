@@ -1,6 +1,8 @@
 // as-pect with @as-covers: the same specs as as-pect.config.mjs, every file under assembly/
 // instrumented. Each cover point (function, block, expression) is also recorded here and written
 // to build/coverage/filter.json when the run ends, for scripts/coverage.mjs to report per file.
+// Run it through scripts/coverage.mjs (make coverage): it supplies the asconfig with the fixed
+// transform (scripts/as-covers-transform.mjs).
 import { mkdirSync, writeFileSync } from "node:fs";
 import base from "./as-pect.config.mjs";
 
