@@ -1,8 +1,8 @@
 // The plugin's root context: reads the configuration, owns the shared metric families,
 // and creates a KafkaConnection per connection.
-import { BufferType } from "../abi/enums";
+import { BufferType, LogLevel } from "../abi/enums";
 import { Context, RootContext } from "../abi/context";
-import { bufferString, setTickPeriod } from "../abi/host";
+import { bufferString, log, setTickPeriod } from "../abi/host";
 import { ApiMetrics, ConnectionMetrics, setLabelLimit } from "../metrics/kafka";
 import { label, setCommonLabels } from "../metrics/registry";
 import { Config, parseConfig, resolveIdentity } from "./config";
@@ -15,7 +15,13 @@ export class KscopeRoot extends RootContext {
   private observer: MetricsObserver | null = null;
 
   onConfigure(size: usize): bool {
-    this.config = parseConfig(bufferString(BufferType.PluginConfiguration, <i32>size));
+    const parsed = parseConfig(bufferString(BufferType.PluginConfiguration, <i32>size));
+    if (parsed.error.length) {
+      // Refusing makes Envoy reject the filter (and its listener) and the host refuse to start.
+      log(LogLevel.Error, "invalid plugin configuration: " + parsed.error);
+      return false;
+    }
+    this.config = parsed.config;
     resolveIdentity(this.config);
     let common = "";
     if (this.config.workload.length) common += label("workload", this.config.workload);

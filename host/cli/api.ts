@@ -3,10 +3,10 @@
 //   GET /api/info              what this proxy is: version, filter loaded, upstream reachable
 //   GET /api/tap               live NDJSON stream of decoded requests and responses (host/tap.ts)
 import http from "node:http";
-import net from "node:net";
 import { History } from "../history";
 import { MetricStore } from "../metrics/store";
 import { TapHub } from "../tap";
+import { reachable } from "../upstream";
 import { VERSION } from "../version";
 
 export type Route = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -25,16 +25,6 @@ export interface ProxyInfo {
   tap: boolean;
   /** Clients streaming /api/tap now (0: the filter writes no tap events). */
   tapping: number;
-}
-
-function reachable(host: string, port: number, timeoutMs = 2000): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    const done = (err?: string) => { s.destroy(); resolve(err); };
-    s.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs} ms`));
-    s.once("connect", () => done());
-    s.once("error", (e) => done(e.message));
-  });
 }
 
 export function cliRoutes(o: { history: History; metrics: MetricStore; tap: TapHub; filter: boolean; listen: string; upstream: { host: string; port: number } }): Record<string, Route> {

@@ -21,6 +21,10 @@ export class MetricStore {
   private byName = new Map<string, Series>();
   private byId: Series[] = [];
 
+  /** Distinct series, and metric ids handed out (the filter defines each series once). */
+  get seriesCount(): number { return this.byName.size; }
+  get idCount(): number { return this.byId.length; }
+
   define(type: MetricType, encoded: string): number {
     let s = this.byName.get(encoded);
     if (!s) {
@@ -53,6 +57,11 @@ export class MetricStore {
       s.sum! += v;
     } else s.value = v;
     return true;
+  }
+
+  /** Sets every gauge to 0 (the filter instance that moved them is gone). */
+  resetGauges(): void {
+    for (const s of this.byName.values()) if (s.type === MetricType.Gauge) s.value = 0;
   }
 
   get(id: number): number | undefined {
