@@ -120,7 +120,8 @@ export class BatchScanner {
       else s.records += <i32>bswap<u32>(load<u32>(h + 57));
     } else {
       // Legacy message set entry: one (possibly compressed wrapper) message.
-      s.codecs |= 1 << codecOf(load<u8>(h + 17));
+      const attrs = load<u8>(h + 17); // a local: TypeScript's parser (Prettier) misreads `1 << f(load<u8>(`
+      s.codecs |= 1 << codecOf(attrs);
       s.records += 1;
       s.nextOffset = base + 1;
     }
