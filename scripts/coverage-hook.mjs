@@ -21,7 +21,10 @@ WebAssembly.Module = class extends BaseModule {
 };
 WebAssembly.Instance = class extends BaseInstance {
   constructor(module, imports = {}) {
-    if (!BaseModule.imports(module).some((i) => i.module === "__asCovers")) { super(module, imports); return; }
+    if (!BaseModule.imports(module).some((i) => i.module === "__asCovers")) {
+      super(module, imports);
+      return;
+    }
     const mine = []; // [filePtr, id, line, col, type]: declared by the start function, before `this` exists
     super(module, {
       ...imports,
@@ -47,5 +50,8 @@ process.on("exit", () => {
   }
   for (const id of covered) if (points.has(id)) points.get(id).covered = true;
   mkdirSync(join(root, "build/coverage"), { recursive: true });
-  writeFileSync(join(root, `build/coverage/host-${process.pid}.json`), JSON.stringify([...points.values()].filter((p) => p.file.startsWith("assembly/"))));
+  writeFileSync(
+    join(root, `build/coverage/host-${process.pid}.json`),
+    JSON.stringify([...points.values()].filter((p) => p.file.startsWith("assembly/"))),
+  );
 });

@@ -51,8 +51,18 @@ if (!args.includes("--no-run")) {
   };
   writeFileSync(join(OUT, "as-pect.asconfig.json"), JSON.stringify(asconfig, null, 2));
   run("as-pect", "npx", ["asp", "--config", "as-pect.coverage.mjs", "--as-config", "build/coverage/as-pect.asconfig.json", "--no-logo"]);
-  run("asc", "npx", ["asc", "assembly/index.ts", "--target", "release", "--lib", "node_modules/@as-covers/assembly/index.ts",
-    "--transform", "./scripts/as-covers-transform.mjs", "-o", "build/coverage/kscope.cover.wasm"]);
+  run("asc", "npx", [
+    "asc",
+    "assembly/index.ts",
+    "--target",
+    "release",
+    "--lib",
+    "node_modules/@as-covers/assembly/index.ts",
+    "--transform",
+    "./scripts/as-covers-transform.mjs",
+    "-o",
+    "build/coverage/kscope.cover.wasm",
+  ]);
   const hook = { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import=${join(root, "scripts/coverage-hook.mjs")}`.trim() };
   run("host-tests", "node", ["--test", "dist/test/unit/"], hook);
   if (args.includes("--integration")) run("integration-tests", "node", ["--test", "--test-concurrency=1", "dist/test/integration/"], hook);
@@ -95,7 +105,11 @@ const files = walk("assembly");
 const measured = files
   .filter((f) => byFile.has(f))
   .map((file) => ({ file, ps: byFile.get(file) }))
-  .sort((a, b) => a.ps.filter((p) => p.covered).length / a.ps.length - b.ps.filter((p) => p.covered).length / b.ps.length || a.file.localeCompare(b.file));
+  .sort(
+    (a, b) =>
+      a.ps.filter((p) => p.covered).length / a.ps.length - b.ps.filter((p) => p.covered).length / b.ps.length ||
+      a.file.localeCompare(b.file),
+  );
 const everything = [...points.values()];
 const table = [
   ["FILE", "POINTS", "COVERED", "FUNCTIONS", "BLOCKS", "EXPRESSIONS"],
@@ -103,12 +117,23 @@ const table = [
     file,
     String(ps.length),
     share(ps, (p) => p.covered),
-    ...TYPES.map((_, t) => share(ps.filter((p) => p.type === t), (p) => p.covered)),
+    ...TYPES.map((_, t) =>
+      share(
+        ps.filter((p) => p.type === t),
+        (p) => p.covered,
+      ),
+    ),
   ]),
   ["total", String(everything.length), share(everything, (p) => p.covered), "", "", ""],
 ];
 const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
-for (const r of table) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd());
+for (const r of table)
+  console.log(
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join("  ")
+      .trimEnd(),
+  );
 const hostTests = args.includes("--integration") ? "unit and integration tests" : "unit tests";
 console.log(`\nCovered by the as-pect specs and the host's ${hostTests} running kscope.wasm (Envoy's runs are not measured).`);
 const none = files.filter((f) => !byFile.has(f));

@@ -17,7 +17,11 @@ function decoratorRanges(text) {
   const ranges = [];
   const visit = (node) => {
     for (const d of node.decorators ?? []) ranges.push([d.range.start, d.range.end]);
-    if (node.kind === NodeKind.ClassDeclaration || node.kind === NodeKind.InterfaceDeclaration || node.kind === NodeKind.NamespaceDeclaration) {
+    if (
+      node.kind === NodeKind.ClassDeclaration ||
+      node.kind === NodeKind.InterfaceDeclaration ||
+      node.kind === NodeKind.NamespaceDeclaration
+    ) {
       node.members.forEach(visit);
     }
   };

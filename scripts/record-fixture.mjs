@@ -15,13 +15,21 @@ import net from "node:net";
 import { parseArgs } from "node:util";
 
 const { values: o } = parseArgs({
-  options: { listen: { type: "string", default: "127.0.0.1:29092" }, upstream: { type: "string" }, out: { type: "string" }, note: { type: "string", default: "" } },
+  options: {
+    listen: { type: "string", default: "127.0.0.1:29092" },
+    upstream: { type: "string" },
+    out: { type: "string" },
+    note: { type: "string", default: "" },
+  },
 });
 if (!o.upstream || !o.out) {
   console.error("usage: record-fixture.mjs --upstream HOST:PORT --out FILE [--listen HOST:PORT] [--note TEXT]");
   process.exit(1);
 }
-const split = (a) => { const i = a.lastIndexOf(":"); return { host: a.slice(0, i), port: Number(a.slice(i + 1)) }; };
+const split = (a) => {
+  const i = a.lastIndexOf(":");
+  return { host: a.slice(0, i), port: Number(a.slice(i + 1)) };
+};
 
 const conns = []; // { id, sent: Buffer[], received: Buffer[] }
 const server = net.createServer((client) => {
@@ -40,9 +48,13 @@ server.listen(split(o.listen), () => console.error(`record-fixture: relaying ${o
 function write() {
   const lines = [
     ...(o.note ? [`# ${o.note}`] : []),
-    "# Captured by scripts/record-fixture.mjs; one \"conn\" per TCP connection:",
+    '# Captured by scripts/record-fixture.mjs; one "conn" per TCP connection:',
     '# ">" the client\'s bytes, "<" the broker\'s, base64 of the whole stream.',
-    ...conns.flatMap((c) => [`conn ${c.id}`, `> ${Buffer.concat(c.sent).toString("base64")}`, `< ${Buffer.concat(c.received).toString("base64")}`]),
+    ...conns.flatMap((c) => [
+      `conn ${c.id}`,
+      `> ${Buffer.concat(c.sent).toString("base64")}`,
+      `< ${Buffer.concat(c.received).toString("base64")}`,
+    ]),
   ];
   writeFileSync(o.out, lines.join("\n") + "\n");
   console.error(`record-fixture: ${conns.length} connections written to ${o.out}`);

@@ -19,9 +19,14 @@ function value(type: MetricType, name: string, labels: string): i64 {
   proxy_get_metric(series(type, name, labels), OUT);
   return load<i64>(OUT);
 }
-function counter(name: string, labels: string): i64 { return value(MetricType.Counter, name, labels); }
+function counter(name: string, labels: string): i64 {
+  return value(MetricType.Counter, name, labels);
+}
 
-const PRODUCE = 0, JOIN_GROUP = 11, TXN_OFFSET_COMMIT = 28, SASL_AUTHENTICATE = 36;
+const PRODUCE = 0,
+  JOIN_GROUP = 11,
+  TXN_OFFSET_COMMIT = 28,
+  SASL_AUTHENTICATE = 36;
 const obs = new MetricsObserver(new ConnectionMetrics(), new ApiMetrics());
 
 /** One connection: the request frames, then the response frames. */
@@ -35,31 +40,74 @@ function exchange(requests: Wire[], responses: Wire[]): void {
 /** Produce v9 of one partition without records (acks=all), and its answer with `error`. */
 function produce(corr: i32, client: string, topic: string, error: i16): Wire[] {
   const req = request(PRODUCE, 9, corr, client, true)
-    .cstr(null).i16(-1).i32(30000) // transactional id, acks, timeout
-    .carray(1).cstr(topic).carray(1).i32(0).uvarint(0).tags().tags() // topic, partition 0, null records
+    .cstr(null)
+    .i16(-1)
+    .i32(30000) // transactional id, acks, timeout
+    .carray(1)
+    .cstr(topic)
+    .carray(1)
+    .i32(0)
+    .uvarint(0)
+    .tags()
+    .tags() // topic, partition 0, null records
     .tags();
   const resp = response(corr, true)
-    .carray(1).cstr(topic)
-    .carray(1).i32(0).i16(error).i64(error ? -1 : 41).i64(-1).i64(0).carray(0).cstr(null).tags() // partition 0
+    .carray(1)
+    .cstr(topic)
+    .carray(1)
+    .i32(0)
+    .i16(error)
+    .i64(error ? -1 : 41)
+    .i64(-1)
+    .i64(0)
+    .carray(0)
+    .cstr(null)
+    .tags() // partition 0
     .tags()
-    .i32(0).tags(); // throttle time
+    .i32(0)
+    .tags(); // throttle time
   return [req, resp];
 }
 
 function saslAuthenticate(corr: i32, token: u8[], error: i16): Wire[] {
   const req = request(SASL_AUTHENTICATE, 2, corr, "cov-sasl", true).cbytes(token).tags();
-  const resp = response(corr, true).i16(error).cstr(error ? "authentication failed" : null).cbytes([]).i64(0).tags();
+  const resp = response(corr, true)
+    .i16(error)
+    .cstr(error ? "authentication failed" : null)
+    .cbytes([])
+    .i64(0)
+    .tags();
   return [req, resp];
 }
 
 function joinGroup(corr: i32, group: string, generation: i32): Wire[] {
   const req = request(JOIN_GROUP, 9, corr, "cov-member", true)
-    .cstr(group).i32(45000).i32(300000).cstr("m-1").cstr(null).cstr("consumer")
-    .carray(1).cstr("range").cbytes([]).tags()
-    .cstr(null).tags();
+    .cstr(group)
+    .i32(45000)
+    .i32(300000)
+    .cstr("m-1")
+    .cstr(null)
+    .cstr("consumer")
+    .carray(1)
+    .cstr("range")
+    .cbytes([])
+    .tags()
+    .cstr(null)
+    .tags();
   const resp = response(corr, true)
-    .i32(0).i16(0).i32(generation).cstr("consumer").cstr("range").cstr("m-1").i8(0).cstr("m-1")
-    .carray(1).cstr("m-1").cstr(null).cbytes([]).tags()
+    .i32(0)
+    .i16(0)
+    .i32(generation)
+    .cstr("consumer")
+    .cstr("range")
+    .cstr("m-1")
+    .i8(0)
+    .cstr("m-1")
+    .carray(1)
+    .cstr("m-1")
+    .cstr(null)
+    .cbytes([])
+    .tags()
     .tags();
   return [req, resp];
 }
@@ -69,7 +117,12 @@ describe("errors a user reads", () => {
     const p = produce(7, "cov-producer", "cov-errors", 6);
     exchange([p[0]], [p[1]]);
     expect(counter("kscope_errors_total", label("api", "Produce") + label("error", "NOT_LEADER_OR_FOLLOWER"))).toBe(1);
-    expect(counter("kscope_topic_errors_total", label("topic", "cov-errors") + label("api", "Produce") + label("error", "NOT_LEADER_OR_FOLLOWER"))).toBe(1);
+    expect(
+      counter(
+        "kscope_topic_errors_total",
+        label("topic", "cov-errors") + label("api", "Produce") + label("error", "NOT_LEADER_OR_FOLLOWER"),
+      ),
+    ).toBe(1);
     expect(counter("kscope_client_errors_total", label("client_id", "cov-producer") + label("api", "Produce"))).toBe(1);
     expect(counter("kscope_client_requests_total", label("client_id", "cov-producer") + label("api", "Produce"))).toBe(1);
     // a failed append says nothing about the partition's high watermark
@@ -87,22 +140,51 @@ describe("errors a user reads", () => {
 describe("transactional commits", () => {
   it("TxnOffsetCommit sets the group's committed offset for the partitions answered without error", () => {
     const req = request(TXN_OFFSET_COMMIT, 3, 5, "cov-eos", true)
-      .cstr("txn-1").cstr("cov-eos-group").i64(1000).i16(0).i32(3).cstr("m-1").cstr(null)
-      .carray(1).cstr("cov-eos-topic")
-      .carray(2).i32(0).i64(42).i32(-1).cstr(null).tags().i32(1).i64(7).i32(-1).cstr(null).tags()
+      .cstr("txn-1")
+      .cstr("cov-eos-group")
+      .i64(1000)
+      .i16(0)
+      .i32(3)
+      .cstr("m-1")
+      .cstr(null)
+      .carray(1)
+      .cstr("cov-eos-topic")
+      .carray(2)
+      .i32(0)
+      .i64(42)
+      .i32(-1)
+      .cstr(null)
+      .tags()
+      .i32(1)
+      .i64(7)
+      .i32(-1)
+      .cstr(null)
+      .tags()
       .tags()
       .tags();
     const resp = response(5, true)
       .i32(0)
-      .carray(1).cstr("cov-eos-topic")
-      .carray(2).i32(0).i16(0).tags().i32(1).i16(47).tags() // partition 1: INVALID_PRODUCER_EPOCH
+      .carray(1)
+      .cstr("cov-eos-topic")
+      .carray(2)
+      .i32(0)
+      .i16(0)
+      .tags()
+      .i32(1)
+      .i16(47)
+      .tags() // partition 1: INVALID_PRODUCER_EPOCH
       .tags()
       .tags();
     exchange([req], [resp]);
     const at = (p: string): string => label("group", "cov-eos-group") + label("topic", "cov-eos-topic") + label("partition", p);
     expect(value(MetricType.Gauge, "kscope_group_committed_offset", at("0"))).toBe(42);
     expect(value(MetricType.Gauge, "kscope_group_committed_offset", at("1"))).toBe(0);
-    expect(counter("kscope_topic_errors_total", label("topic", "cov-eos-topic") + label("api", "TxnOffsetCommit") + label("error", "INVALID_PRODUCER_EPOCH"))).toBe(1);
+    expect(
+      counter(
+        "kscope_topic_errors_total",
+        label("topic", "cov-eos-topic") + label("api", "TxnOffsetCommit") + label("error", "INVALID_PRODUCER_EPOCH"),
+      ),
+    ).toBe(1);
   });
 });
 
@@ -122,8 +204,12 @@ describe("SASL", () => {
   it("a token that names nobody is not counted", () => {
     const t = saslAuthenticate(4, utf8("c=biws,r=fyko,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts="), 0); // SCRAM client-final: no user
     exchange([t[0]], [t[1]]);
-    expect(counter("kscope_sasl_authentications_total", label("mechanism", "SCRAM") + label("principal", "unknown") + label("result", "ok"))).toBe(0);
-    expect(counter("kscope_sasl_authentications_total", label("mechanism", "unknown") + label("principal", "unknown") + label("result", "ok"))).toBe(0);
+    expect(
+      counter("kscope_sasl_authentications_total", label("mechanism", "SCRAM") + label("principal", "unknown") + label("result", "ok")),
+    ).toBe(0);
+    expect(
+      counter("kscope_sasl_authentications_total", label("mechanism", "unknown") + label("principal", "unknown") + label("result", "ok")),
+    ).toBe(0);
   });
 });
 
@@ -149,7 +235,9 @@ function stream(bytes: u8[]): void {
   s.feedRequests(new MemorySource(p, bytes.length));
   s.dispose();
 }
-function unparsed(reason: string): i64 { return counter("kscope_connections_unparsed_total", label("reason", reason)); }
+function unparsed(reason: string): i64 {
+  return counter("kscope_connections_unparsed_total", label("reason", reason));
+}
 
 describe("bytes that are not Kafka", () => {
   it("counts each connection it stops parsing, by reason", () => {

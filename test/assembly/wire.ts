@@ -6,15 +6,30 @@ import { MemorySource } from "../../assembly/kafka/bytes";
 export class Wire {
   bytes: u8[] = [];
 
-  i8(v: i32): Wire { this.bytes.push(<u8>v); return this; }
-  i16(v: i32): Wire { return this.i8(v >> 8).i8(v); }
-  i32(v: i32): Wire { return this.i16(v >> 16).i16(v); }
-  i64(v: i64): Wire { return this.i32(<i32>(v >> 32)).i32(<i32>v); }
+  i8(v: i32): Wire {
+    this.bytes.push(<u8>v);
+    return this;
+  }
+  i16(v: i32): Wire {
+    return this.i8(v >> 8).i8(v);
+  }
+  i32(v: i32): Wire {
+    return this.i16(v >> 16).i16(v);
+  }
+  i64(v: i64): Wire {
+    return this.i32(<i32>(v >> 32)).i32(<i32>v);
+  }
   uvarint(v: u32): Wire {
-    while (v >= 0x80) { this.i8(<i32>((v & 0x7f) | 0x80)); v >>= 7; }
+    while (v >= 0x80) {
+      this.i8(<i32>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
     return this.i8(<i32>v);
   }
-  raw(b: u8[]): Wire { for (let i = 0; i < b.length; i++) this.bytes.push(b[i]); return this; }
+  raw(b: u8[]): Wire {
+    for (let i = 0; i < b.length; i++) this.bytes.push(b[i]);
+    return this;
+  }
   /** A string with an int16 length (-1: null). */
   str(s: string | null): Wire {
     if (s == null) return this.i16(-1);
@@ -27,11 +42,17 @@ export class Wire {
     const b = utf8(s);
     return this.uvarint(b.length + 1).raw(b);
   }
-  cbytes(b: u8[]): Wire { return this.uvarint(b.length + 1).raw(b); }
+  cbytes(b: u8[]): Wire {
+    return this.uvarint(b.length + 1).raw(b);
+  }
   /** A compact array's length (n + 1). */
-  carray(n: i32): Wire { return this.uvarint(<u32>n + 1); }
+  carray(n: i32): Wire {
+    return this.uvarint(<u32>n + 1);
+  }
   /** An empty tagged-field section. */
-  tags(): Wire { return this.uvarint(0); }
+  tags(): Wire {
+    return this.uvarint(0);
+  }
 
   /** The bytes, size-prefixed as one Kafka frame, as a source a session reads. */
   frame(): MemorySource {
