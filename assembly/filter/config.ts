@@ -6,6 +6,7 @@
 // taken from the proxy's node metadata (Istio sets WORKLOAD_NAME and NAMESPACE there), see
 // resolveIdentity. "node_metadata": false turns that lookup off.
 import { propertyPath } from "../abi/host";
+import { Identity, IdentityResolver, WorkloadRule } from "./identity";
 import { JsonKind, JsonValue, kindName, parseJson, position } from "../json/parse";
 
 export class Config {
@@ -16,6 +17,12 @@ export class Config {
   maxLabelValues: i32 = 200;
   /** Fill a missing workload/namespace from node metadata (default true). */
   nodeMetadata: bool = true;
+  /** "clients": name each connection's client (a proxy serving many clients); null: the proxy's own identity. */
+  resolver: IdentityResolver | null = null;
+  /** HTTP root: "source" (the caller's proxy) or "destination" (the callee's); "" = from the listener's direction. */
+  reporter: string = "";
+  /** HTTP root, caller's side: the callee when its proxy does not answer with its name. */
+  destination: Identity | null = null;
 }
 
 /** Envoy node metadata keys read for workload identity (the keys Istio's sidecars set). */
@@ -54,6 +61,53 @@ export function resolveIdentity(cfg: Config, lookup: (key: string) => string = n
   if (cfg.namespace.length == 0) cfg.namespace = lookup(NODE_NAMESPACE_KEY);
 }
 
+/**
+ * "clients": this proxy serves many clients (a broker's inbound sidecar, a gateway): name each
+ * connection's client (see identity.ts), e.g.
+ *   {"spiffe": true, "rules": [{"client_id_prefix": "orders-", "workload": "orders", "namespace": "shop"},
+ *                              {"peer": "10.1.0.0/16", "workload": "billing"}]}
+ */
+function applyClients(c: Config, v: JsonValue): string {
+  const r = new IdentityResolver();
+  for (let i = 0; i < v.keys.length; i++) {
+    const k = v.keys[i], x = v.items[i];
+    if (k == "spiffe") {
+      if (x.kind != JsonKind.Bool) return '"spiffe" must be a boolean';
+      r.spiffe = x.bool;
+    } else if (k == "rules") {
+      if (x.kind != JsonKind.Array) return '"rules" must be an array';
+      for (let j = 0; j < x.items.length; j++) {
+        const wrong = addRule(r, x.items[j]);
+        if (wrong.length) return "rules[" + j.toString() + "]: " + wrong;
+      }
+    } else return 'unknown key "' + k + '" (known: spiffe, rules)';
+  }
+  c.resolver = r;
+  return "";
+}
+
+/** One rule: workload (required), namespace, and exactly one of client_id_prefix or peer. */
+function addRule(r: IdentityResolver, v: JsonValue): string {
+  if (v.kind != JsonKind.Object) return "must be an object";
+  let workload = "", namespace = "", prefix = "", peer = "";
+  for (let i = 0; i < v.keys.length; i++) {
+    const k = v.keys[i], x = v.items[i];
+    if (x.kind != JsonKind.String || x.str.length == 0) return '"' + k + '" must be a non-empty string';
+    if (k == "workload") workload = x.str;
+    else if (k == "namespace") namespace = x.str;
+    else if (k == "client_id_prefix") prefix = x.str;
+    else if (k == "peer") peer = x.str;
+    else return 'unknown key "' + k + '" (known: workload, namespace, client_id_prefix, peer)';
+  }
+  if (workload.length == 0) return '"workload" is required';
+  if ((prefix.length == 0) == (peer.length == 0)) return 'needs one of "client_id_prefix" or "peer"';
+  const rule = new WorkloadRule(new Identity(workload, namespace));
+  rule.clientIdPrefix = prefix;
+  if (peer.length && !rule.setPeer(peer)) return '"peer" must be an address or an IPv4 CIDR range';
+  r.rules.push(rule);
+  return "";
+}
+
 /** Sets a Config field from a value of the expected kind; returns what is wrong, or "". */
 type Apply = (cfg: Config, v: JsonValue) => string;
 
@@ -71,6 +125,20 @@ const KEYS: ConfigKey[] = [
     return "";
   }),
   new ConfigKey("node_metadata", JsonKind.Bool, (c: Config, v: JsonValue): string => { c.nodeMetadata = v.bool; return ""; }),
+  new ConfigKey("clients", JsonKind.Object, applyClients),
+  new ConfigKey("reporter", JsonKind.String, (c: Config, v: JsonValue): string => {
+    if (v.str != "source" && v.str != "destination") return 'must be "source" or "destination"';
+    c.reporter = v.str;
+    return "";
+  }),
+  new ConfigKey("destination", JsonKind.Object, (c: Config, v: JsonValue): string => {
+    const w = v.get("workload"), n = v.get("namespace");
+    if (w == null || w.kind != JsonKind.String || w.str.length == 0) return 'needs "workload" (a non-empty string)';
+    if (n != null && n.kind != JsonKind.String) return '"namespace" must be a string';
+    for (let i = 0; i < v.keys.length; i++) if (v.keys[i] != "workload" && v.keys[i] != "namespace") return 'unknown key "' + v.keys[i] + '" (known: workload, namespace)';
+    c.destination = new Identity(w.str, n != null ? n.str : "");
+    return "";
+  }),
 ];
 
 export class ConfigResult {

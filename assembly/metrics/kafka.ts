@@ -122,7 +122,8 @@ export class TopicSeries {
     const labels = label("topic", this.topic) + label("group", group) + label("client_id", client);
     const f = new FetchSeries(group,
       series(MetricType.Counter, "kscope_fetched_records_total", labels),
-      series(MetricType.Counter, "kscope_fetched_bytes_total", labels));
+      series(MetricType.Counter, "kscope_fetched_bytes_total", labels),
+      series(MetricType.Histogram, "kscope_delivery_latency_milliseconds", label("topic", this.topic) + label("group", group)));
     this.fetched.set(client, f);
     return f;
   }
@@ -150,7 +151,8 @@ export class TopicSeries {
 }
 
 export class FetchSeries {
-  constructor(readonly group: string, readonly records: u32, readonly bytes: u32) {}
+  /** latency: kscope_delivery_latency_milliseconds{topic, group} (shared by the group's clients). */
+  constructor(readonly group: string, readonly records: u32, readonly bytes: u32, readonly latency: u32) {}
 }
 
 /**

@@ -64,8 +64,6 @@ export class ProxyWasmVm {
   /** When the current instance trapped (undefined: healthy). */
   private failedAt?: number;
   private readonly trapsId: number;
-  private configuring = false;
-  private configureErrors: string[] = [];
   private nextId = 2;
   private tick?: NodeJS.Timeout;
   private readonly rootContextId = 1;
@@ -74,6 +72,8 @@ export class ProxyWasmVm {
   private readonly config: Buffer;
   private readonly rootId: string;
   private readonly logger: (level: string, msg: string) => void;
+  /** Set while the filter configures: the errors it logs (they explain a refusal). */
+  private configureErrors?: string[];
   /** Host calls the filter made, by import name (for benchmarks and tests). */
   readonly calls = new Map<string, number>();
   countCalls = false;
@@ -86,7 +86,7 @@ export class ProxyWasmVm {
     const log = opts.log ?? ((level, msg) => { if (level !== "trace" && level !== "debug") console.error(`[wasm ${level}] ${msg}`); });
     // Errors the filter logs while it configures explain a refusal: kept for the thrown error.
     this.logger = (level, msg) => {
-      if (this.configuring && (level === "error" || level === "critical")) this.configureErrors.push(msg);
+      if (this.configureErrors && (level === "error" || level === "critical")) this.configureErrors.push(msg);
       else log(level, msg);
     };
     this.module = new WebAssembly.Module(readFileSync(opts.wasmPath));
@@ -103,11 +103,11 @@ export class ProxyWasmVm {
     this.ex.proxy_on_context_create(this.rootContextId, 0);
     if (!this.ex.proxy_on_vm_start(this.rootContextId, 0)) throw new Error("filter refused to start (proxy_on_vm_start)");
     this.buffers.set(BufferType.PluginConfiguration, this.config);
-    this.configuring = true;
+    this.configureErrors = [];
     const ok = this.ex.proxy_on_configure(this.rootContextId, this.config.length);
+    const errors = this.configureErrors;
+    this.configureErrors = undefined;
     this.buffers.delete(BufferType.PluginConfiguration);
-    this.configuring = false;
-    const errors = this.configureErrors.splice(0);
     if (!ok) throw new Error(`filter rejected its configuration (proxy_on_configure)${errors.map((m) => `: ${m}`).join("")}`);
     for (const m of errors) this.logger("error", m);
   }
@@ -196,6 +196,9 @@ export class ProxyWasmVm {
     });
   }
 
+  /** Wasm memory of the current instance, in 64 KiB pages (tests check it stays flat). */
+  memoryPages(): number { return this.ex.memory.buffer.byteLength / 65536; }
+
   /** proxy_on_tick every `ms` for the root context, as Envoy does (0 stops it). */
   private setTickPeriod(ms: number): void {
     if (this.tick) clearInterval(this.tick);
@@ -205,9 +208,6 @@ export class ProxyWasmVm {
       if (this.failedAt === undefined) this.guard(undefined, "proxy_on_tick", undefined, () => this.ex.proxy_on_tick?.(this.rootContextId));
     }, ms).unref();
   }
-
-  /** Size of the current instance's linear memory in 64 KiB pages (it only grows; tests check it stays flat). */
-  memoryPages(): number { return this.ex.memory.buffer.byteLength / 65536; }
 
   /** Stops the VM's timer; the module is garbage once unreferenced. */
   dispose(): void { this.setTickPeriod(0); }

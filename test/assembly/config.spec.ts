@@ -44,12 +44,12 @@ describe("plugin configuration", () => {
   it("reads escapes and takes no key from a nested object", () => {
     expect(valid('{"workload":"a\\"b\\u00e9"}').workload).toBe('a"bé');
     expect(refused('{"labels":{"workload":"x"}}')).toBe(
-      'unknown key "labels" at line 1, column 2 (known keys: workload, namespace, max_label_values, node_metadata)');
+      'unknown key "labels" at line 1, column 2 (known keys: workload, namespace, max_label_values, node_metadata, clients, reporter, destination)');
   });
 
   it("refuses unknown keys, naming them and where", () => {
     expect(refused('{\n  "workload": "a",\n  "max_lable_values": 50\n}')).toBe(
-      'unknown key "max_lable_values" at line 3, column 3 (known keys: workload, namespace, max_label_values, node_metadata)');
+      'unknown key "max_lable_values" at line 3, column 3 (known keys: workload, namespace, max_label_values, node_metadata, clients, reporter, destination)');
   });
 
   it("refuses values of the wrong type or range", () => {
@@ -96,5 +96,28 @@ describe("plugin configuration", () => {
     expect(c.workload).toBe("");
     resolveIdentity(c); // the real lookup: the test host answers NotFound
     expect(c.namespace).toBe("");
+  });
+});
+
+describe("clients: naming each connection's client", () => {
+  it("reads spiffe and rules; without the key the proxy's own identity names every connection", () => {
+    expect(valid("{}").resolver == null).toBe(true);
+    const c = valid('{"clients":{"spiffe":false,"rules":[{"client_id_prefix":"orders-","workload":"orders","namespace":"shop"},{"peer":"10.1.0.0/16","workload":"billing"}]}}');
+    const r = c.resolver!;
+    expect(r.spiffe).toBe(false);
+    expect(r.rules.length).toBe(2);
+    expect(r.resolve("", "10.1.9.9:1000", "x").workload).toBe("billing");
+    expect(r.resolve("", "10.2.9.9:1000", "orders-7").namespace).toBe("shop");
+    expect(valid('{"clients":{}}').resolver!.spiffe).toBe(true);
+  });
+
+  it("refuses malformed rules with what is wrong", () => {
+    expect(refused('{"clients":{"rules":[{"workload":"a"}]}}').includes('rules[0]: needs one of "client_id_prefix" or "peer"')).toBe(true, 'rules[0]: needs one of "client_id_prefix" or "peer"');
+    expect(refused('{"clients":{"rules":[{"peer":"10.0.0.0/40","workload":"a"}]}}').includes("CIDR")).toBe(true, "CIDR");
+    expect(refused('{"clients":{"rules":[{"peer":"10.0.0.1"}]}}').includes('"workload" is required')).toBe(true, '"workload" is required');
+    expect(refused('{"clients":{"rules":[{"peer":"10.0.0.1","workload":"a","x":"y"}]}}').includes('unknown key "x"')).toBe(true, 'unknown key "x"');
+    expect(refused('{"clients":{"spiffe":"yes"}}').includes('"spiffe" must be a boolean')).toBe(true, '"spiffe" must be a boolean');
+    expect(refused('{"clients":{"rule":[]}}').includes('unknown key "rule"')).toBe(true, 'unknown key "rule"');
+    expect(refused('{"clients":[]}').includes("clients")).toBe(true, "clients");
   });
 });
