@@ -27,7 +27,7 @@ const PRODUCE = 0,
   JOIN_GROUP = 11,
   TXN_OFFSET_COMMIT = 28,
   SASL_AUTHENTICATE = 36;
-const obs = new MetricsObserver(new ConnectionMetrics(), new ApiMetrics());
+const obs = new MetricsObserver("", new ConnectionMetrics(), new ApiMetrics());
 
 /** One connection: the request frames, then the response frames. */
 function exchange(requests: Wire[], responses: Wire[]): void {
