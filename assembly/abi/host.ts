@@ -45,6 +45,17 @@ export function propertyPath(segments: string[]): string {
   return property(segments.join("\0"));
 }
 
+/** An integer property (Envoy answers int attributes as 8 little-endian bytes); -1 when absent. */
+export function propertyInt(segments: string[]): i64 {
+  const p = String.UTF8.encode(segments.join("\0"));
+  if (imp.proxy_get_property(changetype<usize>(p), p.byteLength, OUT, OUT + 4) != Status.Ok) return -1;
+  const ptr = load<u32>(OUT) as usize, len = load<u32>(OUT + 4);
+  if (ptr == 0) return -1;
+  const v = len == 8 ? load<i64>(ptr) : -1;
+  heap.free(ptr);
+  return v;
+}
+
 export function nowNanos(): u64 {
   imp.proxy_get_current_time_nanoseconds(OUT);
   return load<u64>(OUT);
@@ -77,6 +88,25 @@ export function setTickPeriod(ms: u32): void {
 /** A shared-data value (shared by every VM of the host) as a string; "" when absent. */
 export function sharedData(key: ArrayBuffer): string {
   return takeString(imp.proxy_get_shared_data(changetype<usize>(key), key.byteLength, OUT, OUT + 4, OUT + 8));
+}
+
+/** A shared-data entry as read: the host's status (Ok, NotFound, ...), value and CAS version. */
+export class SharedEntry {
+  constructor(readonly status: u32, readonly value: string, readonly cas: u32) {}
+}
+
+export function getShared(key: string): SharedEntry {
+  const k = String.UTF8.encode(key);
+  const st = imp.proxy_get_shared_data(changetype<usize>(k), k.byteLength, OUT, OUT + 4, OUT + 8);
+  if (st != Status.Ok) return new SharedEntry(st, "", 0);
+  const cas = load<u32>(OUT + 8);
+  return new SharedEntry(st, takeString(st), cas);
+}
+
+/** Sets a shared-data entry; with cas != 0 only if it is still at that version (else CasMismatch). */
+export function setShared(key: string, value: string, cas: u32): u32 {
+  const k = String.UTF8.encode(key), v = String.UTF8.encode(value);
+  return imp.proxy_set_shared_data(changetype<usize>(k), k.byteLength, changetype<usize>(v), v.byteLength, cas);
 }
 
 /** Registers a shared queue this VM writes to; u32.MAX_VALUE if the host has none. */

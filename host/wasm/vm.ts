@@ -2,11 +2,14 @@
 // context, one context per connection — the way Envoy runs a filter. Only the imports a
 // network filter needs are real; the rest answer UNIMPLEMENTED instead of trapping.
 import { readFileSync } from "node:fs";
-import { Action, BufferType, LOG_LEVELS, PeerType, Status } from "./abi";
+import { Action, BufferType, LOG_LEVELS, MapType, PeerType, Status } from "./abi";
 import { MetricStore, MetricType } from "../metrics/store";
 import { SharedState } from "./shared";
+import { HeaderPairs, HttpStream, headerMapImports } from "./http";
 
-interface Exports {
+export { HeaderPairs, HttpStream };
+
+export interface Exports {
   memory: WebAssembly.Memory;
   proxy_on_memory_allocate?: (size: number) => number;
   malloc?: (size: number) => number;
@@ -21,6 +24,11 @@ interface Exports {
   proxy_on_done(id: number): number;
   proxy_on_delete(id: number): void;
   proxy_on_tick?: (id: number) => void;
+  // HTTP streams (the kscope_http root)
+  proxy_on_request_headers?: (id: number, headers: number, eos: number) => number;
+  proxy_on_response_headers?: (id: number, headers: number, eos: number) => number;
+  proxy_on_response_trailers?: (id: number, trailers: number) => number;
+  proxy_on_log?: (id: number) => void;
 }
 
 /** Wall-clock nanoseconds that never go backwards: the epoch read once, advanced by the
@@ -69,6 +77,8 @@ export class ProxyWasmVm {
   private readonly rootContextId = 1;
   private buffers = new Map<number, Buffer>(); // BufferType -> bytes of the current callback
   private current?: ConnectionInfo;
+  /** The header maps of the HTTP callback running now (MapType -> pairs, changed in place). */
+  private maps = new Map<number, HeaderPairs>();
   private readonly config: Buffer;
   private readonly rootId: string;
   private readonly logger: (level: string, msg: string) => void;
@@ -163,6 +173,29 @@ export class ProxyWasmVm {
     });
     this.current = undefined;
     return new FilterConnection(this, id, info, this.generation);
+  }
+
+  /** A new HTTP stream (one request and its response) for the HTTP root: creates its context. */
+  stream(info: ConnectionInfo): HttpStream {
+    if (!this.reload()) return new HttpStream(this, 0, info, 0);
+    const id = this.nextId++;
+    this.guard(undefined, "proxy_on_context_create", info, () => this.ex.proxy_on_context_create(id, this.rootContextId));
+    return new HttpStream(this, id, info, this.generation);
+  }
+
+  /** @internal An HTTP callback with these header maps current (the filter may change them in place). */
+  http(id: number, generation: number, info: ConnectionInfo, maps: [MapType, HeaderPairs][], where: string, call: (ex: Exports) => unknown): void {
+    if (!this.live(generation)) return;
+    for (const [t, pairs] of maps) this.maps.set(t, pairs);
+    this.current = info;
+    this.currentId = id;
+    try {
+      this.guard(undefined, where, info, () => call(this.ex));
+    } finally {
+      this.maps.clear();
+      this.current = undefined;
+      this.currentId = undefined;
+    }
   }
 
   /** Whether a context of instance `generation` may still be called. */
@@ -297,6 +330,7 @@ export class ProxyWasmVm {
         return v ? this.give(v, ptrOut, lenOut) : Status.NotFound;
       },
       proxy_set_tick_period_milliseconds: (ms: number) => { this.setTickPeriod(ms); return Status.Ok; },
+      ...headerMapImports(this.maps, (ptr, len) => this.bytes(ptr, len), (data, ptrOut, lenOut) => this.give(data, ptrOut, lenOut)),
       proxy_set_effective_context: () => Status.Ok,
       proxy_continue_stream: () => { count("proxy_continue_stream"); return Status.Unimplemented; },
       proxy_close_stream: () => { count("proxy_close_stream"); return Status.Unimplemented; },
