@@ -14,17 +14,22 @@ export class GatewayConfig {
 
 /** Fills `g` from the "gateway" object; returns what is wrong, or "". */
 export function applyGateway(g: GatewayConfig, v: JsonValue): string {
-  let host = false, base = false;
+  let host = false,
+    base = false;
   for (let i = 0; i < v.keys.length; i++) {
-    const k = v.keys[i], x = v.items[i];
+    const k = v.keys[i],
+      x = v.items[i];
     if (k == "host") {
       if (x.kind != JsonKind.String || x.str.length == 0 || x.str.length > 255) return '"host" must be a host name (1 to 255 characters)';
-      g.host = x.str; host = true;
+      g.host = x.str;
+      host = true;
     } else if (k == "port_base") {
       if (x.kind != JsonKind.Number || !x.isInt() || x.num < 1 || x.num > 65535) return '"port_base" must be a port (1 to 65535)';
-      g.portBase = <i32>x.num; base = true;
+      g.portBase = <i32>x.num;
+      base = true;
     } else if (k == "max_held_bytes") {
-      if (x.kind != JsonKind.Number || !x.isInt() || x.num < 64 || x.num > 1073741824) return '"max_held_bytes" must be an integer from 64 to 1073741824';
+      if (x.kind != JsonKind.Number || !x.isInt() || x.num < 64 || x.num > 1073741824)
+        return '"max_held_bytes" must be an integer from 64 to 1073741824';
       g.maxHeld = <i32>x.num;
     } else return 'unknown key "' + k + '" (known: host, port_base, max_held_bytes)';
   }

@@ -22,7 +22,10 @@ export class GatewayShared {
   readonly frame: ByteBuffer = new ByteBuffer();
   readonly out: ByteBuffer = new ByteBuffer();
   readonly mem: MemorySource = new MemorySource(0, 0);
-  constructor(readonly config: GatewayConfig, readonly metrics: GatewayMetrics) {
+  constructor(
+    readonly config: GatewayConfig,
+    readonly metrics: GatewayMetrics,
+  ) {
     this.rewriter = new Rewriter(new AddressMap(config.host, config.portBase));
   }
 }
@@ -50,7 +53,10 @@ export class Gateway {
   private tApi: Array<i32> = [];
   private dead: bool = false;
 
-  constructor(private shared: GatewayShared, destinationPort: i32) {
+  constructor(
+    private shared: GatewayShared,
+    destinationPort: i32,
+  ) {
     const n = destinationPort - shared.config.portBase;
     this.node = destinationPort >= 0 && n >= 0 ? n.toString() : "bootstrap";
   }
@@ -61,10 +67,14 @@ export class Gateway {
     while (p < n && !this.dead) {
       if (this.reqHave < 12) {
         const k = src.copy(p, min(12 - this.reqHave, n - p), this.reqHdr + <usize>this.reqHave);
-        this.reqHave += k; p += k;
+        this.reqHave += k;
+        p += k;
         if (k == 0 || this.reqHave < 12) break;
         const size = <i32>bswap<u32>(load<u32>(this.reqHdr));
-        if (size < 8 || size > MAX_REQUEST) { this.dead = true; break; } // not Kafka: nothing to rewrite
+        if (size < 8 || size > MAX_REQUEST) {
+          this.dead = true;
+          break;
+        } // not Kafka: nothing to rewrite
         const key = <i16>bswap<u16>(load<u16>(this.reqHdr + 4));
         const version = <i16>bswap<u16>(load<u16>(this.reqHdr + 6));
         inc(this.shared.metrics.request(this.node, key));
@@ -72,7 +82,8 @@ export class Gateway {
         this.reqLeft = size + 4 - 12;
       }
       const k = min(this.reqLeft, n - p);
-      this.reqLeft -= k; p += k;
+      this.reqLeft -= k;
+      p += k;
       if (this.reqLeft == 0) this.reqHave = 0;
     }
   }
@@ -85,7 +96,7 @@ export class Gateway {
       this.pendingHead = 0;
     }
     this.pendingCorr.push(corr);
-    this.pendingApi.push((<i32>key << 16) | (<i32>version & 0xffff));
+    this.pendingApi.push(((<i32>key) << 16) | ((<i32>version) & 0xffff));
   }
 
   /** The pending request a response answers (older ones got none: acks=0), or -1. */
@@ -100,11 +111,17 @@ export class Gateway {
 
   /** Upstream bytes: [0, held) already seen, [held, n) new. Pause to hold, or Continue (after rewriting). */
   responses(src: ByteSource, n: i32, eos: bool): Action {
-    if (this.dead) { this.held = 0; return Action.Continue; }
+    if (this.dead) {
+      this.held = 0;
+      return Action.Continue;
+    }
     this.scan(src, this.held, n);
     if (!this.dead && this.hdrHave > 0 && this.frameStart >= 0 && (this.hdrHave < 8 || this.target >= 0)) {
       const end = this.frameStart + (this.hdrHave < 8 ? 8 : this.frameTotal);
-      if (!eos && end <= this.shared.config.maxHeld) { this.held = n; return Action.Pause; }
+      if (!eos && end <= this.shared.config.maxHeld) {
+        this.held = n;
+        return Action.Pause;
+      }
       if (this.target >= 0) this.count(this.target, eos ? GatewayResult.Cut : GatewayResult.TooLarge);
       this.target = -1;
     }
@@ -120,21 +137,35 @@ export class Gateway {
       if (this.hdrHave < 8) {
         if (this.hdrHave == 0) this.frameStart = p;
         const k = src.copy(p, min(8 - this.hdrHave, n - p), this.hdr + <usize>this.hdrHave);
-        this.hdrHave += k; p += k;
+        this.hdrHave += k;
+        p += k;
         if (k == 0 || this.hdrHave < 8) break;
         const size = <i32>bswap<u32>(load<u32>(this.hdr));
-        if (size < 4 || size > MAX_RESPONSE) { this.dead = true; break; }
+        if (size < 4 || size > MAX_RESPONSE) {
+          this.dead = true;
+          break;
+        }
         this.frameTotal = size + 4;
         this.frameSeen = 8;
         this.target = this.take(<i32>bswap<u32>(load<u32>(this.hdr + 4)));
-        if (this.target >= 0 && this.frameStart < 0) { this.count(this.target, GatewayResult.Cut); this.target = -1; }
+        if (this.target >= 0 && this.frameStart < 0) {
+          this.count(this.target, GatewayResult.Cut);
+          this.target = -1;
+        }
       } else {
         const k = min(this.frameTotal - this.frameSeen, n - p);
-        this.frameSeen += k; p += k;
+        this.frameSeen += k;
+        p += k;
       }
       if (this.frameSeen == this.frameTotal) {
-        if (this.target >= 0) { this.tStart.push(this.frameStart); this.tLen.push(this.frameTotal); this.tApi.push(this.target); }
-        this.hdrHave = 0; this.frameSeen = 0; this.target = -1;
+        if (this.target >= 0) {
+          this.tStart.push(this.frameStart);
+          this.tLen.push(this.frameTotal);
+          this.tApi.push(this.target);
+        }
+        this.hdrHave = 0;
+        this.frameSeen = 0;
+        this.target = -1;
       }
     }
   }
@@ -142,21 +173,37 @@ export class Gateway {
   /** Rewrites the complete frames noted in the held bytes and replaces the bytes up to the last one rewritten. */
   private flush(src: ByteSource): void {
     if (this.tStart.length == 0) return;
-    const sh = this.shared, frame = sh.frame, out = sh.out, rw = sh.rewriter;
+    const sh = this.shared,
+      frame = sh.frame,
+      out = sh.out,
+      rw = sh.rewriter;
     out.len = 0;
     let upTo = 0;
     let rewritten = 0;
     for (let i = 0; i < this.tStart.length; i++) {
-      const start = unchecked(this.tStart[i]), len = unchecked(this.tLen[i]), api = unchecked(this.tApi[i]);
-      const key = <i16>(api >> 16), version = <i16>(api & 0xffff);
+      const start = unchecked(this.tStart[i]),
+        len = unchecked(this.tLen[i]),
+        api = unchecked(this.tApi[i]);
+      const key = <i16>(api >> 16),
+        version = <i16>(api & 0xffff);
       frame.len = 0;
-      if (frame.append(src, start, len) != len) { this.count(api, GatewayResult.Malformed); continue; }
+      if (frame.append(src, start, len) != len) {
+        this.count(api, GatewayResult.Malformed);
+        continue;
+      }
       const r = rw.rewrite(frame.ptr, len, key, version);
       if (rw.unmapped > 0) inc(sh.metrics.unmapped, rw.unmapped);
-      if (r == Rewrite.Malformed) { this.count(api, GatewayResult.Malformed); continue; }
-      if (r == Rewrite.Unchanged) { this.count(api, GatewayResult.Unchanged); continue; }
+      if (r == Rewrite.Malformed) {
+        this.count(api, GatewayResult.Malformed);
+        continue;
+      }
+      if (r == Rewrite.Unchanged) {
+        this.count(api, GatewayResult.Unchanged);
+        continue;
+      }
       out.append(src, upTo, start - upTo);
-      sh.mem.ptr = rw.out.ptr; sh.mem.len = rw.out.len;
+      sh.mem.ptr = rw.out.ptr;
+      sh.mem.len = rw.out.len;
       out.append(sh.mem, 0, rw.out.len);
       upTo = start + len;
       inc(sh.metrics.addresses, rw.addresses);
@@ -165,8 +212,12 @@ export class Gateway {
     // If the host refused the new bytes, the original ones pass: counted as cut.
     const ok = upTo == 0 || setBuffer(BufferType.UpstreamData, 0, upTo, out.ptr, out.len);
     for (let i = 0; i < rewritten; i++) this.count(unchecked(this.tApi[i]), ok ? GatewayResult.Rewritten : GatewayResult.Cut);
-    this.tStart.length = 0; this.tLen.length = 0; this.tApi.length = 0;
-    frame.clear(); out.clear(); rw.out.clear();
+    this.tStart.length = 0;
+    this.tLen.length = 0;
+    this.tApi.length = 0;
+    frame.clear();
+    out.clear();
+    rw.out.clear();
   }
 
   private count(api: i32, r: GatewayResult): void {

@@ -5,7 +5,13 @@ import { apiName } from "../kafka/header";
 import { IndexedFamily, LabelBudget, label, series } from "./registry";
 
 /** What became of a response that may carry broker addresses. */
-export const enum GatewayResult { Rewritten = 0, Unchanged = 1, TooLarge = 2, Malformed = 3, Cut = 4 }
+export const enum GatewayResult {
+  Rewritten = 0,
+  Unchanged = 1,
+  TooLarge = 2,
+  Malformed = 3,
+  Cut = 4,
+}
 export const GATEWAY_RESULTS: StaticArray<string> = ["rewritten", "unchanged", "too_large", "malformed", "cut"];
 
 function responseLabels(i: i32): string {
@@ -18,7 +24,12 @@ const UNSET: u32 = u32.MAX_VALUE - 1;
 
 export class GatewayMetrics {
   /** kscope_gateway_responses_total{api,result}: responses to requests whose answer can name brokers. */
-  readonly responses: IndexedFamily = new IndexedFamily(MetricType.Counter, "kscope_gateway_responses_total", API_KEY_COUNT * GATEWAY_RESULTS.length, responseLabels);
+  readonly responses: IndexedFamily = new IndexedFamily(
+    MetricType.Counter,
+    "kscope_gateway_responses_total",
+    API_KEY_COUNT * GATEWAY_RESULTS.length,
+    responseLabels,
+  );
   /** Broker addresses rewritten (node id, host and port of one broker entry). */
   readonly addresses: u32 = series(MetricType.Counter, "kscope_gateway_addresses_rewritten_total", "");
   /** Broker entries left unchanged because their node id maps to no port (portBase + id > 65535). */
@@ -44,7 +55,7 @@ export class GatewayMetrics {
     let id = unchecked(ids[key]);
     if (id == UNSET) {
       id = series(MetricType.Counter, "kscope_gateway_requests_total", label("node_id", n) + label("api", apiName(key)));
-      unchecked(ids[key] = id);
+      unchecked((ids[key] = id));
     }
     return id;
   }

@@ -7,6 +7,7 @@ import { History } from "../history";
 import { MetricStore } from "../metrics/store";
 import { TapHub } from "../tap";
 import { reachable } from "../upstream";
+import { VERSION } from "../version";
 
 export type Route = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -34,7 +35,7 @@ export function cliRoutes(o: { history: History; metrics: MetricStore; tap: TapH
     "/api/info": (_req, res) => {
       void reachable(o.upstream.host, o.upstream.port).then((err) => {
         const info: ProxyInfo = {
-          version: require("../../../package.json").version,
+          version: VERSION,
           filter: o.filter,
           listen: o.listen,
           upstream: `${o.upstream.host}:${o.upstream.port}`,

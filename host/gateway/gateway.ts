@@ -8,7 +8,10 @@ import { startProxy } from "../proxy";
 import { ProxyWasmVm } from "../wasm/vm";
 import { Broker, fetchBrokers } from "./metadata";
 
-export interface Address { host: string; port: number; }
+export interface Address {
+  host: string;
+  port: number;
+}
 
 export interface GatewayOptions {
   /** Where clients bootstrap; the broker listeners bind the same host. */
@@ -50,10 +53,19 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
 
   const open = async (b: Broker) => {
     const port = o.portBase + b.nodeId;
-    if (b.nodeId < 0 || port > 65535) { o.onError?.(new Error(`node ${b.nodeId}: no port for it (port base ${o.portBase})`)); return; }
+    if (b.nodeId < 0 || port > 65535) {
+      o.onError?.(new Error(`node ${b.nodeId}: no port for it (port base ${o.portBase})`));
+      return;
+    }
     brokers.set(b.nodeId, b);
     const target = { host: b.host, port: b.port };
-    const p = await startProxy({ listen: { host: o.bootstrap.host, port }, upstream: () => brokers.get(b.nodeId) ?? target, vm: o.vm, destination: "listener", onError: o.onError });
+    const p = await startProxy({
+      listen: { host: o.bootstrap.host, port },
+      upstream: () => brokers.get(b.nodeId) ?? target,
+      vm: o.vm,
+      destination: "listener",
+      onError: o.onError,
+    });
     closers.push(() => p.close());
     log(`node ${b.nodeId}: ${o.bootstrap.host}:${port} -> ${b.host}:${b.port}`);
   };
@@ -68,14 +80,22 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         for (const b of found) {
           const known = brokers.get(b.nodeId);
           if (!known) await open(b);
-          else if (known.host !== b.host || known.port !== b.port) { brokers.set(b.nodeId, b); log(`node ${b.nodeId} moved to ${b.host}:${b.port}`); }
+          else if (known.host !== b.host || known.port !== b.port) {
+            brokers.set(b.nodeId, b);
+            log(`node ${b.nodeId} moved to ${b.host}:${b.port}`);
+          }
         }
         return;
-      } catch (err) { lastErr = err as Error; }
+      } catch (err) {
+        lastErr = err as Error;
+      }
     }
     o.onError?.(new Error(`no broker answered Metadata: ${lastErr?.message ?? "no candidates"}`));
   };
-  const refresh = () => (refreshing ??= discover().finally(() => { refreshing = undefined; }));
+  const refresh = () =>
+    (refreshing ??= discover().finally(() => {
+      refreshing = undefined;
+    }));
 
   await refresh();
   const timer = setInterval(() => void refresh(), o.refreshMs ?? 5000);
@@ -83,6 +103,9 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   return {
     brokers,
     refresh,
-    close: async () => { clearInterval(timer); await Promise.all(closers.map((c) => c())); },
+    close: async () => {
+      clearInterval(timer);
+      await Promise.all(closers.map((c) => c()));
+    },
   };
 }

@@ -214,12 +214,12 @@ export class ProxyWasmVm {
       const down = type === BufferType.DownstreamData;
       let trapped = true;
       const action = this.guard(Action.Continue, down ? "proxy_on_downstream_data" : "proxy_on_upstream_data", info, () => {
-        const r = (down ? this.ex.proxy_on_downstream_data : this.ex.proxy_on_upstream_data)(id, chunk.length, eos ? 1 : 0) as Action;
+        const r = (down ? this.ex.proxy_on_downstream_data(id, chunk.length, eos ? 1 : 0) : this.ex.proxy_on_upstream_data(id, chunk.length, eos ? 1 : 0));
         trapped = false;
         return r;
       });
       // After a trap the bytes pass as they came (a rewrite the filter began is dropped).
-      this.output = trapped ? chunk : this.buffers.get(type) ?? chunk;
+      this.output = trapped ? chunk : (this.buffers.get(type) ?? chunk);
       return action;
     } finally {
       this.buffers.delete(type);
@@ -287,7 +287,7 @@ export class ProxyWasmVm {
 
   private imports(): WebAssembly.ModuleImports {
     const count = (name: string) => { if (this.countCalls) this.calls.set(name, (this.calls.get(name) ?? 0) + 1); };
-    const imp: Record<string, (...a: any[]) => any> = {
+    const imp: Record<string, (...a: never[]) => unknown> = {
       proxy_log: (level: number, ptr: number, len: number) => {
         this.logger(LOG_LEVELS[level] ?? "info", this.bytes(ptr, len).toString("utf8"));
         return Status.Ok;
@@ -310,7 +310,7 @@ export class ProxyWasmVm {
       },
       // Envoy's semantics (Buffer::copyFrom in source/extensions/common/wasm/context.cc): start 0
       // drops `size` bytes and prepends the data; start >= length appends; anything else is refused.
-      proxy_set_buffer_bytes: (type: number, start: number, size: number, ptr: number, len: number) => {
+      proxy_set_buffer_bytes: (type: BufferType, start: number, size: number, ptr: number, len: number) => {
         count("proxy_set_buffer_bytes");
         const buf = this.buffers.get(type);
         if (!buf || type === BufferType.PluginConfiguration) return Status.NotFound;
@@ -320,9 +320,9 @@ export class ProxyWasmVm {
         else return Status.BadArgument;
         return Status.Ok;
       },
-      proxy_define_metric: (type: number, ptr: number, len: number, out: number) => {
+      proxy_define_metric: (type: MetricType, ptr: number, len: number, out: number) => {
         if (type > MetricType.Histogram) return Status.BadArgument;
-        const id = this.metrics.define(type as MetricType, this.bytes(ptr, len).toString("utf8"));
+        const id = this.metrics.define(type, this.bytes(ptr, len).toString("utf8"));
         this.view().setUint32(out, id, true);
         return Status.Ok;
       },
@@ -389,7 +389,7 @@ export class ProxyWasmVm {
     };
     return new Proxy(imp, {
       get: (t, name: string) => t[name] ?? (() => Status.Unimplemented),
-    }) as WebAssembly.ModuleImports;
+    });
   }
 
   private wasi(): WebAssembly.ModuleImports {

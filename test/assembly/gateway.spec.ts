@@ -10,7 +10,9 @@ function same(a: usize, aLen: i32, b: Bytes): bool {
   return aLen == b.len && memory.compare(a, b.ptr, aLen) == 0;
 }
 
-function rewriter(): Rewriter { return new Rewriter(new AddressMap(GW_HOST, GW_PORT_BASE)); }
+function rewriter(): Rewriter {
+  return new Rewriter(new AddressMap(GW_HOST, GW_PORT_BASE));
+}
 
 describe("gateway rewriter", () => {
   it("rewrites every version of Metadata, FindCoordinator, DescribeCluster, Produce, Fetch, ShareFetch and ShareAcknowledge byte for byte", () => {
@@ -18,14 +20,26 @@ describe("gateway rewriter", () => {
     let versions = 0;
     for (let i = 0; i < GW_FRAMES.length; i++) {
       const row = GW_FRAMES[i];
-      const input = b64(row[3]), expected = b64(row[4]);
+      const input = b64(row[3]),
+        expected = b64(row[4]);
       const r = rw.rewrite(input.ptr, input.len, <i16>I32.parseInt(row[1]), <i16>I32.parseInt(row[2]));
-      if (same(input.ptr, input.len, expected)) { // a version without addresses (Produce < 10, Fetch < 16)
+      if (same(input.ptr, input.len, expected)) {
+        // a version without addresses (Produce < 10, Fetch < 16)
         expect(r).toBe(Rewrite.Unchanged);
         continue;
       }
       if (r != Rewrite.Rewritten || !same(rw.out.ptr, rw.out.len, expected)) {
-        log(row[0] + " v" + row[2] + ": result " + r.toString() + ", " + rw.out.len.toString() + " bytes, expected " + expected.len.toString());
+        log(
+          row[0] +
+            " v" +
+            row[2] +
+            ": result " +
+            r.toString() +
+            ", " +
+            rw.out.len.toString() +
+            " bytes, expected " +
+            expected.len.toString(),
+        );
       }
       expect(r).toBe(Rewrite.Rewritten);
       expect(same(rw.out.ptr, rw.out.len, expected)).toBe(true);
@@ -51,7 +65,8 @@ describe("gateway rewriter", () => {
       const row = GW_FRAMES[i];
       if (row[3] == row[4]) continue; // no addresses in this version: never walked
       const input = b64(row[3]);
-      const key = <i16>I32.parseInt(row[1]), version = <i16>I32.parseInt(row[2]);
+      const key = <i16>I32.parseInt(row[1]),
+        version = <i16>I32.parseInt(row[2]);
       // the size prefix no longer matches the bytes
       expect(rw.rewrite(input.ptr, input.len - 1, key, version)).toBe(Rewrite.Malformed);
       // a consistent frame whose body stops early
@@ -74,7 +89,14 @@ describe("gateway rewriter", () => {
       // Find the size byte by scanning back from the end for the tag (0) after count (1).
       let at = -1;
       for (let p = input.len - 3; p > 8; p--) {
-        if (load<u8>(input.ptr + <usize>p - 2) == 1 && load<u8>(input.ptr + <usize>p - 1) == 0 && load<u8>(input.ptr + <usize>p) == input.len - p - 1) { at = p; break; }
+        if (
+          load<u8>(input.ptr + <usize>p - 2) == 1 &&
+          load<u8>(input.ptr + <usize>p - 1) == 0 &&
+          load<u8>(input.ptr + <usize>p) == input.len - p - 1
+        ) {
+          at = p;
+          break;
+        }
       }
       expect(at).toBeGreaterThan(0);
       store<u8>(input.ptr + <usize>at, load<u8>(input.ptr + <usize>at) - 1);

@@ -14,7 +14,13 @@ let upstream: Awaited<ReturnType<typeof scriptedUpstream>>;
 
 before(async () => {
   upstream = await scriptedUpstream();
-  envoy = await startEnvoy({ name: "envoy-buffers", upstream: `127.0.0.1:${upstream.port}`, wasmPath: WASM, pluginConfig: "{}", logLevel: "warning" });
+  envoy = await startEnvoy({
+    name: "envoy-buffers",
+    upstream: `127.0.0.1:${upstream.port}`,
+    wasmPath: WASM,
+    pluginConfig: "{}",
+    logLevel: "warning",
+  });
 });
 
 after(async () => {

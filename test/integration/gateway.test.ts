@@ -35,13 +35,20 @@ async function createTopic(topic: string, partitions: number): Promise<void> {
   const admin = kafkajs(gw.bootstrap).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 3 }], waitForLeaders: true, timeout: 30_000 });
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 3 }],
+      waitForLeaders: true,
+      timeout: 30_000,
+    });
   } finally {
     await admin.disconnect();
   }
 }
 
-const delta = (before: Sample[], now: Sample[]) => (name: string, labels: Record<string, string> = {}) => sum(now, name, labels) - sum(before, name, labels);
+const delta =
+  (before: Sample[], now: Sample[]) =>
+  (name: string, labels: Record<string, string> = {}) =>
+    sum(now, name, labels) - sum(before, name, labels);
 
 test("clients see every broker at the gateway: node n at port base + n, leaders spread over all three", async () => {
   await createTopic("gw-spread", 6);
@@ -61,7 +68,11 @@ test("kafkajs: records intact, and the gateway counts exactly the requests kafka
   const d = delta(before, await gw.metrics());
   const key = (b: Buffer): string => b.toString("base64");
   // Each record once at least (a rebalance while the group forms may deliver a few twice).
-  assert.deepEqual([...new Set(rt.got.map(key))].sort(), rt.sent.map(key).sort(), "records consumed through the gateway are byte-identical");
+  assert.deepEqual(
+    [...new Set(rt.got.map(key))].sort(),
+    rt.sent.map(key).sort(),
+    "records consumed through the gateway are byte-identical",
+  );
   // With three leaders a send is one Produce per broker it touches: compare with kafkajs' own count.
   assert.ok((rt.completed.get("Produce") ?? 0) >= 20);
   for (const [api, n] of rt.completed) {
@@ -69,9 +80,14 @@ test("kafkajs: records intact, and the gateway counts exactly the requests kafka
     if (api !== "Fetch") assert.equal(d("kscope_requests_total", { api }), n, `${api} requests`);
   }
   // A Fetch may still be parked at each broker when the consumer leaves: kafkajs never sees its response.
-  const fetchReq = d("kscope_requests_total", { api: "Fetch" }), fetchResp = d("kscope_responses_total", { api: "Fetch" });
+  const fetchReq = d("kscope_requests_total", { api: "Fetch" }),
+    fetchResp = d("kscope_responses_total", { api: "Fetch" });
   assert.ok(fetchReq >= fetchResp && fetchReq <= fetchResp + 3, `Fetch requests ${fetchReq} vs responses ${fetchResp}`);
-  assert.equal(d("kscope_requests_total", { api: "Produce" }), d("kscope_gateway_requests_total", { api: "Produce" }), "per-broker counts add up");
+  assert.equal(
+    d("kscope_requests_total", { api: "Produce" }),
+    d("kscope_gateway_requests_total", { api: "Produce" }),
+    "per-broker counts add up",
+  );
 });
 
 test("kcat (librdkafka): every codec round-trips byte for byte through the gateway", async () => {
@@ -84,13 +100,20 @@ test("the Java client: an idempotent acks=all producer and a KIP-848 consumer gr
   const before = await gw.metrics();
   const lines = Array.from({ length: 300 }, (_, i) => `java-${i}`);
   await consoleProduce(gw.bootstrap, "gw-java", lines, { producerProps: { acks: "all", "enable.idempotence": true } });
-  const got = await consoleConsume(gw.bootstrap, "gw-java", lines.length, { group: "gw-848", consumerProps: { "group.protocol": "consumer" }, timeoutMs: 90_000 });
+  const got = await consoleConsume(gw.bootstrap, "gw-java", lines.length, {
+    group: "gw-848",
+    consumerProps: { "group.protocol": "consumer" },
+    timeoutMs: 90_000,
+  });
   assert.deepEqual([...got.lines].sort(), [...lines].sort());
   const d = delta(before, await gw.metrics());
   assert.equal(d("kscope_produced_records_total", { topic: "gw-java" }), 300, "every produced record seen by kscope");
   assert.ok(d("kscope_fetched_records_total", { topic: "gw-java" }) >= 300, "every consumed record seen by kscope");
   assert.ok(d("kscope_requests_total", { api: "ConsumerGroupHeartbeat" }) > 0, "the KIP-848 group heartbeats through the gateway");
-  assert.ok(d("kscope_gateway_responses_total", { api: "FindCoordinator", result: "rewritten" }) > 0, "the coordinator's address was rewritten");
+  assert.ok(
+    d("kscope_gateway_responses_total", { api: "FindCoordinator", result: "rewritten" }) > 0,
+    "the coordinator's address was rewritten",
+  );
   assert.ok(d("kscope_gateway_requests_total", { api: "Produce" }) > 0);
 });
 
@@ -98,24 +121,38 @@ test("Envoy as the gateway (examples/envoy/gateway.yaml): kcat and the Java clie
   const base = await freeRange(cluster.nodes.length + 2);
   const live = cluster.nodes.filter((x) => !x.stopped);
   envoy = await startEnvoy({
-    name: "envoy-gateway", upstream: "", listenPort: base,
-    render: (_listen, adminPort) => renderGatewayConfig({ adminPort, bootstrapPort: base, portBase: base + 1, brokers: live.map((x) => ({ id: x.id, port: x.port })) }),
+    name: "envoy-gateway",
+    upstream: "",
+    listenPort: base,
+    render: (_listen, adminPort) =>
+      renderGatewayConfig({ adminPort, bootstrapPort: base, portBase: base + 1, brokers: live.map((x) => ({ id: x.id, port: x.port })) }),
   });
   gateways.push(envoy.pid);
   const md = await kcatMetadata(envoy.bootstrap);
-  assert.deepEqual(md.brokers.map((b) => b.name).sort(), live.map((x) => `127.0.0.1:${base + 1 + x.id}`).sort(), "live brokers at Envoy's ports");
+  assert.deepEqual(
+    md.brokers.map((b) => b.name).sort(),
+    live.map((x) => `127.0.0.1:${base + 1 + x.id}`).sort(),
+    "live brokers at Envoy's ports",
+  );
   await createTopic("gw-envoy", 3);
   await kcatCodecRoundTrip(envoy.bootstrap, "gw-envoy");
   const lines = Array.from({ length: 200 }, (_, i) => `envoy-${i}`);
   await consoleProduce(envoy.bootstrap, "gw-envoy-java", lines, { producerProps: { acks: "all", "enable.idempotence": true } });
-  const got = await consoleConsume(envoy.bootstrap, "gw-envoy-java", lines.length, { group: "gw-envoy-848", consumerProps: { "group.protocol": "consumer" }, timeoutMs: 90_000 });
+  const got = await consoleConsume(envoy.bootstrap, "gw-envoy-java", lines.length, {
+    group: "gw-envoy-848",
+    consumerProps: { "group.protocol": "consumer" },
+    timeoutMs: 90_000,
+  });
   assert.deepEqual([...got.lines].sort(), [...lines].sort());
   // Fetch responses of ~256 KiB span several reads: Envoy holds them while the filter pauses and
   // presents them again with the next bytes; they must arrive whole (records intact, none missing).
   await createTopic("gw-envoy-big", 1);
   const big = Array.from({ length: 1500 }, (_, i) => `${i}-`.padEnd(1000, String.fromCharCode(97 + (i % 26))));
   await kcatProduce(envoy.bootstrap, "gw-envoy-big", big, { X: { "batch.size": 100000 } });
-  const bigGot = await consoleConsume(envoy.bootstrap, "gw-envoy-big", big.length, { consumerProps: { "max.partition.fetch.bytes": 262144 }, timeoutMs: 90_000 });
+  const bigGot = await consoleConsume(envoy.bootstrap, "gw-envoy-big", big.length, {
+    consumerProps: { "max.partition.fetch.bytes": 262144 },
+    timeoutMs: 90_000,
+  });
   assert.deepEqual(bigGot.lines, big, "large held Fetch responses arrive whole through Envoy");
   const m = parseSamples(await envoy.prometheus());
   assert.ok(sum(m, "kscope_gateway_responses_total", { api: "Fetch" }) > 0, "Fetch responses were held and walked");
@@ -135,7 +172,9 @@ test("a broker stopped under load: clients follow the new leaders through the ga
   const before = await gw.metrics();
   const records = 60_000; // 20 s at 3000/s: still producing well after the broker is gone
   const perf = producerPerf(gw.bootstrap, topic, records, {
-    throughput: 3000, recordSize: 100, timeoutMs: 180_000,
+    throughput: 3000,
+    recordSize: 100,
+    timeoutMs: 180_000,
     producerProps: { acks: "all", "enable.idempotence": true, "delivery.timeout.ms": 120_000, "linger.ms": 5 },
   });
   const produceTo = (m: Sample[], node: number) => sum(m, "kscope_gateway_requests_total", { api: "Produce", node_id: String(node) });
@@ -157,26 +196,38 @@ test("a broker stopped under load: clients follow the new leaders through the ga
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
-  assert.equal(offsets.reduce((a, o) => a + Number(o.high), 0), records, "every acknowledged record is in the log, none twice");
+  assert.equal(
+    offsets.reduce((a, o) => a + Number(o.high), 0),
+    records,
+    "every acknowledged record is in the log, none twice",
+  );
 
   // Per broker: the stopped node took Produce requests before, none after; the others took over.
   assert.ok(produceTo(mid, victim) - produceTo(before, victim) > 0, `node ${victim} led partition 0 and took Produce requests`);
   assert.equal(produceTo(after, victim), produceTo(stoppedAt, victim), `no Produce request reached node ${victim} once stopped`);
   const others = cluster.nodes.filter((n) => n.id !== victim).map((n) => n.id);
-  t.diagnostic(`Produce requests per node before the stop / once stopped / at the end: ${cluster.nodes.map((n) => `${n.id}: ${produceTo(mid, n.id)}/${produceTo(stoppedAt, n.id)}/${produceTo(after, n.id)}`).join(", ")}`);
+  t.diagnostic(
+    `Produce requests per node before the stop / once stopped / at the end: ${cluster.nodes.map((n) => `${n.id}: ${produceTo(mid, n.id)}/${produceTo(stoppedAt, n.id)}/${produceTo(after, n.id)}`).join(", ")}`,
+  );
   // kscope's own view of the leaders (from the Metadata responses it saw): partition 0 moved.
   const leader0 = (m: Sample[]) => sum(m, "kscope_partition_leader", { topic, partition: "0" });
   assert.equal(leader0(mid), victim, `kscope saw node ${victim} lead partition 0`);
   assert.ok(others.includes(leader0(after)), `kscope saw partition 0 move to node ${others.join(" or ")} (saw ${leader0(after)})`);
   const d = delta(before, after);
   // KIP-951: a broker that lost leadership answers with the new leader's node_endpoints (rewritten here).
-  t.diagnostic(`node ${victim} stopped; Produce responses rewritten (node_endpoints): ${d("kscope_gateway_responses_total", { api: "Produce", result: "rewritten" })}, ` +
-    `Produce errors: ${JSON.stringify(after.filter((x) => x.name === "kscope_errors_total" && x.labels.api === "Produce").map((x) => `${x.labels.error}=${x.value}`))}`);
+  t.diagnostic(
+    `node ${victim} stopped; Produce responses rewritten (node_endpoints): ${d("kscope_gateway_responses_total", { api: "Produce", result: "rewritten" })}, ` +
+      `Produce errors: ${JSON.stringify(after.filter((x) => x.name === "kscope_errors_total" && x.labels.api === "Produce").map((x) => `${x.labels.error}=${x.value}`))}`,
+  );
   assert.equal(d("kscope_gateway_responses_total", { result: "malformed" }), 0);
   assert.equal(d("kscope_gateway_responses_total", { result: "too_large" }), 0);
 
   // A consumer reads everything back through the gateway with the node down.
-  const got = await consoleConsume(gw.bootstrap, topic, records, { group: "gw-move-readers", consumerProps: { "group.protocol": "consumer" }, timeoutMs: 120_000 });
+  const got = await consoleConsume(gw.bootstrap, topic, records, {
+    group: "gw-move-readers",
+    consumerProps: { "group.protocol": "consumer" },
+    timeoutMs: 120_000,
+  });
   assert.equal(got.lines.length, records);
 });
 

@@ -25,7 +25,10 @@ export async function scriptedUpstream(): Promise<{ port: number; close(): void 
   const server = net.createServer((s) => {
     s.once("data", (d: Buffer) => {
       const c = BUFFER_CASES.find((x) => x.mode === d.toString("latin1", 0, 1));
-      if (!c) { s.destroy(); return; }
+      if (!c) {
+        s.destroy();
+        return;
+      }
       c.chunks.forEach((chunk, i) => setTimeout(() => s.write(chunk), 100 * i));
       setTimeout(() => s.end(), 100 * c.chunks.length + 100);
     });
@@ -41,8 +44,14 @@ export function runCase(port: number, c: BufferCase): Promise<string> {
     const s = net.connect({ host: "127.0.0.1", port }, () => s.write(c.mode));
     const got: Buffer[] = [];
     s.on("data", (d: Buffer) => got.push(d));
-    s.on("end", () => { s.destroy(); resolve(Buffer.concat(got).toString("latin1")); });
+    s.on("end", () => {
+      s.destroy();
+      resolve(Buffer.concat(got).toString("latin1"));
+    });
     s.on("error", reject);
-    s.setTimeout(10_000, () => { s.destroy(); reject(new Error(`case ${c.mode}: no end within 10 s, got ${JSON.stringify(Buffer.concat(got).toString("latin1"))}`)); });
+    s.setTimeout(10_000, () => {
+      s.destroy();
+      reject(new Error(`case ${c.mode}: no end within 10 s, got ${JSON.stringify(Buffer.concat(got).toString("latin1"))}`));
+    });
   });
 }

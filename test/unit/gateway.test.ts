@@ -14,16 +14,33 @@ import { freePort } from "../support/ports";
 
 const ROOT = path.join(__dirname, "..", "..", "..");
 const WASM = path.join(ROOT, "build", "kscope.wasm");
-interface Frame { api: string; key: number; version: number; input: string; expected: string }
-const FIXTURE = JSON.parse(fs.readFileSync(path.join(ROOT, "test", "fixtures", "gateway-frames.json"), "utf8")) as { host: string; portBase: number; frames: Frame[] };
+interface Frame {
+  api: string;
+  key: number;
+  version: number;
+  input: string;
+  expected: string;
+}
+const FIXTURE = JSON.parse(fs.readFileSync(path.join(ROOT, "test", "fixtures", "gateway-frames.json"), "utf8")) as {
+  host: string;
+  portBase: number;
+  frames: Frame[];
+};
 const frameOf = (api: string, version: number): Frame => FIXTURE.frames.find((f) => f.api === api && f.version === version)!;
 
 function vmWith(extra: Record<string, unknown> = {}): ProxyWasmVm {
-  return new ProxyWasmVm({ wasmPath: WASM, log: () => {}, configuration: JSON.stringify({ gateway: { host: FIXTURE.host, port_base: FIXTURE.portBase, ...extra } }) });
+  return new ProxyWasmVm({
+    wasmPath: WASM,
+    log: () => {},
+    configuration: JSON.stringify({ gateway: { host: FIXTURE.host, port_base: FIXTURE.portBase, ...extra } }),
+  });
 }
 
 function value(vm: ProxyWasmVm, name: string, labels: Record<string, string> = {}): number {
-  return vm.metrics.series().filter((m) => m.name === name && Object.entries(labels).every(([k, v]) => m.labels[k] === v)).reduce((a, m) => a + m.value, 0);
+  return vm.metrics
+    .series()
+    .filter((m) => m.name === name && Object.entries(labels).every(([k, v]) => m.labels[k] === v))
+    .reduce((a, m) => a + m.value, 0);
 }
 
 /** Delivers upstream chunks the way Envoy does: on Pause the bytes stay and come again with the next chunk. */
@@ -33,7 +50,13 @@ function deliver(c: FilterConnection, parts: Buffer[], eos = false): { out: Buff
   let pauses = 0;
   parts.forEach((ch, i) => {
     const a = c.upstream(held ? Buffer.concat([held, ch]) : ch, eos && i === parts.length - 1);
-    if (a === Action.Pause) { held = c.output; pauses++; } else { out.push(c.output); held = null; }
+    if (a === Action.Pause) {
+      held = c.output;
+      pauses++;
+    } else {
+      out.push(c.output);
+      held = null;
+    }
   });
   if (held) out.push(held);
   return { out: Buffer.concat(out), pauses };
@@ -113,7 +136,8 @@ test("kscope's proxy holds and forwards the rewritten bytes (a broker stand-in a
   const f = frameOf("Metadata", 12);
   const input = Buffer.from(f.input, "base64");
   const broker = net.createServer((s) => {
-    s.once("data", () => { // answer in three pieces, like a slow network
+    s.once("data", () => {
+      // answer in three pieces, like a slow network
       s.write(input.subarray(0, 10));
       setTimeout(() => s.write(input.subarray(10, 60)), 20);
       setTimeout(() => s.write(input.subarray(60)), 40);
@@ -121,14 +145,22 @@ test("kscope's proxy holds and forwards the rewritten bytes (a broker stand-in a
   });
   await new Promise<void>((r) => broker.listen(0, "127.0.0.1", r));
   const port = await freePort();
-  const proxy = await startProxy({ listen: { host: "127.0.0.1", port }, upstream: { host: "127.0.0.1", port: (broker.address() as net.AddressInfo).port }, vm: vmWith(), destination: "listener" });
+  const proxy = await startProxy({
+    listen: { host: "127.0.0.1", port },
+    upstream: { host: "127.0.0.1", port: (broker.address() as net.AddressInfo).port },
+    vm: vmWith(),
+    destination: "listener",
+  });
   try {
     const got = await new Promise<Buffer>((resolve, reject) => {
       const s = net.connect({ host: "127.0.0.1", port }, () => s.write(requestFor(f)));
       let buf = Buffer.alloc(0);
       s.on("data", (d: Buffer) => {
         buf = Buffer.concat([buf, d]);
-        if (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) { s.destroy(); resolve(buf); }
+        if (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
+          s.destroy();
+          resolve(buf);
+        }
       });
       s.on("error", reject);
     });

@@ -14,7 +14,8 @@ import { Context, RootContext, registerRootContext } from "../../assembly/abi/co
 import { copyBuffer, defineMetric, incrementMetric, recordMetric } from "../../assembly/abi/host";
 import { proxy_set_buffer_bytes } from "../../assembly/abi/imports";
 
-let status: u32 = 0, calls: u32 = 0;
+let status: u32 = 0,
+  calls: u32 = 0;
 const scratch: usize = heap.alloc(65536);
 
 function set(start: i32, size: i32, text: string): void {
@@ -28,13 +29,16 @@ class BufferConnection extends Context {
     const n = copyBuffer(BufferType.UpstreamData, 0, min(<i32>size, 65535), scratch);
     if (n == 0) return Action.Continue;
     const mode = load<u8>(scratch);
-    if (mode == 0x50) { // P
+    if (mode == 0x50) {
+      // P
       let dot = false;
       for (let i = 0; i < n; i++) if (load<u8>(scratch + <usize>i) == 0x2e) dot = true;
       if (!dot && !endOfStream) return Action.Pause;
       set(0, n, "<" + String.UTF8.decodeUnsafe(scratch, n) + ">");
-    } else if (mode == 0x41) set(n, 0, "+tail"); // A
-    else if (mode == 0x4d) set(1, 1, "x"); // M
+    } else if (mode == 0x41)
+      set(n, 0, "+tail"); // A
+    else if (mode == 0x4d)
+      set(1, 1, "x"); // M
     else if (mode == 0x44) set(0, 2, ""); // D
     return Action.Continue;
   }
@@ -46,7 +50,9 @@ class BufferRoot extends RootContext {
     calls = defineMetric(MetricType.Counter, "buffers_test_calls");
     return true;
   }
-  createContext(id: u32): Context { return new BufferConnection(id, this); }
+  createContext(id: u32): Context {
+    return new BufferConnection(id, this);
+  }
 }
 
 registerRootContext((id: u32) => new BufferRoot(id));
