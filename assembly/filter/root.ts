@@ -5,6 +5,7 @@ import { Context, RootContext } from "../abi/context";
 import { bufferString, setTickPeriod } from "../abi/host";
 import { ApiMetrics, ConnectionMetrics, setLabelLimit } from "../metrics/kafka";
 import { label, setCommonLabels } from "../metrics/registry";
+import * as L from "../../vocabulary/labels";
 import { Config, parseConfig, resolveIdentity } from "./config";
 import { KafkaConnection } from "./connection";
 import { MetricsObserver } from "./observer";
@@ -18,8 +19,8 @@ export class KscopeRoot extends RootContext {
     this.config = parseConfig(bufferString(BufferType.PluginConfiguration, <i32>size));
     resolveIdentity(this.config);
     let common = "";
-    if (this.config.workload.length) common += label("workload", this.config.workload);
-    if (this.config.namespace.length) common += label("namespace", this.config.namespace);
+    if (this.config.workload.length) common += label(L.workload, this.config.workload);
+    if (this.config.namespace.length) common += label(L.namespace, this.config.namespace);
     setCommonLabels(common);
     setLabelLimit(this.config.maxLabelValues);
     setTickPeriod(1000); // lag in seconds grows while no traffic flows
