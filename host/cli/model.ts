@@ -230,41 +230,4 @@ export async function brokers(src: Source, f: Filters): Promise<Record<string, u
   return [...rows.values()].map((b) => ({ broker: b.broker, partitionsLed: b.partitionsLed, topics: [...b.topics].sort() }));
 }
 
-// ---- edges -----------------------------------------------------------------------------------
-export interface Edge { kind: "produce" | "consume"; from: string; to: string; topic: string; group: string | null; client: string; recordsPerSec: number; bytesPerSec: number | null; }
-
-/** producer client → topic, and topic → group / consumer client, with rates over the window. */
-export async function edges(src: Source, f: Filters): Promise<Edge[]> {
-  const pw = w(f, { topic: "topic", client: "client_id" });
-  const fw = w(f, { topic: "topic", client: "client_id", group: "group" });
-  const [pr, pb, fr, fb, commits] = await Promise.all([
-    src.rate(M.producedRecords, { by: ["client_id", "topic"], where: pw }),
-    src.rate(M.producedBytes, { by: ["client_id", "topic"], where: pw }),
-    src.rate(M.fetchedRecords, { by: ["topic", "group", "client_id"], where: fw }),
-    src.rate(M.fetchedBytes, { by: ["topic", "group", "client_id"], where: fw }),
-    f.client ? Promise.resolve([] as Row[]) : src.gauge(M.committedOffset, { by: ["topic", "group"], where: w(f, { topic: "topic", group: "group" }), agg: "count" }),
-  ]);
-  const out: Edge[] = [];
-  const bytes = (rows: Row[], labels: Labels, by: string[]) => rows.find((r) => keyOf(r.labels, by) === keyOf(labels, by))?.value ?? null;
-  if (!f.group) {
-    for (const r of pr) {
-      if (!(r.value > 0) && !(bytes(pb, r.labels, ["client_id", "topic"])! > 0)) continue;
-      out.push({ kind: "produce", from: r.labels.client_id, to: r.labels.topic, topic: r.labels.topic, group: null, client: r.labels.client_id, recordsPerSec: r.value, bytesPerSec: bytes(pb, r.labels, ["client_id", "topic"]) });
-    }
-  }
-  const seen = new Set<string>();
-  for (const r of fr) {
-    if (!(r.value > 0)) continue;
-    const group = r.labels.group || null;
-    seen.add(keyOf(r.labels, ["topic", "group"]));
-    out.push({ kind: "consume", from: r.labels.topic, to: group ?? r.labels.client_id, topic: r.labels.topic, group, client: r.labels.client_id, recordsPerSec: r.value, bytesPerSec: bytes(fb, r.labels, ["topic", "group", "client_id"]) });
-  }
-  // A group that commits on a topic but did not fetch in the window (paused, stopped) is still an edge.
-  for (const r of commits) {
-    if (seen.has(keyOf(r.labels, ["topic", "group"]))) continue;
-    out.push({ kind: "consume", from: r.labels.topic, to: r.labels.group, topic: r.labels.topic, group: r.labels.group, client: "", recordsPerSec: 0, bytesPerSec: 0 });
-  }
-  return out.sort((a, b) => a.kind.localeCompare(b.kind) === 0 ? b.recordsPerSec - a.recordsPerSec : (a.kind === "produce" ? -1 : 1));
-}
-
 export type { Select };
