@@ -4,6 +4,7 @@
 // taken from the proxy's node metadata (Istio sets WORKLOAD_NAME and NAMESPACE there), see
 // resolveIdentity. "node_metadata": false turns that lookup off.
 import { propertyPath } from "../abi/host";
+import { IdentityResolver } from "./identity";
 
 export class Config {
   /** Names who is talking (a workload, a service); added as a label to every series. */
@@ -13,6 +14,8 @@ export class Config {
   maxLabelValues: i32 = 200;
   /** Fill a missing workload/namespace from node metadata (default true). */
   nodeMetadata: bool = true;
+  /** "clients": name each connection's client (a proxy serving many clients); null: the proxy's own identity. */
+  resolver: IdentityResolver | null = null;
 }
 
 /** Envoy node metadata keys read for workload identity (the keys Istio's sidecars set). */

@@ -110,7 +110,8 @@ export class TopicSeries {
     const labels = label(L.topic, this.topic) + label(L.group, group) + label(L.clientId, client);
     const f = new FetchSeries(group,
       series(MetricType.Counter, M.fetchedRecords, labels),
-      series(MetricType.Counter, M.fetchedBytes, labels));
+      series(MetricType.Counter, M.fetchedBytes, labels),
+      series(MetricType.Histogram, M.deliveryLatency, label(L.topic, this.topic) + label(L.group, group)));
     this.fetched.set(client, f);
     return f;
   }
@@ -137,7 +138,8 @@ export class TopicSeries {
 }
 
 export class FetchSeries {
-  constructor(readonly group: string, readonly records: u32, readonly bytes: u32) {}
+  /** latency: kscope_delivery_latency_milliseconds{topic, group} (shared by the group's clients). */
+  constructor(readonly group: string, readonly records: u32, readonly bytes: u32, readonly latency: u32) {}
 }
 
 /**

@@ -76,7 +76,7 @@ describe("lag", () => {
 
 describe("metrics observer", () => {
   it("turns the recorded traffic into topic, group and lag series", () => {
-    const obs = new MetricsObserver(new ConnectionMetrics(), new ApiMetrics());
+    const obs = new MetricsObserver("", new ConnectionMetrics(), new ApiMetrics());
     const all = conns("");
     for (let i = 0; i < all.length; i++) {
       const s = new KafkaSession(obs);

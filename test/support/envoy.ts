@@ -46,6 +46,8 @@ export interface EnvoyConfigOptions {
   nodeMetadata?: Record<string, string> | null;
   /** Override the Wasm failure_policy (FAIL_OPEN in the example). */
   failurePolicy?: 'FAIL_OPEN' | 'FAIL_CLOSED' | 'FAIL_RELOAD';
+  /** Terminate TLS on the Kafka listener and require client certificates signed by `ca` (mTLS, as a mesh does). */
+  downstreamTls?: { cert: string; key: string; ca: string };
 }
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -80,6 +82,20 @@ export function renderEnvoyConfig(opts: EnvoyConfigOptions, base: Obj = loadExam
       pc.configuration.value = typeof opts.pluginConfig === 'string' ? opts.pluginConfig : JSON.stringify(opts.pluginConfig);
     }
     if (opts.failurePolicy) pc.failure_policy = opts.failurePolicy;
+  }
+  if (opts.downstreamTls) {
+    const t = opts.downstreamTls;
+    chain.transport_socket = {
+      name: 'envoy.transport_sockets.tls',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+        require_client_certificate: true,
+        common_tls_context: {
+          tls_certificates: [{ certificate_chain: { filename: t.cert }, private_key: { filename: t.key } }],
+          validation_context: { trusted_ca: { filename: t.ca } },
+        },
+      },
+    };
   }
   if (opts.nodeMetadata === null) delete cfg.node.metadata;
   else if (opts.nodeMetadata) cfg.node.metadata = opts.nodeMetadata;
