@@ -11,7 +11,8 @@ export function edgesCommand(): Command {
   withOutput(withSource(cmd))
     .option("--namespace <ns>", "only edges on paths through workloads of this namespace")
     .option("--workload <name>", "only edges on paths through this workload")
-    .option("--topic <name>", "only edges on paths through this topic");
+    .option("--topic <name>", "only edges on paths through this topic")
+    .option("--group <name>", "only edges on paths through this consumer group");
   return cmd.addHelpText("after", `
 Examples:
   kscope edges                     # every edge seen in the last minute
@@ -24,7 +25,7 @@ is listed with rate 0.`)
     .action(action(async (o: SourceOpts & { namespace?: string; workload?: string }) => {
       const out = outputOf(o);
       const src = await resolveSource(o);
-      const g = await buildTopology(src, { namespace: o.namespace, workload: o.workload, topic: o.topic });
+      const g = await buildTopology(src, { namespace: o.namespace, workload: o.workload, topic: o.topic, group: o.group });
       if (out === "json") process.stdout.write(JSON.stringify(g, null, 2) + "\n");
       else if (g.edges.length) process.stdout.write(renderEdges(g, fmt.colours()) + "\n");
       if (!g.edges.length) throw new CliError(`no traffic seen in the last ${formatWindow(src.window)} (${src.describe})`, "is traffic flowing through the proxies? Try a longer window (-t 10m)", 3);

@@ -15,7 +15,8 @@ export function topologyCommand(): Command {
     .option("-o, --output <format>", `${FORMATS.join(", ")} (table prints one line per path)`, "table")
     .option("--namespace <ns>", "only paths through workloads of this namespace")
     .option("--workload <name>", "only paths through this workload")
-    .option("--topic <name>", "only paths through this topic");
+    .option("--topic <name>", "only paths through this topic")
+    .option("--group <name>", "only paths through this consumer group");
   return cmd.addHelpText("after", `
 Examples:
   kscope topology                         # while make demo runs
@@ -34,7 +35,7 @@ ${DEFAULT_ADMIN}, or if none answers there, the Prometheus at ${DEFAULT_PROMETHE
     .action(action(async (o: SourceOpts & { namespace?: string; workload?: string }) => {
       if (!FORMATS.includes(o.output)) throw new CliError(`unknown output format "${o.output}"`, `use one of ${FORMATS.join(", ")}`);
       const src = await resolveSource(o);
-      const g = await buildTopology(src, { namespace: o.namespace, workload: o.workload, topic: o.topic });
+      const g = await buildTopology(src, { namespace: o.namespace, workload: o.workload, topic: o.topic, group: o.group });
       if (o.output === "json") { process.stdout.write(JSON.stringify(g, null, 2) + "\n"); return; }
       if (!g.edges.length) throw new CliError(`no traffic seen in the last ${formatWindow(src.window)} (${src.describe})`, "is traffic flowing through the proxies? Try a longer window (-t 10m)", 3);
       if (o.output === "dot") process.stdout.write(renderDot(g) + "\n");

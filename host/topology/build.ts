@@ -21,6 +21,8 @@ export interface TopologyFilters {
   workload?: string;
   /** Keep the paths through this topic. */
   topic?: string;
+  /** Keep the paths through this consumer group. */
+  group?: string;
 }
 
 export const UNKNOWN_ID = L.UNKNOWN;
@@ -185,6 +187,7 @@ export async function buildTopology(src: Source, f: TopologyFilters = {}, reader
 export function narrow(graph: TopologyGraph, f: TopologyFilters): TopologyGraph {
   const inNs = (n: TopologyNode) => f.namespace === undefined || n.namespace === f.namespace;
   if (f.topic !== undefined) graph = through(graph, (n) => n.kind === "topic" && n.name === f.topic);
+  if (f.group !== undefined) graph = through(graph, (n) => n.kind === "group" && n.name === f.group);
   if (f.workload !== undefined) graph = through(graph, (n) => n.kind === "workload" && n.name === f.workload && inNs(n));
   else if (f.namespace !== undefined) graph = through(graph, (n) => n.kind === "workload" && inNs(n));
   return graph;

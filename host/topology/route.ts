@@ -11,7 +11,7 @@ export function topologyRoute(history: History): (req: http.IncomingMessage, res
     const w = Number(q.get("window") ?? "60");
     if (!(w > 0)) { res.writeHead(400, { "content-type": "text/plain" }).end("window must be a positive number of seconds\n"); return; }
     const src = new WindowSource(history.window(w), w, `admin http://${req.headers.host ?? "localhost"}`);
-    const filters = { namespace: q.get("namespace") ?? undefined, workload: q.get("workload") ?? undefined, topic: q.get("topic") ?? undefined };
+    const filters = { namespace: q.get("namespace") ?? undefined, workload: q.get("workload") ?? undefined, topic: q.get("topic") ?? undefined, group: q.get("group") ?? undefined };
     buildTopology(src, filters).then(
       (g) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(g)),
       (e: Error) => res.writeHead(500, { "content-type": "text/plain" }).end(`${e.message}\n`),

@@ -6,6 +6,8 @@
 // Prometheus equals the one from the proxies' admin APIs.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { CLI } from "../support/kscope";
 import { AdminSource } from "../../host/cli/admin-source";
 import { PromSource } from "../../host/cli/prom-source";
 import { buildTopology } from "../../host/topology/build";
@@ -110,6 +112,14 @@ test("the demo's graph: exact nodes and edges, rates, group states, delivery lat
     const mine = quantile(own, q);
     assert.ok(kscope !== undefined && Math.abs(bucketOf(kscope) - bucketOf(mine)) <= 1, `delivery p${q * 100}: kscope ${kscope} ms, billing measured ${mine} ms (buckets ${DELIVERY_BUCKETS.join(",")})`);
   }
+
+  // The CLI as a user runs it, its source from the environment: the paths, and JSON = the graph.
+  const cli = (args: string[]) => execFileSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, KSCOPE_PROMETHEUS: demo.prometheus.url } });
+  const lines = cli(["topology", "-t", `${WINDOW}s`]).split("\n").map((l) => l.replace(/ ─\(.*?\)→ /g, " → "));
+  assert.ok(lines.includes(`web → [${TOPIC}] → (billing)`) && lines.includes(`web → [${TOPIC}] → (audit) LAGGING`), lines.join("\n"));
+  const json = JSON.parse(cli(["topology", "-t", `${WINDOW}s`, "-o", "json"])) as TopologyGraph;
+  assert.deepEqual(json.edges.map((e) => e.id), edges);
+  assert.match(cli(["topology", "-o", "dot", "--group", "billing"]), /"topic:orders" -> "group:billing"/);
 
   // The admin API serves the same graph the CLI builds from that proxy's history.
   const billingProxy = demo.kafkaProxies.billing;

@@ -110,6 +110,10 @@ test("topology: filters keep the paths through a node", async () => {
   ]);
   assert.equal(narrow(g, { namespace: "elsewhere" }).edges.length, 0);
   assert.ok(narrow(g, { topic: "orders" }).edges.some((x) => x.id === "member:group:audit->workload:shop/audit"));
+  assert.deepEqual(narrow(g, { group: "audit" }).edges.map((x) => x.id).sort(), [
+    "consume:topic:orders->group:audit", "http:workload:shop/loadgen->workload:shop/web", "member:group:audit->workload:shop/audit",
+    "produce:unknown->topic:orders", "produce:workload:shop/web->topic:orders",
+  ]);
 });
 
 test("topology: paths, edges table, DOT and Mermaid", async () => {
