@@ -1,8 +1,8 @@
 // The plugin's root context: reads the configuration, owns the metric observers (one per
 // workload the connections resolve to, see identity.ts), and creates a KafkaConnection per connection.
-import { BufferType } from "../abi/enums";
+import { BufferType, LogLevel } from "../abi/enums";
 import { Context, RootContext } from "../abi/context";
-import { bufferString, property, setTickPeriod } from "../abi/host";
+import { bufferString, log, propertyPath, setTickPeriod } from "../abi/host";
 import { ApiMetrics, ConnectionMetrics, setLabelLimit } from "../metrics/kafka";
 import { setCommonLabels } from "../metrics/registry";
 import { ConnectionObserver, Observers } from "./client";
@@ -11,9 +11,9 @@ import { KafkaConnection } from "./connection";
 import { Identity, IdentityResolver, workloadLabels } from "./identity";
 import { MetricsObserver } from "./observer";
 
-/** Envoy's CEL attribute: the first URI SAN of the peer's certificate (mTLS), e.g. a SPIFFE id. */
-const PEER_URI_SAN = "connection.uri_san_peer_certificate";
-const PEER_ADDRESS = "source.address";
+/** Envoy's attributes (path segments): the first URI SAN of the peer's certificate (mTLS, e.g. a SPIFFE id), the peer's address. */
+const PEER_URI_SAN = ["connection", "uri_san_peer_certificate"];
+const PEER_ADDRESS = ["source", "address"];
 
 class RootObservers extends Observers {
   own: Identity = new Identity("", "");
@@ -28,7 +28,7 @@ class RootObservers extends Observers {
   forClient(clientId: string): MetricsObserver {
     const r = this.resolver;
     if (r == null) return this.observer(this.own);
-    return this.observer(r.resolve(property(PEER_URI_SAN), property(PEER_ADDRESS), clientId));
+    return this.observer(r.resolve(propertyPath(PEER_URI_SAN), propertyPath(PEER_ADDRESS), clientId));
   }
 
   private observer(id: Identity): MetricsObserver {
@@ -55,7 +55,13 @@ export class KscopeRoot extends RootContext {
   private observers: RootObservers = new RootObservers();
 
   onConfigure(size: usize): bool {
-    this.config = parseConfig(bufferString(BufferType.PluginConfiguration, <i32>size));
+    const parsed = parseConfig(bufferString(BufferType.PluginConfiguration, <i32>size));
+    if (parsed.error.length) {
+      // Refusing makes Envoy reject the filter (and its listener) and the host refuse to start.
+      log(LogLevel.Error, "invalid plugin configuration: " + parsed.error);
+      return false;
+    }
+    this.config = parsed.config;
     resolveIdentity(this.config);
     this.observers.own = new Identity(this.config.workload, this.config.namespace);
     this.observers.resolver = this.config.resolver;

@@ -67,7 +67,14 @@ export class ProxyWasmVm {
     this.shared = opts.shared ?? new SharedState();
     this.config = Buffer.from(opts.configuration ?? "");
     this.rootId = opts.rootId ?? "kscope";
-    this.logger = opts.log ?? ((level, msg) => { if (level !== "trace" && level !== "debug") console.error(`[wasm ${level}] ${msg}`); });
+    const log = opts.log ?? ((level, msg) => { if (level !== "trace" && level !== "debug") console.error(`[wasm ${level}] ${msg}`); });
+    // Errors the filter logs while it configures explain a refusal: kept for the thrown error.
+    const configureErrors: string[] = [];
+    let configuring = true;
+    this.logger = (level, msg) => {
+      if (configuring && (level === "error" || level === "critical")) configureErrors.push(msg);
+      else log(level, msg);
+    };
     const module = new WebAssembly.Module(readFileSync(opts.wasmPath));
     this.moduleImports = new Set(WebAssembly.Module.imports(module).map((i) => i.name));
     const instance = new WebAssembly.Instance(module, { env: this.imports(), wasi_snapshot_preview1: this.wasi() });
@@ -77,7 +84,9 @@ export class ProxyWasmVm {
     this.buffers.set(BufferType.PluginConfiguration, this.config);
     const ok = this.ex.proxy_on_configure(this.rootContextId, this.config.length);
     this.buffers.delete(BufferType.PluginConfiguration);
-    if (!ok) throw new Error("filter rejected its configuration (proxy_on_configure)");
+    configuring = false;
+    if (!ok) throw new Error(`filter rejected its configuration (proxy_on_configure)${configureErrors.map((m) => `: ${m}`).join("")}`);
+    for (const m of configureErrors) log("error", m);
   }
 
   /** A new downstream connection: creates its context and returns its handle. */
