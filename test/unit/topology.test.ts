@@ -2,7 +2,7 @@
 // (The real system, proxies and Prometheus are in test/integration/topology.test.ts.)
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { HistoryWindow, WindowSample } from "../../host/history";
+import { WindowSample } from "../../host/history";
 import { WindowSource } from "../../host/cli/admin-source";
 import { buildTopology, narrow } from "../../host/topology/build";
 import { paths, renderDot, renderEdges, renderMermaid, renderPaths } from "../../host/topology/render";
@@ -59,7 +59,7 @@ const samples: WindowSample[] = [
   ctr(M.producedRecords, { topic: "orders", client_id: "script", compression: "none" }, 0, 10),
 ];
 
-const source = () => new WindowSource({ seconds: 10, start: 0, end: 10_000, samples } as HistoryWindow, 10, "test");
+const source = () => new WindowSource({ seconds: 10, start: 0, end: 10_000, samples }, 10, "test");
 
 test("topology: nodes and edges of every kind, with their numbers", async () => {
   const g = await buildTopology(source());
