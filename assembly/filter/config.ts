@@ -19,6 +19,10 @@ export class Config {
   nodeMetadata: bool = true;
   /** "clients": name each connection's client (a proxy serving many clients); null: the proxy's own identity. */
   resolver: IdentityResolver | null = null;
+  /** HTTP root: "source" (the caller's proxy) or "destination" (the callee's); "" = from the listener's direction. */
+  reporter: string = "";
+  /** HTTP root, caller's side: the callee when its proxy does not answer with its name. */
+  destination: Identity | null = null;
 }
 
 /** Envoy node metadata keys read for workload identity (the keys Istio's sidecars set). */
@@ -122,6 +126,19 @@ const KEYS: ConfigKey[] = [
   }),
   new ConfigKey("node_metadata", JsonKind.Bool, (c: Config, v: JsonValue): string => { c.nodeMetadata = v.bool; return ""; }),
   new ConfigKey("clients", JsonKind.Object, applyClients),
+  new ConfigKey("reporter", JsonKind.String, (c: Config, v: JsonValue): string => {
+    if (v.str != "source" && v.str != "destination") return 'must be "source" or "destination"';
+    c.reporter = v.str;
+    return "";
+  }),
+  new ConfigKey("destination", JsonKind.Object, (c: Config, v: JsonValue): string => {
+    const w = v.get("workload"), n = v.get("namespace");
+    if (w == null || w.kind != JsonKind.String || w.str.length == 0) return 'needs "workload" (a non-empty string)';
+    if (n != null && n.kind != JsonKind.String) return '"namespace" must be a string';
+    for (let i = 0; i < v.keys.length; i++) if (v.keys[i] != "workload" && v.keys[i] != "namespace") return 'unknown key "' + v.keys[i] + '" (known: workload, namespace)';
+    c.destination = new Identity(w.str, n != null ? n.str : "");
+    return "";
+  }),
 ];
 
 export class ConfigResult {

@@ -106,7 +106,7 @@ export class IdentityResolver {
 }
 
 /** Workloads past the label budget share "__other__" (their namespace with them). */
-function bounded(id: Identity): Identity {
+export function bounded(id: Identity): Identity {
   const key = id.namespace + "/" + id.workload;
   return workloadLabels.admit(key) == OTHER ? new Identity(OTHER, OTHER) : id;
 }

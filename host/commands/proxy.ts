@@ -1,9 +1,11 @@
-// `kscope proxy`: a standalone Kafka proxy running kscope.wasm, with an admin endpoint.
+// `kscope proxy`: a standalone Kafka proxy running kscope.wasm, with an admin endpoint; with
+// --http, an HTTP/1.1 proxy running the module's HTTP filter root (kscope_http) instead.
 import { Command } from "commander";
 import path from "node:path";
 import { parseAddress } from "../address";
 import { startAdmin } from "../admin";
 import { startProxy } from "../proxy";
+import { startHttpProxy } from "../http-proxy";
 import { ProxyWasmVm } from "../wasm/vm";
 import { MetricStore } from "../metrics/store";
 import { History } from "../history";
@@ -14,9 +16,10 @@ export const DEFAULT_WASM = path.join(__dirname, "..", "..", "..", "build", "ksc
 
 export function proxyCommand(): Command {
   return new Command("proxy")
-    .description("run a Kafka proxy that observes traffic with the kscope filter")
-    .requiredOption("--upstream <host:port>", "the Kafka broker to forward to")
-    .option("--listen <host:port>", "where clients connect", "127.0.0.1:19092")
+    .description("run a Kafka (or, with --http, an HTTP) proxy that observes traffic with the kscope filter")
+    .requiredOption("--upstream <host:port>", "the Kafka broker (or HTTP service) to forward to")
+    .option("--listen <host:port>", "where clients connect (default 127.0.0.1:19092, with --http 127.0.0.1:18080)")
+    .option("--http", "proxy HTTP/1.1 and run the HTTP filter (root kscope_http): requests by workload, method, status")
     .option("--admin <host:port>", "admin endpoint (GET /metrics, /healthz); loopback by default", "127.0.0.1:9990")
     .option("--wasm <file>", "the filter module", DEFAULT_WASM)
     .option("--config <json>", "plugin configuration for the filter, e.g. '{\"workload\":\"orders\"}'", "{}")
@@ -25,15 +28,19 @@ export function proxyCommand(): Command {
 Examples:
   kscope proxy --upstream 127.0.0.1:9092
   kscope proxy --listen 0.0.0.0:19092 --upstream kafka:9092 --admin 127.0.0.1:9990 --config '{"workload":"gateway"}'
+  kscope proxy --http --listen 127.0.0.1:18080 --upstream 127.0.0.1:8080 --config '{"workload":"payments","namespace":"shop"}'
 
 The broker must advertise the proxy's address (advertised.listeners), or clients will
 bypass the proxy after their first Metadata request.`)
     .action(async (o) => {
       const metrics = new MetricStore();
-      const vm = o.filter ? new ProxyWasmVm({ wasmPath: o.wasm, configuration: o.config, metrics }) : undefined;
+      const rootId = o.http ? "kscope_http" : "kscope";
+      const vm = o.filter ? new ProxyWasmVm({ wasmPath: o.wasm, configuration: o.config, metrics, rootId }) : undefined;
+      o.listen ??= o.http ? "127.0.0.1:18080" : "127.0.0.1:19092";
       const listen = parseAddress(o.listen);
       const admin = parseAddress(o.admin);
-      const proxy = await startProxy({ listen, upstream: parseAddress(o.upstream), vm, onError: (e) => console.error(`kscope: filter error: ${e.message}`) });
+      const proxyOpts = { listen, upstream: parseAddress(o.upstream), vm, onError: (e: Error) => console.error(`kscope: filter error: ${e.message}`) };
+      const proxy = o.http ? await startHttpProxy(proxyOpts) : await startProxy(proxyOpts);
       const history = new History(metrics).start(); // snapshots for `kscope stat` (/api/history)
       const routes = cliRoutes({ history, metrics, tap: new TapHub(vm), filter: !!vm, listen: o.listen, upstream: parseAddress(o.upstream) });
       const adminServer = await startAdmin({ ...admin, metrics, routes });

@@ -2,7 +2,7 @@
 // context, one context per connection — the way Envoy runs a filter. Only the imports a
 // network filter needs are real; the rest answer UNIMPLEMENTED instead of trapping.
 import { readFileSync } from "node:fs";
-import { Action, BufferType, LOG_LEVELS, PeerType, Status } from "./abi";
+import { Action, BufferType, LOG_LEVELS, MapType, PeerType, Status } from "./abi";
 import { MetricStore, MetricType } from "../metrics/store";
 import { SharedState } from "./shared";
 
@@ -21,7 +21,15 @@ interface Exports {
   proxy_on_done(id: number): number;
   proxy_on_delete(id: number): void;
   proxy_on_tick?: (id: number) => void;
+  // HTTP streams (the kscope_http root)
+  proxy_on_request_headers?: (id: number, headers: number, eos: number) => number;
+  proxy_on_response_headers?: (id: number, headers: number, eos: number) => number;
+  proxy_on_response_trailers?: (id: number, trailers: number) => number;
+  proxy_on_log?: (id: number) => void;
 }
+
+/** A header map as proxy-wasm sees it: lower-case names (pseudo-headers such as :method first), in order. */
+export type HeaderPairs = [string, string][];
 
 /** Wall-clock nanoseconds that never go backwards: the epoch read once, advanced by the
  *  monotonic clock. (Date.now() plus hrtime's sub-millisecond digits could step back by up to
@@ -43,6 +51,14 @@ export interface VmOptions {
 /** Connection properties, as Envoy exposes them to filters. */
 export interface ConnectionInfo { source: string; destination: string; }
 
+/**
+ * After a trap the module is instantiated anew for a later connection, at most this often
+ * (Envoy's FAIL_RELOAD backoff base); until then new connections are forwarded unobserved.
+ */
+export const RELOAD_BACKOFF_MS = 1000;
+/** Host counter of filter traps (each instance that trapped counts once). */
+export const TRAPS_METRIC = "kscope_wasm_traps_total";
+
 export class ProxyWasmVm {
   readonly metrics: MetricStore;
   readonly shared: SharedState;
@@ -50,14 +66,24 @@ export class ProxyWasmVm {
   readonly moduleImports: Set<string>;
   private currentId?: number;
   private ex!: Exports;
+  private readonly module: WebAssembly.Module;
+  /** The current instance; contexts of an earlier (trapped) one are never called again. */
+  private generation = 0;
+  /** When the current instance trapped (undefined: healthy). */
+  private failedAt?: number;
+  private readonly trapsId: number;
   private nextId = 2;
   private tick?: NodeJS.Timeout;
   private readonly rootContextId = 1;
   private buffers = new Map<number, Buffer>(); // BufferType -> bytes of the current callback
   private current?: ConnectionInfo;
+  /** The header maps of the HTTP callback running now (MapType -> pairs, changed in place). */
+  private maps = new Map<number, HeaderPairs>();
   private readonly config: Buffer;
   private readonly rootId: string;
   private readonly logger: (level: string, msg: string) => void;
+  /** Set while the filter configures: the errors it logs (they explain a refusal). */
+  private configureErrors?: string[];
   /** Host calls the filter made, by import name (for benchmarks and tests). */
   readonly calls = new Map<string, number>();
   countCalls = false;
@@ -69,44 +95,122 @@ export class ProxyWasmVm {
     this.rootId = opts.rootId ?? "kscope";
     const log = opts.log ?? ((level, msg) => { if (level !== "trace" && level !== "debug") console.error(`[wasm ${level}] ${msg}`); });
     // Errors the filter logs while it configures explain a refusal: kept for the thrown error.
-    const configureErrors: string[] = [];
-    let configuring = true;
     this.logger = (level, msg) => {
-      if (configuring && (level === "error" || level === "critical")) configureErrors.push(msg);
+      if (this.configureErrors && (level === "error" || level === "critical")) this.configureErrors.push(msg);
       else log(level, msg);
     };
-    const module = new WebAssembly.Module(readFileSync(opts.wasmPath));
-    this.moduleImports = new Set(WebAssembly.Module.imports(module).map((i) => i.name));
-    const instance = new WebAssembly.Instance(module, { env: this.imports(), wasi_snapshot_preview1: this.wasi() });
+    this.module = new WebAssembly.Module(readFileSync(opts.wasmPath));
+    this.moduleImports = new Set(WebAssembly.Module.imports(this.module).map((i) => i.name));
+    this.trapsId = this.metrics.define(MetricType.Counter, TRAPS_METRIC);
+    this.instantiate();
+  }
+
+  /** A fresh instance of the module, started and configured; throws if the filter refuses. */
+  private instantiate(): void {
+    const instance = new WebAssembly.Instance(this.module, { env: this.imports(), wasi_snapshot_preview1: this.wasi() });
     this.ex = instance.exports as unknown as Exports;
+    this.generation++;
     this.ex.proxy_on_context_create(this.rootContextId, 0);
     if (!this.ex.proxy_on_vm_start(this.rootContextId, 0)) throw new Error("filter refused to start (proxy_on_vm_start)");
     this.buffers.set(BufferType.PluginConfiguration, this.config);
+    this.configureErrors = [];
     const ok = this.ex.proxy_on_configure(this.rootContextId, this.config.length);
+    const errors = this.configureErrors;
+    this.configureErrors = undefined;
     this.buffers.delete(BufferType.PluginConfiguration);
-    configuring = false;
-    if (!ok) throw new Error(`filter rejected its configuration (proxy_on_configure)${configureErrors.map((m) => `: ${m}`).join("")}`);
-    for (const m of configureErrors) log("error", m);
+    if (!ok) throw new Error(`filter rejected its configuration (proxy_on_configure)${errors.map((m) => `: ${m}`).join("")}`);
+    for (const m of errors) this.logger("error", m);
   }
 
-  /** A new downstream connection: creates its context and returns its handle. */
+  /** Whether the current instance trapped (connections are forwarded unobserved until a reload). */
+  get failed(): boolean { return this.failedAt !== undefined; }
+
+  /**
+   * The module trapped (an `unreachable`, an out-of-bounds access, a host import that threw):
+   * its state can no longer be trusted, so none of its contexts is called again. Logged and
+   * counted once per instance; gauges it moved (active connections, in flight, lag) are zeroed,
+   * since the next instance starts from nothing.
+   */
+  private trapped(err: unknown, where: string, info?: ConnectionInfo): void {
+    if (this.failedAt !== undefined) return;
+    this.failedAt = Date.now();
+    this.metrics.increment(this.trapsId, 1);
+    this.metrics.resetGauges();
+    const conn = info ? ` on connection ${info.source} -> ${info.destination}` : "";
+    this.logger("critical", `filter trapped in ${where}${conn}: ${(err as Error)?.message ?? String(err)}; ` +
+      `its connections are forwarded unobserved, a new instance serves connections from ${RELOAD_BACKOFF_MS} ms on`);
+  }
+
+  /** Runs a call into the module; a trap marks the instance failed and yields `fallback`. */
+  private guard<T>(fallback: T, where: string, info: ConnectionInfo | undefined, fn: () => T): T {
+    try { return fn(); } catch (err) { this.trapped(err, where, info); return fallback; }
+  }
+
+  /** Instantiates the module again once the backoff has passed; false while it may not (or cannot). */
+  private reload(): boolean {
+    if (this.failedAt === undefined) return true;
+    if (Date.now() - this.failedAt < RELOAD_BACKOFF_MS) return false;
+    try {
+      this.instantiate();
+      this.failedAt = undefined;
+      this.logger("info", "filter reloaded after a trap");
+      return true;
+    } catch (err) {
+      this.failedAt = Date.now();
+      this.logger("critical", `filter reload failed: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  /** A new downstream connection: creates its context and returns its handle (a no-op one while the filter is down). */
   connect(info: ConnectionInfo): FilterConnection {
+    if (!this.reload()) return new FilterConnection(this, 0, info, 0);
     const id = this.nextId++;
     this.current = info;
-    this.ex.proxy_on_context_create(id, this.rootContextId);
-    this.ex.proxy_on_new_connection(id);
+    this.guard(undefined, "proxy_on_new_connection", info, () => {
+      this.ex.proxy_on_context_create(id, this.rootContextId);
+      this.ex.proxy_on_new_connection(id);
+    });
     this.current = undefined;
-    return new FilterConnection(this, id, info);
+    return new FilterConnection(this, id, info, this.generation);
   }
 
+  /** A new HTTP stream (one request and its response) for the HTTP root: creates its context. */
+  stream(info: ConnectionInfo): HttpStream {
+    if (!this.reload()) return new HttpStream(this, 0, info, 0);
+    const id = this.nextId++;
+    this.guard(undefined, "proxy_on_context_create", info, () => this.ex.proxy_on_context_create(id, this.rootContextId));
+    return new HttpStream(this, id, info, this.generation);
+  }
+
+  /** @internal An HTTP callback with these header maps current (the filter may change them in place). */
+  http(id: number, generation: number, info: ConnectionInfo, maps: [MapType, HeaderPairs][], where: string, call: (ex: Exports) => unknown): void {
+    if (!this.live(generation)) return;
+    for (const [t, pairs] of maps) this.maps.set(t, pairs);
+    this.current = info;
+    this.currentId = id;
+    try {
+      this.guard(undefined, where, info, () => call(this.ex));
+    } finally {
+      this.maps.clear();
+      this.current = undefined;
+      this.currentId = undefined;
+    }
+  }
+
+  /** Whether a context of instance `generation` may still be called. */
+  private live(generation: number): boolean { return generation === this.generation && this.failedAt === undefined; }
+
   /** @internal */
-  data(id: number, type: BufferType, chunk: Buffer, eos: boolean, info: ConnectionInfo): Action {
+  data(id: number, generation: number, type: BufferType, chunk: Buffer, eos: boolean, info: ConnectionInfo): Action {
+    if (!this.live(generation)) return Action.Continue;
     this.buffers.set(type, chunk);
     this.current = info;
     this.currentId = id;
     try {
-      const fn = type === BufferType.DownstreamData ? this.ex.proxy_on_downstream_data : this.ex.proxy_on_upstream_data;
-      return fn(id, chunk.length, eos ? 1 : 0) as Action;
+      const down = type === BufferType.DownstreamData;
+      return this.guard(Action.Continue, down ? "proxy_on_downstream_data" : "proxy_on_upstream_data", info,
+        () => (down ? this.ex.proxy_on_downstream_data : this.ex.proxy_on_upstream_data)(id, chunk.length, eos ? 1 : 0) as Action);
     } finally {
       this.buffers.delete(type);
       this.current = undefined;
@@ -115,12 +219,18 @@ export class ProxyWasmVm {
   }
 
   /** @internal Envoy's order on close: connection close callbacks, then done, then delete. */
-  close(id: number, peer: PeerType): void {
-    this.ex.proxy_on_downstream_connection_close(id, peer);
-    this.ex.proxy_on_upstream_connection_close(id, peer);
-    this.ex.proxy_on_done(id);
-    this.ex.proxy_on_delete(id);
+  close(id: number, generation: number, peer: PeerType, info: ConnectionInfo): void {
+    if (!this.live(generation)) return;
+    this.guard(undefined, "connection close", info, () => {
+      this.ex.proxy_on_downstream_connection_close(id, peer);
+      this.ex.proxy_on_upstream_connection_close(id, peer);
+      this.ex.proxy_on_done(id);
+      this.ex.proxy_on_delete(id);
+    });
   }
+
+  /** Wasm memory of the current instance, in 64 KiB pages (tests check it stays flat). */
+  get memoryPages(): number { return this.ex.memory.buffer.byteLength / 65536; }
 
   /** proxy_on_tick every `ms` for the root context, as Envoy does (0 stops it). */
   private setTickPeriod(ms: number): void {
@@ -128,7 +238,7 @@ export class ProxyWasmVm {
     this.tick = undefined;
     if (ms <= 0) return;
     this.tick = setInterval(() => {
-      try { this.ex.proxy_on_tick?.(this.rootContextId); } catch (err) { this.logger("error", `proxy_on_tick: ${(err as Error).message}`); }
+      if (this.failedAt === undefined) this.guard(undefined, "proxy_on_tick", undefined, () => this.ex.proxy_on_tick?.(this.rootContextId));
     }, ms).unref();
   }
 
@@ -220,6 +330,37 @@ export class ProxyWasmVm {
         return v ? this.give(v, ptrOut, lenOut) : Status.NotFound;
       },
       proxy_set_tick_period_milliseconds: (ms: number) => { this.setTickPeriod(ms); return Status.Ok; },
+      // Header maps of the current HTTP callback (Envoy's semantics: names are lower-case; get
+      // answers the first value; add appends; replace sets the first and drops the others).
+      proxy_get_header_map_value: (map: number, kp: number, kl: number, vpOut: number, vlOut: number) => {
+        const pairs = this.maps.get(map);
+        if (!pairs) return Status.NotFound;
+        const name = this.bytes(kp, kl).toString("utf8").toLowerCase();
+        const hit = pairs.find(([k]) => k === name);
+        return hit ? this.give(Buffer.from(hit[1]), vpOut, vlOut) : Status.NotFound;
+      },
+      proxy_add_header_map_value: (map: number, kp: number, kl: number, vp: number, vl: number) => {
+        const pairs = this.maps.get(map);
+        if (!pairs) return Status.NotFound;
+        pairs.push([this.bytes(kp, kl).toString("utf8").toLowerCase(), this.bytes(vp, vl).toString("utf8")]);
+        return Status.Ok;
+      },
+      proxy_replace_header_map_value: (map: number, kp: number, kl: number, vp: number, vl: number) => {
+        const pairs = this.maps.get(map);
+        if (!pairs) return Status.NotFound;
+        const name = this.bytes(kp, kl).toString("utf8").toLowerCase(), value = this.bytes(vp, vl).toString("utf8");
+        const i = pairs.findIndex(([k]) => k === name);
+        if (i < 0) pairs.push([name, value]);
+        else { pairs[i] = [name, value]; for (let j = pairs.length - 1; j > i; j--) if (pairs[j][0] === name) pairs.splice(j, 1); }
+        return Status.Ok;
+      },
+      proxy_remove_header_map_value: (map: number, kp: number, kl: number) => {
+        const pairs = this.maps.get(map);
+        if (!pairs) return Status.NotFound;
+        const name = this.bytes(kp, kl).toString("utf8").toLowerCase();
+        for (let j = pairs.length - 1; j >= 0; j--) if (pairs[j][0] === name) pairs.splice(j, 1);
+        return Status.Ok;
+      },
       proxy_set_effective_context: () => Status.Ok,
       proxy_continue_stream: () => Status.Unimplemented,
       proxy_close_stream: () => Status.Unimplemented,
@@ -270,15 +411,45 @@ export class ProxyWasmVm {
   }
 }
 
+/** The filter's view of one HTTP stream; each call runs the matching proxy_on_* callback. */
+export class HttpStream {
+  private ended = false;
+  /** `generation` 0: made while the filter was down; the stream is forwarded unobserved. */
+  constructor(private vm: ProxyWasmVm, readonly id: number, readonly info: ConnectionInfo, private readonly generation: number) {}
+  requestHeaders(pairs: HeaderPairs, eos: boolean): void {
+    this.vm.http(this.id, this.generation, this.info, [[MapType.RequestHeaders, pairs]], "proxy_on_request_headers",
+      (ex) => ex.proxy_on_request_headers?.(this.id, pairs.length, eos ? 1 : 0));
+  }
+  responseHeaders(pairs: HeaderPairs, eos: boolean): void {
+    this.vm.http(this.id, this.generation, this.info, [[MapType.ResponseHeaders, pairs]], "proxy_on_response_headers",
+      (ex) => ex.proxy_on_response_headers?.(this.id, pairs.length, eos ? 1 : 0));
+  }
+  responseTrailers(pairs: HeaderPairs): void {
+    this.vm.http(this.id, this.generation, this.info, [[MapType.ResponseTrailers, pairs]], "proxy_on_response_trailers",
+      (ex) => ex.proxy_on_response_trailers?.(this.id, pairs.length));
+  }
+  /** The stream is over (complete or reset): Envoy's order, log then done then delete. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.vm.http(this.id, this.generation, this.info, [], "stream end", (ex) => {
+      ex.proxy_on_log?.(this.id);
+      ex.proxy_on_done(this.id);
+      ex.proxy_on_delete(this.id);
+    });
+  }
+}
+
 /** The filter's view of one proxied connection. */
 export class FilterConnection {
   private closed = false;
-  constructor(private vm: ProxyWasmVm, readonly id: number, readonly info: ConnectionInfo) {}
-  downstream(chunk: Buffer, eos = false): Action { return this.vm.data(this.id, BufferType.DownstreamData, chunk, eos, this.info); }
-  upstream(chunk: Buffer, eos = false): Action { return this.vm.data(this.id, BufferType.UpstreamData, chunk, eos, this.info); }
+  /** `generation` 0: made while the filter was down; the connection is forwarded unobserved. */
+  constructor(private vm: ProxyWasmVm, readonly id: number, readonly info: ConnectionInfo, private readonly generation: number) {}
+  downstream(chunk: Buffer, eos = false): Action { return this.vm.data(this.id, this.generation, BufferType.DownstreamData, chunk, eos, this.info); }
+  upstream(chunk: Buffer, eos = false): Action { return this.vm.data(this.id, this.generation, BufferType.UpstreamData, chunk, eos, this.info); }
   close(peer: PeerType = PeerType.Unknown): void {
     if (this.closed) return;
     this.closed = true;
-    this.vm.close(this.id, peer);
+    this.vm.close(this.id, this.generation, peer, this.info);
   }
 }

@@ -106,12 +106,13 @@ function checkBuckets(settings: Obj[], where: string): void {
   }
 }
 
-function checkWasmFilter(filter: Obj, where: string): Obj {
+/** failure_policy: FAIL_RELOAD where the Envoy is ours (1.40, tested in envoy-trap.test.ts), FAIL_OPEN for Istio's Envoy of unknown version. */
+function checkWasmFilter(filter: Obj, where: string, failurePolicy: string): Obj {
   assert.equal(filter.name, WASM_FILTER, where);
   assert.equal(filter.typed_config['@type'], WASM_TYPE, where);
   const pc = filter.typed_config.config as Obj;
   assert.equal(pc.root_id, 'kscope', `${where}: root_id`);
-  assert.equal(pc.failure_policy, 'FAIL_OPEN', `${where}: failure_policy`);
+  assert.equal(pc.failure_policy, failurePolicy, `${where}: failure_policy`);
   assert.equal(pc.vm_config.runtime, 'envoy.wasm.runtime.v8', `${where}: runtime`);
   assert.equal(pc.configuration['@type'], STRING_VALUE, `${where}: configuration type`);
   assertFilterTakes(pc.configuration.value as string, where);
@@ -135,7 +136,7 @@ test('examples/envoy/envoy.yaml: wasm filter before tcp_proxy, admin on loopback
   assert.ok(listener);
   const filters = listener.filter_chains[0].filters as Obj[];
   assert.deepEqual(filters.map((f) => f.name), [WASM_FILTER, TCP_PROXY]);
-  const pc = checkWasmFilter(filters[0], 'envoy.yaml');
+  const pc = checkWasmFilter(filters[0], 'envoy.yaml', 'FAIL_RELOAD');
   assert.equal(pc.vm_config.code.local.filename, 'build/kscope.wasm');
   assert.ok(fs.existsSync(path.join(repoRoot, 'assembly', 'index.ts')));
   const cluster = filters[1].typed_config.cluster as string;
@@ -177,7 +178,7 @@ test('examples/istio: NETWORK WasmPlugin, EnvoyFilter before tcp_proxy, bootstra
   assert.equal(patch.applyTo, 'NETWORK_FILTER');
   assert.equal(patch.match.listener.filterChain.filter.name, TCP_PROXY);
   assert.equal(patch.patch.operation, 'INSERT_BEFORE');
-  const pc = checkWasmFilter(patch.patch.value, 'envoyfilter.yaml');
+  const pc = checkWasmFilter(patch.patch.value, 'envoyfilter.yaml', 'FAIL_OPEN');
   assert.match(pc.vm_config.code.local.filename, /\/kscope\.wasm$/);
 
   const [cm] = docs('istio/stats-bootstrap.yaml');
@@ -192,6 +193,30 @@ test('examples/istio: NETWORK WasmPlugin, EnvoyFilter before tcp_proxy, bootstra
   assert.equal(a['sidecar.istio.io/bootstrapOverride'], cm.metadata.name);
   const proxyConfig = YAML.parse(a['proxy.istio.io/config']) as Obj;
   assert.deepEqual(proxyConfig.proxyStatsMatcher.inclusionPrefixes, ['wasmcustom.kscope_']);
+});
+
+test('examples/envoy/envoy-http.yaml and examples/istio/wasmplugin-http.yaml: the HTTP filter root with tags and buckets', () => {
+  const [envoy] = docs('envoy/envoy.yaml');
+  const [http] = docs('envoy/envoy-http.yaml');
+  const hcm = http.static_resources.listeners[0].filter_chains[0].filters[0].typed_config as Obj;
+  assert.deepEqual((hcm.http_filters as Obj[]).map((f) => f.name), ['envoy.filters.http.wasm', 'envoy.filters.http.router']);
+  const pc = hcm.http_filters[0].typed_config.config as Obj;
+  assert.equal(pc.root_id, 'kscope_http');
+  assert.equal(pc.failure_policy, 'FAIL_RELOAD');
+  assert.equal(pc.vm_config.vm_id, envoy.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.config.vm_config.vm_id, 'one VM for both roots');
+  assertFilterTakes(pc.configuration.value as string, 'envoy/envoy-http.yaml');
+  assert.equal(http.admin.address.socket_address.address, '127.0.0.1');
+  // Its own tags are a subset of the Kafka example's (one stats configuration serves both filters).
+  for (const t of http.stats_config.stats_tags as Obj[]) assert.ok((envoy.stats_config.stats_tags as Obj[]).some((e) => e.tag_name === t.tag_name && e.regex === t.regex), t.tag_name);
+  const b = (http.stats_config.histogram_bucket_settings as Obj[]).find((x) => x.match.prefix === 'wasmcustom.kscope_http_request_duration_microseconds');
+  assert.deepEqual(b?.buckets, bucketsFor('kscope_http_request_duration_microseconds'));
+
+  const [wp] = docs('istio/wasmplugin-http.yaml');
+  assert.equal(wp.kind, 'WasmPlugin');
+  assert.equal(wp.spec.type, 'HTTP');
+  assert.equal(wp.spec.pluginName, 'kscope_http', 'pluginName selects the HTTP root context');
+  assert.equal(wp.spec.failStrategy, 'FAIL_OPEN');
+  assertFilterTakes(JSON.stringify(wp.spec.pluginConfig ?? {}), 'istio/wasmplugin-http.yaml');
 });
 
 test('examples/kubernetes: gateway runs `kscope proxy` with a loopback admin by default', () => {
