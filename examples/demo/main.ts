@@ -24,9 +24,10 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => void stop());
   process.on("SIGTERM", () => void stop());
-  const proxies = Object.entries(demo.kafkaProxies).map(([w, k]) => `${w} ${k.bootstrap} (admin ${k.admin})`).join(", ");
+  const list = (m: Record<string, { bootstrap: string; admin: string }>) => Object.entries(m).map(([w, k]) => `${w} ${k.bootstrap} (admin ${k.admin})`).join(", ");
   console.log(`demo: running.
-  Kafka proxies: ${proxies}
+  Kafka proxies: ${list(demo.kafkaProxies)}
+  HTTP proxies:  ${list(demo.httpProxies)}
   Prometheus:    ${demo.prometheus.url} (scrapes every proxy)
   try:           ./kscope topology      ./kscope edges      ./kscope stat groups --prometheus ${demo.prometheus.url}
   stop:          Ctrl-C`);

@@ -7,11 +7,13 @@
 // Every Kafka and HTTP hop goes through a `kscope proxy` carrying the identity of the service
 // it serves (like a sidecar): the Kafka clients of web, billing and audit each reach the broker
 // through their own proxy (one broker listener per proxy, advertised at that proxy, or clients
-// would bypass it after bootstrap). A real Prometheus scrapes every proxy and joins their views.
+// would bypass it after bootstrap); each HTTP call leaves through the caller's HTTP proxy
+// (reporter "source") and arrives through the callee's (reporter "destination"), which name each
+// other with kscope's x-kscope-* headers. A real Prometheus scrapes every proxy and joins their views.
 import path from "node:path";
 import { startKafka, Broker } from "../../test/support/kafka";
 import { startKscope, Kscope, ROOT } from "../../test/support/kscope";
-import { freePort, freePorts } from "../../test/support/ports";
+import { freePorts } from "../../test/support/ports";
 import { Proc, spawnProc } from "../../test/support/procs";
 import { Prometheus, startPrometheus } from "../../test/support/prometheus";
 
@@ -43,6 +45,8 @@ export interface Demo {
   broker: Broker;
   /** The Kafka proxies, by the workload they serve. */
   kafkaProxies: Record<string, Kscope>;
+  /** The HTTP proxies: `<workload>-in` in front of a server, `<workload>-out` in front of a caller. */
+  httpProxies: Record<string, Kscope>;
   prometheus: Prometheus;
   services: Record<"payments" | "web" | "billing1" | "billing2" | "audit" | "loadgen", Service>;
   options: Required<DemoOptions>;
@@ -75,25 +79,36 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
       });
       started.push(kafkaProxies[w]);
     }));
-    const prometheus = await startPrometheus(Object.values(kafkaProxies).map((k) => ({ address: `127.0.0.1:${k.adminPort}` })),
-      options.prometheusPort ? { port: options.prometheusPort } : {});
-    started.push(prometheus);
-
-    const [paymentsPort, webPort] = await Promise.all([freePort(), freePort()]);
+    const [paymentsPort, webPort] = await freePorts(2);
+    const httpProxies: Record<string, Kscope> = {};
+    const httpProxy = async (name: string, workload: string, upstream: number, reporter?: string) => {
+      const k = await startKscope({ http: true, upstream: `127.0.0.1:${upstream}`, config: { workload, namespace: NAMESPACE, ...(reporter ? { reporter } : {}) } });
+      started.push(k);
+      httpProxies[name] = k;
+      return k;
+    };
     const kafkaOf = (w: string) => ({ KAFKA: kafkaProxies[w].bootstrap });
     const payments = service("payments", "payments", { PORT: paymentsPort, FAIL_EVERY: options.paymentsFailEvery });
     const web = service("web", "web", { PORT: webPort, TOPIC, ...kafkaOf("web") });
     await Promise.all([payments.proc.waitForPort(paymentsPort), web.proc.waitForPort(webPort)]);
+    const [paymentsIn, webIn] = await Promise.all([httpProxy("payments-in", "payments", paymentsPort), httpProxy("web-in", "web", webPort)]);
+    const [billingOut, loadgenOut] = await Promise.all([
+      httpProxy("billing-out", "billing", paymentsIn.listenPort, "source"),
+      httpProxy("loadgen-out", "loadgen", webIn.listenPort, "source"),
+    ]);
+    const prometheus = await startPrometheus([...Object.values(kafkaProxies), ...Object.values(httpProxies)].map((k) => ({ address: `127.0.0.1:${k.adminPort}` })),
+      options.prometheusPort ? { port: options.prometheusPort } : {});
+    started.push(prometheus);
     const consumer = (name: string, env: Record<string, string | number>) => service(name, "consumer", { TOPIC, ...env });
-    const billing1 = consumer("billing-1", { GROUP: "billing", CLIENT_ID: "billing-1", PAYMENTS: `http://127.0.0.1:${paymentsPort}/pay`, ...kafkaOf("billing") });
-    const billing2 = consumer("billing-2", { GROUP: "billing", CLIENT_ID: "billing-2", PAYMENTS: `http://127.0.0.1:${paymentsPort}/pay`, ...kafkaOf("billing") });
+    const billing1 = consumer("billing-1", { GROUP: "billing", CLIENT_ID: "billing-1", PAYMENTS: `http://${billingOut.bootstrap}/pay`, ...kafkaOf("billing") });
+    const billing2 = consumer("billing-2", { GROUP: "billing", CLIENT_ID: "billing-2", PAYMENTS: `http://${billingOut.bootstrap}/pay`, ...kafkaOf("billing") });
     const audit = consumer("audit", { GROUP: "audit", CLIENT_ID: "audit", DELAY_MS: options.auditDelayMs, MAX_BYTES: 1024, ...kafkaOf("audit") });
-    const loadgen = service("loadgen", "loadgen", { TARGET: `http://127.0.0.1:${webPort}/orders`, RATE: options.rate });
+    const loadgen = service("loadgen", "loadgen", { TARGET: `http://${loadgenOut.bootstrap}/orders`, RATE: options.rate });
     const services = { payments, web, billing1, billing2, audit, loadgen };
     // Stop in the order work flows: the load first, the servers last.
     const order = [loadgen, audit, billing1, billing2, web, payments];
     return {
-      broker, kafkaProxies, prometheus, services, options,
+      broker, kafkaProxies, httpProxies, prometheus, services, options,
       async stop() {
         await Promise.allSettled(order.map((s) => s.stop()));
         await Promise.allSettled(started.reverse().map((s) => s.stop()));

@@ -2,8 +2,9 @@
 // services with kafkajs and Node's http, one `kscope proxy` per service, a real Prometheus.
 // Asserts the exact nodes and edges, rates against what the services counted, audit's lag
 // against kafka-consumer-groups --describe, delivery latency against the services' own
-// measurement (receive time − the send time stamped in each record), and that the graph from
-// Prometheus equals the one from the proxies' admin APIs.
+// measurement (receive time − the send time stamped in each record), HTTP rates and errors
+// against what loadgen sent and payments refused, and that the graph from Prometheus equals the
+// one from the proxies' admin APIs.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -55,24 +56,34 @@ const edge = (g: TopologyGraph, id: string): TopologyEdge => {
   return e;
 };
 
-/** The union of the graphs of several proxies (each proxy sees its own service's edges). */
+/**
+ * The union of the graphs of several proxies: each sees its own service's edges, except that an
+ * HTTP call is seen by the caller's proxy and the callee's, which must count it alike.
+ */
 function union(graphs: TopologyGraph[]): { nodes: string[]; edges: Map<string, TopologyEdge> } {
   const nodes = new Set<string>(), edges = new Map<string, TopologyEdge>();
   for (const g of graphs) {
     g.nodes.forEach((n) => nodes.add(n.id));
-    for (const e of g.edges) { assert.ok(!edges.has(e.id), `${e.id} reported by two proxies`); edges.set(e.id, e); }
+    for (const e of g.edges) {
+      const seen = edges.get(e.id);
+      if (!seen) { edges.set(e.id, e); continue; }
+      assert.equal(e.kind, "http", `${e.id} reported by two proxies`);
+      near(e.stats.rps, seen.stats.rps!, 0.1, `${e.id}: the callee's proxy counts what the caller's counted`);
+      assert.ok(Math.abs(e.stats.errorPct! - seen.stats.errorPct!) <= 1.5, `${e.id}: both ends see the same errors (${e.stats.errorPct}%, ${seen.stats.errorPct}%; windows a moment apart)`);
+    }
   }
   return { nodes: [...nodes].sort(), edges };
 }
 
 test("the demo's graph: exact nodes and edges, rates, group states, delivery latency; Prometheus equals the admin APIs", async () => {
   const fromProm = await buildTopology(new PromSource(demo.prometheus.url, WINDOW));
-  const proxies = Object.values(demo.kafkaProxies);
+  const proxies = [...Object.values(demo.kafkaProxies), ...Object.values(demo.httpProxies)];
   const fromAdmins = union(await Promise.all(proxies.map((k) => buildTopology(new AdminSource(k.admin, WINDOW)))));
 
-  const nodes = ["group:audit", "group:billing", `topic:${TOPIC}`, w("audit"), w("billing"), w("web")].sort();
+  const nodes = ["group:audit", "group:billing", `topic:${TOPIC}`, w("audit"), w("billing"), w("loadgen"), w("payments"), w("web")].sort();
   const edges = [
     `consume:topic:${TOPIC}->group:audit`, `consume:topic:${TOPIC}->group:billing`,
+    `http:${w("billing")}->${w("payments")}`, `http:${w("loadgen")}->${w("web")}`,
     `member:group:audit->${w("audit")}`, `member:group:billing->${w("billing")}`,
     `produce:${w("web")}->topic:${TOPIC}`,
   ].sort();
@@ -86,7 +97,16 @@ test("the demo's graph: exact nodes and edges, rates, group states, delivery lat
   near(produced, RATE, 0.2, "web produced (its own count) vs the load driven");
   const billed = billing.reduce((s, b) => s + serviceRate(b, "received"), 0);
   const audited = serviceRate(audit, "received");
+  const called = serviceRate(demo.services.loadgen, "sent");
+  const paid = serviceRate(demo.services.payments, "requests"), refused = serviceRate(demo.services.payments, "failed");
   for (const [name, g] of [["prometheus", fromProm], ["admin", { edges: [...fromAdmins.edges.values()] } as TopologyGraph]] as const) {
+    const lw = edge(g, `http:${w("loadgen")}->${w("web")}`).stats;
+    near(lw.rps, called, 0.15, `${name}: http loadgen → web req/s`);
+    assert.equal(lw.errorPct, 0, `${name}: loadgen → web errors`);
+    assert.ok(lw.p50Ms! > 0 && lw.p50Ms! <= lw.p99Ms!, `${name}: loadgen → web latency ${lw.p50Ms}/${lw.p99Ms}`);
+    const bp = edge(g, `http:${w("billing")}->${w("payments")}`).stats;
+    near(bp.rps, paid, 0.15, `${name}: http billing → payments req/s`);
+    assert.ok(Math.abs(bp.errorPct! - (100 * refused) / paid) <= 2, `${name}: billing → payments errors ${bp.errorPct}% vs payments' own ${(100 * refused) / paid}%`);
     const p = edge(g, `produce:${w("web")}->topic:${TOPIC}`).stats;
     near(p.recordsPerSec, produced, 0.15, `${name}: produce web → orders records/s`);
     assert.equal(p.errorPct, 0, `${name}: produce errors`);
@@ -116,7 +136,7 @@ test("the demo's graph: exact nodes and edges, rates, group states, delivery lat
   // The CLI as a user runs it, its source from the environment: the paths, and JSON = the graph.
   const cli = (args: string[]) => execFileSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, KSCOPE_PROMETHEUS: demo.prometheus.url } });
   const lines = cli(["topology", "-t", `${WINDOW}s`]).split("\n").map((l) => l.replace(/ ─\(.*?\)→ /g, " → "));
-  assert.ok(lines.includes(`web → [${TOPIC}] → (billing)`) && lines.includes(`web → [${TOPIC}] → (audit) LAGGING`), lines.join("\n"));
+  assert.ok(lines.includes(`loadgen → web → [${TOPIC}] → (billing) → payments`) && lines.includes(`loadgen → web → [${TOPIC}] → (audit) LAGGING`), lines.join("\n"));
   const json = JSON.parse(cli(["topology", "-t", `${WINDOW}s`, "-o", "json"])) as TopologyGraph;
   assert.deepEqual(json.edges.map((e) => e.id), edges);
   assert.match(cli(["topology", "-o", "dot", "--group", "billing"]), /"topic:orders" -> "group:billing"/);
