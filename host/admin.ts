@@ -6,6 +6,8 @@ export interface AdminOptions {
   host: string;
   port: number;
   metrics: MetricStore;
+  /** What /healthz answers: 200 with `text` when ok, else 503 (default: always ok). */
+  health?: () => { ok: boolean; text: string };
   /** Extra routes (e.g. the CLI's API), tried before 404. */
   routes?: Record<string, (req: http.IncomingMessage, res: http.ServerResponse) => void>;
 }
@@ -17,7 +19,8 @@ export function startAdmin(opts: AdminOptions): Promise<http.Server> {
     if (path === "/metrics") {
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }).end(opts.metrics.render());
     } else if (path === "/healthz") {
-      res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
+      const h = opts.health?.() ?? { ok: true, text: "ok" };
+      res.writeHead(h.ok ? 200 : 503, { "content-type": "text/plain" }).end(`${h.text}\n`);
     } else if (opts.routes?.[path]) {
       opts.routes[path](req, res);
     } else {

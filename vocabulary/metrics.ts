@@ -14,6 +14,8 @@ export const requestsInFlight = "kscope_requests_in_flight";
 export const framesUndecoded = "kscope_frames_undecoded_total";
 /** {label}: client-chosen label values turned away by the label budget. */
 export const labelOverflow = "kscope_label_overflow_total";
+/** Host only: filter instances that trapped (each counts once; the host reloads the module). */
+export const wasmTraps = "kscope_wasm_traps_total";
 
 // ---- Kafka APIs ------------------------------------------------------------------------------
 /** {api,version} */

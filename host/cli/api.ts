@@ -4,11 +4,11 @@
 //   GET /api/topology?window=S the topology graph over a window (host/topology/route.ts)
 //   GET /api/tap               live NDJSON stream of decoded requests and responses (host/tap.ts)
 import http from "node:http";
-import net from "node:net";
 import { History } from "../history";
 import { MetricStore } from "../metrics/store";
 import { TapHub } from "../tap";
 import { topologyRoute } from "../topology/route";
+import { reachable } from "../upstream";
 
 export type Route = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -26,16 +26,6 @@ export interface ProxyInfo {
   tap: boolean;
   /** Clients streaming /api/tap now (0: the filter writes no tap events). */
   tapping: number;
-}
-
-function reachable(host: string, port: number, timeoutMs = 2000): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    const done = (err?: string) => { s.destroy(); resolve(err); };
-    s.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs} ms`));
-    s.once("connect", () => done());
-    s.once("error", (e) => done(e.message));
-  });
 }
 
 export function cliRoutes(o: { history: History; metrics: MetricStore; tap: TapHub; filter: boolean; listen: string; upstream: { host: string; port: number } }): Record<string, Route> {

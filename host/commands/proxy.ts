@@ -11,6 +11,19 @@ import { MetricStore } from "../metrics/store";
 import { History } from "../history";
 import { cliRoutes } from "../cli/api";
 import { TapHub } from "../tap";
+import { UpstreamHealth } from "../upstream";
+
+/** A listener that could not bind says which option to change. */
+async function bound<T>(option: string, address: string, listening: Promise<T>): Promise<T> {
+  try {
+    return await listening;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") throw new Error(`${option} ${address}: address already in use (another kscope proxy or service is listening there)`);
+    if (code === "EACCES" || code === "EADDRNOTAVAIL") throw new Error(`${option} ${address}: cannot listen there (${code})`);
+    throw e;
+  }
+}
 
 export const DEFAULT_WASM = path.join(__dirname, "..", "..", "..", "build", "kscope.wasm");
 
@@ -24,6 +37,7 @@ export function proxyCommand(): Command {
     .option("--wasm <file>", "the filter module", DEFAULT_WASM)
     .option("--config <json>", "plugin configuration for the filter, e.g. '{\"workload\":\"orders\"}'", "{}")
     .option("--no-filter", "forward bytes without the filter (for comparison)")
+    .option("--probe-interval <seconds>", "how often the upstream is probed for /healthz and the log", "5")
     .addHelpText("after", `
 Examples:
   kscope proxy --upstream 127.0.0.1:9092
@@ -39,11 +53,13 @@ bypass the proxy after their first Metadata request.`)
       o.listen ??= o.http ? "127.0.0.1:18080" : "127.0.0.1:19092";
       const listen = parseAddress(o.listen);
       const admin = parseAddress(o.admin);
-      const proxyOpts = { listen, upstream: parseAddress(o.upstream), vm, onError: (e: Error) => console.error(`kscope: filter error: ${e.message}`) };
-      const proxy = o.http ? await startHttpProxy(proxyOpts) : await startProxy(proxyOpts);
+      const upstream = parseAddress(o.upstream);
       const history = new History(metrics).start(); // snapshots for `kscope stat` (/api/history)
-      const routes = cliRoutes({ history, metrics, tap: new TapHub(vm), filter: !!vm, listen: o.listen, upstream: parseAddress(o.upstream) });
-      const adminServer = await startAdmin({ ...admin, metrics, routes });
+      const routes = cliRoutes({ history, metrics, tap: new TapHub(vm), filter: !!vm, listen: o.listen, upstream });
+      const upstreamHealth = new UpstreamHealth(upstream.host, upstream.port).watch(Number(o.probeInterval) * 1000);
+      const adminServer = await bound("--admin", o.admin, startAdmin({ ...admin, metrics, routes, health: () => upstreamHealth.health() }));
+      const proxyOpts = { listen, upstream, vm, upstreamHealth, onError: (e: Error) => console.error(`kscope: filter error: ${e.message}`) };
+      const proxy: { close(): Promise<void> } = o.http ? await bound("--listen", o.listen, startHttpProxy(proxyOpts)) : await bound("--listen", o.listen, startProxy(proxyOpts));
       console.log(`kscope proxy: ${o.listen} -> ${o.upstream}${vm ? "" : " (no filter)"}; admin http://${o.admin}/metrics`);
       const stop = async () => { await proxy.close(); adminServer.close(); process.exit(0); };
       process.on("SIGINT", stop);

@@ -30,6 +30,10 @@ export class MetricStore {
   private byName = new Map<string, Series>();
   private byId: Series[] = [];
 
+  /** Distinct series, and metric ids handed out (the filter defines each series once). */
+  get seriesCount(): number { return this.byName.size; }
+  get idCount(): number { return this.byId.length; }
+
   define(type: MetricType, encoded: string): number {
     let s = this.byName.get(encoded);
     if (!s) {

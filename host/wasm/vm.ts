@@ -2,6 +2,7 @@
 // context, one context per connection — the way Envoy runs a filter. Only the imports a
 // network filter needs are real; the rest answer UNIMPLEMENTED instead of trapping.
 import { readFileSync } from "node:fs";
+import * as M from "../../vocabulary/metrics";
 import { Action, BufferType, LOG_LEVELS, MapType, PeerType, Status } from "./abi";
 import { MetricStore, MetricType } from "../metrics/store";
 import { SharedState } from "./shared";
@@ -57,7 +58,7 @@ export interface ConnectionInfo { source: string; destination: string; }
  */
 export const RELOAD_BACKOFF_MS = 1000;
 /** Host counter of filter traps (each instance that trapped counts once). */
-export const TRAPS_METRIC = "kscope_wasm_traps_total";
+export const TRAPS_METRIC = M.wasmTraps;
 
 export class ProxyWasmVm {
   readonly metrics: MetricStore;
@@ -230,7 +231,7 @@ export class ProxyWasmVm {
   }
 
   /** Wasm memory of the current instance, in 64 KiB pages (tests check it stays flat). */
-  get memoryPages(): number { return this.ex.memory.buffer.byteLength / 65536; }
+  memoryPages(): number { return this.ex.memory.buffer.byteLength / 65536; }
 
   /** proxy_on_tick every `ms` for the root context, as Envoy does (0 stops it). */
   private setTickPeriod(ms: number): void {
@@ -298,7 +299,7 @@ export class ProxyWasmVm {
         v.setUint32(flagsOut, 0, true);
         return Status.Ok;
       },
-      proxy_set_buffer_bytes: () => Status.Unimplemented, // kscope never rewrites traffic
+      proxy_set_buffer_bytes: () => { count("proxy_set_buffer_bytes"); return Status.Unimplemented; }, // kscope never rewrites traffic
       proxy_define_metric: (type: number, ptr: number, len: number, out: number) => {
         if (type > MetricType.Histogram) return Status.BadArgument;
         const id = this.metrics.define(type as MetricType, this.bytes(ptr, len).toString("utf8"));
@@ -362,8 +363,8 @@ export class ProxyWasmVm {
         return Status.Ok;
       },
       proxy_set_effective_context: () => Status.Ok,
-      proxy_continue_stream: () => Status.Unimplemented,
-      proxy_close_stream: () => Status.Unimplemented,
+      proxy_continue_stream: () => { count("proxy_continue_stream"); return Status.Unimplemented; },
+      proxy_close_stream: () => { count("proxy_close_stream"); return Status.Unimplemented; },
       proxy_done: () => Status.Ok,
       // Shared data and queues (host/wasm/shared.ts); kscope's tap uses them.
       proxy_get_shared_data: (kp: number, kl: number, vpOut: number, vlOut: number, casOut: number) => {
