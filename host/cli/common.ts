@@ -47,16 +47,16 @@ export function sourceOf(o: SourceOpts): Source {
  * sourceOf, except that with no --admin/--prometheus (nor KSCOPE_ADMIN/KSCOPE_PROMETHEUS) and
  * nothing answering at DEFAULT_ADMIN, a Prometheus at DEFAULT_PROMETHEUS is used if it answers.
  */
-export async function resolveSource(o: SourceOpts): Promise<Source> {
+export async function resolveSource(o: SourceOpts, defaults = { admin: DEFAULT_ADMIN, prometheus: DEFAULT_PROMETHEUS }): Promise<Source> {
   const env = process.env.KSCOPE_PROMETHEUS;
   if (!o.prometheus && !o.admin && env) return new PromSource(normaliseUrl(env), parseWindow(o.window));
-  const src = sourceOf(o);
-  if (o.prometheus || o.admin || process.env.KSCOPE_ADMIN) return src;
+  if (o.prometheus || o.admin || process.env.KSCOPE_ADMIN) return sourceOf(o);
+  const src = new AdminSource(defaults.admin, parseWindow(o.window));
   try {
     await src.ping();
     return src;
   } catch (e) {
-    const prom = new PromSource(DEFAULT_PROMETHEUS, src.window);
+    const prom = new PromSource(defaults.prometheus, src.window);
     if (await prom.ping().then(() => true, () => false)) return prom;
     throw e;
   }

@@ -9,6 +9,8 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { CLI } from "../support/kscope";
+import { freePort } from "../support/ports";
+import { resolveSource } from "../../host/cli/common";
 import { AdminSource } from "../../host/cli/admin-source";
 import { PromSource } from "../../host/cli/prom-source";
 import { buildTopology } from "../../host/topology/build";
@@ -140,6 +142,19 @@ test("the demo's graph: exact nodes and edges, rates, group states, delivery lat
   const json = JSON.parse(cli(["topology", "-t", `${WINDOW}s`, "-o", "json"])) as TopologyGraph;
   assert.deepEqual(json.edges.map((e) => e.id), edges);
   assert.match(cli(["topology", "-o", "dot", "--group", "billing"]), /"topic:orders" -> "group:billing"/);
+
+  // With no source given and no proxy at the default admin address, the CLI finds the Prometheus.
+  const saved = process.env.KSCOPE_PROMETHEUS;
+  delete process.env.KSCOPE_PROMETHEUS;
+  try {
+    const nobody = `http://127.0.0.1:${await freePort()}`;
+    const found = await resolveSource({ window: "20s", output: "table" }, { admin: nobody, prometheus: demo.prometheus.url });
+    assert.equal(found.describe, `prometheus ${demo.prometheus.url}`);
+    const first = await resolveSource({ window: "20s", output: "table" }, { admin: demo.kafkaProxies.web.admin, prometheus: demo.prometheus.url });
+    assert.equal(first.describe, `admin ${demo.kafkaProxies.web.admin}`, "a proxy at the default admin address comes first");
+  } finally {
+    if (saved !== undefined) process.env.KSCOPE_PROMETHEUS = saved;
+  }
 
   // The admin API serves the same graph the CLI builds from that proxy's history.
   const billingProxy = demo.kafkaProxies.billing;
