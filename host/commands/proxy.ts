@@ -58,8 +58,10 @@ bypass the proxy after their first Metadata request.`)
       const routes = cliRoutes({ history, metrics, tap: new TapHub(vm), filter: !!vm, listen: o.listen, upstream });
       const upstreamHealth = new UpstreamHealth(upstream.host, upstream.port).watch(Number(o.probeInterval) * 1000);
       const adminServer = await bound("--admin", o.admin, startAdmin({ ...admin, metrics, routes, health: () => upstreamHealth.health() }));
-      const proxyOpts = { listen, upstream, vm, upstreamHealth, onError: (e: Error) => console.error(`kscope: filter error: ${e.message}`) };
-      const proxy: { close(): Promise<void> } = o.http ? await bound("--listen", o.listen, startHttpProxy(proxyOpts)) : await bound("--listen", o.listen, startProxy(proxyOpts));
+      const onError = (e: Error) => console.error(`kscope: filter error: ${e.message}`);
+      const proxy: { close(): Promise<void> } = o.http
+        ? await bound("--listen", o.listen, startHttpProxy({ listen, upstream, vm, onError }))
+        : await bound("--listen", o.listen, startProxy({ listen, upstream, vm, upstreamHealth, onError }));
       console.log(`kscope proxy: ${o.listen} -> ${o.upstream}${vm ? "" : " (no filter)"}; admin http://${o.admin}/metrics`);
       const stop = async () => { await proxy.close(); adminServer.close(); process.exit(0); };
       process.on("SIGINT", stop);
