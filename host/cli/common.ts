@@ -58,7 +58,8 @@ export async function resolveSource(o: SourceOpts, defaults = { admin: DEFAULT_A
   } catch (e) {
     const prom = new PromSource(defaults.prometheus, src.window);
     if (await prom.ping().then(() => true, () => false)) return prom;
-    throw e;
+    if (!(e instanceof CliError)) throw e;
+    throw new CliError(e.message, `no kscope proxy answers at ${defaults.admin} and no Prometheus at ${defaults.prometheus}: pass --admin URL or --prometheus URL (make demo runs a Prometheus at ${DEFAULT_PROMETHEUS})`, e.exitCode);
   }
 }
 
