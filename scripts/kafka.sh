@@ -155,9 +155,10 @@ start() {
     for kv in ${extra[@]+"${extra[@]}"}; do echo "$kv"; done
   } >"$dir/server.properties"
 
-  # Any 22-char base64url string of 16 bytes is a valid cluster id; saves a JVM start.
-  local id
-  id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  # Any 22-char base64url string of 16 bytes is a valid cluster id; saves a JVM start. Not one
+  # starting with '-': StorageTool's argument parser would read it as an option (1 start in 64).
+  local id=-
+  while [[ $id == -* ]]; do id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'); done
   local -a jvm=(java -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*")
   "${jvm[@]}" -Dkscope.log.level=WARN -XX:TieredStopAtLevel=1 -Xshare:auto \
     kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
