@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Broker, startKafka } from '../support/kafka';
 import { freePort } from '../support/ports';
-import { kcatConsume, kcatProduce } from '../support/clients';
+import { kcatConsume, kcatMetadata, kcatProduce } from '../support/clients';
 import { Envoy, parsePrometheus, startEnvoy, sumSamples, type Sample } from '../support/envoy';
 import { kcatTls, makePki, type Pki } from '../support/tls';
 import { tempDir } from '../support/procs';
@@ -77,5 +77,21 @@ test('mTLS in Envoy: each connection is named by its peer certificate\'s SPIFFE 
     }
     assert.ok(i < 60, 'no delivery latency in Envoy');
     await new Promise((r) => setTimeout(r, 250));
+  }
+});
+
+test('no certificate: the peer address rule names the connection in Envoy (source.address)', async () => {
+  const plain = await startEnvoy({
+    name: 'envoy-rules', upstream: broker.proxiedUpstream,
+    pluginConfig: { clients: { rules: [{ client_id_prefix: 'orders-', workload: 'orders' }, { peer: '127.0.0.0/8', workload: 'loopback-clients', namespace: 'local' }] } },
+  });
+  try {
+    // Only the bootstrap connection goes through this Envoy: kcat -L asks it for metadata.
+    await kcatMetadata(plain.bootstrap);
+    const m = parsePrometheus(await plain.prometheus());
+    assert.ok(sumSamples(m, 'kscope_client_requests_total', { api: 'Metadata', workload: 'loopback-clients', namespace: 'local' }) >= 1);
+    assert.equal(sumSamples(m, 'kscope_client_requests_total', { workload: 'orders' }), 0);
+  } finally {
+    await plain.stop();
   }
 });
