@@ -45,7 +45,7 @@ interface Dialect {
 
 const grpcFailed = (status: string | undefined) => status !== undefined && status !== "" && status !== "0";
 
-export const KSCOPE: Dialect = {
+const KSCOPE: Dialect = {
   name: "kscope",
   requests: M.httpRequests,
   duration: M.httpDuration,
@@ -60,7 +60,7 @@ export const KSCOPE: Dialect = {
 };
 
 /** Istio's standard metrics (https://istio.io/latest/docs/reference/config/metrics/). */
-export const ISTIO: Dialect = {
+const ISTIO: Dialect = {
   name: "istio",
   requests: "istio_requests_total",
   duration: "istio_request_duration_milliseconds",
@@ -77,7 +77,7 @@ export const ISTIO: Dialect = {
  * Linkerd's proxy metrics (https://linkerd.io/2/reference/proxy-metrics/), as Linkerd's
  * Prometheus labels them from pod metadata: the outbound side knows both ends.
  */
-export const LINKERD: Dialect = {
+const LINKERD: Dialect = {
   name: "linkerd",
   requests: "response_total",
   duration: "response_latency_ms",
