@@ -9,6 +9,7 @@ import { MetricStore } from "../metrics/store";
 import { TapHub } from "../tap";
 import { topologyRoute } from "../topology/route";
 import { reachable } from "../upstream";
+import { VERSION } from "../version";
 
 export type Route = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -37,7 +38,7 @@ export function cliRoutes(o: { history: History; metrics: MetricStore; tap: TapH
     "/api/info": (_req, res) => {
       void reachable(o.upstream.host, o.upstream.port).then((err) => {
         const info: ProxyInfo = {
-          version: require("../../../package.json").version,
+          version: VERSION,
           filter: o.filter,
           listen: o.listen,
           upstream: `${o.upstream.host}:${o.upstream.port}`,
