@@ -7,7 +7,7 @@ setup:
 build: setup
 	npm run build
 
-## Broker + kscope proxy + real producers and consumers; prints where the metrics are.
+## The demo system (examples/demo/) behind one kscope proxy per service, with Prometheus on :9090; prints kscope topology.
 demo: build
 	scripts/demo.sh
 

@@ -6,6 +6,7 @@ import { gatewayCommand } from "./commands/gateway";
 import { statCommand } from "./commands/stat";
 import { topCommand } from "./commands/top";
 import { edgesCommand } from "./commands/edges";
+import { topologyCommand } from "./commands/topology";
 import { checkCommand } from "./commands/check";
 import { tapCommand } from "./commands/tap";
 import { VERSION } from "./version";
@@ -18,6 +19,7 @@ const program = new Command("kscope")
   .addCommand(statCommand())
   .addCommand(topCommand())
   .addCommand(tapCommand())
+  .addCommand(topologyCommand())
   .addCommand(edgesCommand())
   .addCommand(checkCommand());
 

@@ -3,6 +3,8 @@ import { MetricType } from "../abi/enums";
 import { API_KEY_COUNT } from "../kafka/generated/apis";
 import { apiName } from "../kafka/header";
 import { IndexedFamily, LabelBudget, label, series } from "./registry";
+import * as M from "../../vocabulary/metrics";
+import * as L from "../../vocabulary/labels";
 
 /** What became of a response that may carry broker addresses. */
 export const enum GatewayResult {
@@ -15,25 +17,25 @@ export const enum GatewayResult {
 export const GATEWAY_RESULTS: StaticArray<string> = ["rewritten", "unchanged", "too_large", "malformed", "cut"];
 
 function responseLabels(i: i32): string {
-  return label("api", apiName(<i16>(i / GATEWAY_RESULTS.length))) + label("result", GATEWAY_RESULTS[i % GATEWAY_RESULTS.length]);
+  return label(L.api, apiName(<i16>(i / GATEWAY_RESULTS.length))) + label(L.result, GATEWAY_RESULTS[i % GATEWAY_RESULTS.length]);
 }
 
 /** Node ids come from the cluster, and ports bound them; still, keep a budget. */
-const nodeLabels = new LabelBudget("node_id", 256);
+const nodeLabels = new LabelBudget(L.nodeId, 256);
 const UNSET: u32 = u32.MAX_VALUE - 1;
 
 export class GatewayMetrics {
   /** kscope_gateway_responses_total{api,result}: responses to requests whose answer can name brokers. */
   readonly responses: IndexedFamily = new IndexedFamily(
     MetricType.Counter,
-    "kscope_gateway_responses_total",
+    M.gatewayResponses,
     API_KEY_COUNT * GATEWAY_RESULTS.length,
     responseLabels,
   );
   /** Broker addresses rewritten (node id, host and port of one broker entry). */
-  readonly addresses: u32 = series(MetricType.Counter, "kscope_gateway_addresses_rewritten_total", "");
+  readonly addresses: u32 = series(MetricType.Counter, M.gatewayAddresses, "");
   /** Broker entries left unchanged because their node id maps to no port (portBase + id > 65535). */
-  readonly unmapped: u32 = series(MetricType.Counter, "kscope_gateway_unmapped_nodes_total", "");
+  readonly unmapped: u32 = series(MetricType.Counter, M.gatewayUnmapped, "");
   /** node label -> series id per API key (UNSET until first used). */
   private byNode: Map<string, StaticArray<u32>> = new Map();
 
@@ -54,7 +56,7 @@ export class GatewayMetrics {
     }
     let id = unchecked(ids[key]);
     if (id == UNSET) {
-      id = series(MetricType.Counter, "kscope_gateway_requests_total", label("node_id", n) + label("api", apiName(key)));
+      id = series(MetricType.Counter, M.gatewayRequests, label(L.nodeId, n) + label(L.api, apiName(key)));
       unchecked((ids[key] = id));
     }
     return id;

@@ -1,11 +1,13 @@
 // The admin routes the CLI reads from a `kscope proxy` (mounted through AdminOptions.routes):
 //   GET /api/history?window=S  rates over a window (see host/history.ts)
 //   GET /api/info              what this proxy is: version, filter loaded, upstream reachable
+//   GET /api/topology?window=S the topology graph over a window (host/topology/route.ts)
 //   GET /api/tap               live NDJSON stream of decoded requests and responses (host/tap.ts)
 import http from "node:http";
 import { History } from "../history";
 import { MetricStore } from "../metrics/store";
 import { TapHub } from "../tap";
+import { topologyRoute } from "../topology/route";
 import { reachable } from "../upstream";
 import { VERSION } from "../version";
 
@@ -32,6 +34,7 @@ export function cliRoutes(o: { history: History; metrics: MetricStore; tap: TapH
   return {
     "/api/history": o.history.route(),
     "/api/tap": o.tap.route(),
+    "/api/topology": topologyRoute(o.history),
     "/api/info": (_req, res) => {
       void reachable(o.upstream.host, o.upstream.port).then((err) => {
         const info: ProxyInfo = {

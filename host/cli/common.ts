@@ -7,6 +7,8 @@ import { Output, colours, parseOutput } from "./format";
 import { Filters } from "./model";
 
 export const DEFAULT_ADMIN = "http://127.0.0.1:9990";
+/** Where a fleet's Prometheus is looked for when no source is given and no proxy answers at DEFAULT_ADMIN (make demo runs one there). */
+export const DEFAULT_PROMETHEUS = "http://127.0.0.1:9090";
 
 export interface SourceOpts { admin?: string; prometheus?: string; window: string; output: string; topic?: string; group?: string; client?: string; api?: string; sort?: string; }
 
@@ -39,6 +41,26 @@ export function sourceOf(o: SourceOpts): Source {
   const w = parseWindow(o.window);
   if (o.prometheus) return new PromSource(normaliseUrl(o.prometheus), w);
   return new AdminSource(normaliseUrl(o.admin ?? process.env.KSCOPE_ADMIN ?? DEFAULT_ADMIN), w);
+}
+
+/**
+ * sourceOf, except that with no --admin/--prometheus (nor KSCOPE_ADMIN/KSCOPE_PROMETHEUS) and
+ * nothing answering at DEFAULT_ADMIN, a Prometheus at DEFAULT_PROMETHEUS is used if it answers.
+ */
+export async function resolveSource(o: SourceOpts, defaults = { admin: DEFAULT_ADMIN, prometheus: DEFAULT_PROMETHEUS }): Promise<Source> {
+  const env = process.env.KSCOPE_PROMETHEUS;
+  if (!o.prometheus && !o.admin && env) return new PromSource(normaliseUrl(env), parseWindow(o.window));
+  if (o.prometheus || o.admin || process.env.KSCOPE_ADMIN) return sourceOf(o);
+  const src = new AdminSource(defaults.admin, parseWindow(o.window));
+  try {
+    await src.ping();
+    return src;
+  } catch (e) {
+    const prom = new PromSource(defaults.prometheus, src.window);
+    if (await prom.ping().then(() => true, () => false)) return prom;
+    if (!(e instanceof CliError)) throw e;
+    throw new CliError(e.message, `no kscope proxy answers at ${defaults.admin} and no Prometheus at ${defaults.prometheus}: pass --admin URL or --prometheus URL (make demo runs a Prometheus at ${DEFAULT_PROMETHEUS})`, e.exitCode);
+  }
 }
 
 export function filtersOf(o: SourceOpts): Filters {

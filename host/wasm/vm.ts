@@ -2,6 +2,7 @@
 // context, one context per connection — the way Envoy runs a filter. Only the imports a
 // network filter needs are real; the rest answer UNIMPLEMENTED instead of trapping.
 import { readFileSync } from "node:fs";
+import * as M from "../../vocabulary/metrics";
 import { Action, BufferType, LOG_LEVELS, MapType, PeerType, Status } from "./abi";
 import { MetricStore, MetricType } from "../metrics/store";
 import { SharedState } from "./shared";
@@ -57,7 +58,7 @@ export interface ConnectionInfo { source: string; destination: string; }
  */
 export const RELOAD_BACKOFF_MS = 1000;
 /** Host counter of filter traps (each instance that trapped counts once). */
-export const TRAPS_METRIC = "kscope_wasm_traps_total";
+export const TRAPS_METRIC = M.wasmTraps;
 
 export class ProxyWasmVm {
   readonly metrics: MetricStore;

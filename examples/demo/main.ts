@@ -1,0 +1,42 @@
+// `make demo`: starts the demo system (./system.ts), prints `kscope topology` once the graph has
+// filled, then runs until Ctrl-C (or for DEMO_SECONDS seconds).
+import { execFileSync } from "node:child_process";
+import { CLI } from "../../test/support/kscope";
+import { startDemo } from "./system";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The CLI as a user runs it; KSCOPE_PROMETHEUS only matters when PROMETHEUS_PORT moved it off 9090. */
+function kscope(args: string[], prometheus: string): string {
+  try { return execFileSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 30_000, env: { ...process.env, KSCOPE_PROMETHEUS: prometheus } }); } catch (e) { return `(kscope ${args.join(" ")}: ${(e as Error).message})\n`; }
+}
+
+async function main(): Promise<void> {
+  console.log("demo: starting Kafka, one kscope proxy per service, Prometheus and the services…");
+  const demo = await startDemo({ prometheusPort: Number(process.env.PROMETHEUS_PORT ?? 9090) });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("\ndemo: stopping");
+    await demo.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop());
+  process.on("SIGTERM", () => void stop());
+  const list = (m: Record<string, { bootstrap: string; admin: string }>) => Object.entries(m).map(([w, k]) => `${w} ${k.bootstrap} (admin ${k.admin})`).join(", ");
+  console.log(`demo: running.
+  Kafka proxies: ${list(demo.kafkaProxies)}
+  HTTP proxies:  ${list(demo.httpProxies)}
+  Prometheus:    ${demo.prometheus.url} (scrapes every proxy)
+  try:           ./kscope topology      ./kscope edges      ./kscope stat groups --prometheus ${demo.prometheus.url}
+  stop:          Ctrl-C`);
+  await sleep(Number(process.env.DEMO_WARMUP_SECONDS ?? 40) * 1000);
+  console.log("\n$ kscope topology");
+  process.stdout.write(kscope(["topology"], demo.prometheus.url));
+  console.log("\n$ kscope edges");
+  process.stdout.write(kscope(["edges"], demo.prometheus.url));
+  if (process.env.DEMO_SECONDS) { await sleep(Number(process.env.DEMO_SECONDS) * 1000); await stop(); }
+}
+
+main().catch((e: Error) => { console.error(`demo: ${e.stack ?? e.message}`); process.exit(1); });
