@@ -5,7 +5,8 @@
 // Workload identity: "workload"/"namespace" from this configuration win; a field left out is
 // taken from the proxy's node metadata (Istio sets WORKLOAD_NAME and NAMESPACE there), see
 // resolveIdentity. "node_metadata": false turns that lookup off.
-import { propertyPath } from "../abi/host";
+import { BufferType, LogLevel } from "../abi/enums";
+import { bufferString, log, propertyPath } from "../abi/host";
 import { Identity, IdentityResolver, WorkloadRule } from "./identity";
 import { JsonKind, JsonValue, kindName, parseJson, position } from "../json/parse";
 import { GatewayConfig, applyGateway } from "../gateway/config";
@@ -190,4 +191,19 @@ export function parseConfig(text: string): ConfigResult {
     if (wrong.length) return new ConfigResult(new Config(), '"' + name + '" at ' + position(text, v.offset) + " " + wrong);
   }
   return new ConfigResult(cfg, "");
+}
+
+/**
+ * The plugin configuration a root context was given, parsed and with its identity resolved; null
+ * (logged) when it is invalid: the root then refuses, so Envoy rejects the filter (and its
+ * listener) and the host refuses to start.
+ */
+export function readConfig(size: usize): Config | null {
+  const parsed = parseConfig(bufferString(BufferType.PluginConfiguration, <i32>size));
+  if (parsed.error.length) {
+    log(LogLevel.Error, "invalid plugin configuration: " + parsed.error);
+    return null;
+  }
+  resolveIdentity(parsed.config);
+  return parsed.config;
 }

@@ -11,12 +11,12 @@
 //   identity.ts), else "unknown". It adds its own name to the response unless already there.
 // The reporter is configured ("reporter"), else Envoy's listener direction (OUTBOUND: source),
 // else "destination". Header values come from clients: they are bounded by the workload budget.
-import { Action, BufferType, LogLevel, MapType } from "../abi/enums";
+import { Action, MapType } from "../abi/enums";
 import { Context, RootContext } from "../abi/context";
-import { addHeader, bufferString, header, log, nowNanos, propertyInt, propertyPath } from "../abi/host";
+import { addHeader, header, nowNanos, propertyInt, propertyPath } from "../abi/host";
 import { HttpRequest, codeLabel, grpcLabel, httpDurationId, httpRequestsId, methodLabel } from "../metrics/http";
 import { inc, observe } from "../metrics/registry";
-import { Config, parseConfig, resolveIdentity } from "./config";
+import { Config, readConfig } from "./config";
 import { Identity, UNKNOWN, bounded, workloadLabels } from "./identity";
 import * as L from "../../vocabulary/labels";
 
@@ -32,13 +32,9 @@ export class HttpRoot extends RootContext {
   private fixedSource: i32 = -1;
 
   onConfigure(size: usize): bool {
-    const parsed = parseConfig(bufferString(BufferType.PluginConfiguration, <i32>size));
-    if (parsed.error.length) {
-      log(LogLevel.Error, "invalid plugin configuration: " + parsed.error);
-      return false;
-    }
-    this.config = parsed.config;
-    resolveIdentity(this.config);
+    const config = readConfig(size);
+    if (config == null) return false;
+    this.config = config;
     const c = this.config;
     this.own = new Identity(c.workload.length ? c.workload : UNKNOWN, c.namespace.length ? c.namespace : UNKNOWN);
     workloadLabels.limit = c.maxLabelValues;

@@ -1,14 +1,13 @@
 // The plugin's root context: reads the configuration, owns the metric observers (one per
 // workload the connections resolve to, see identity.ts), and creates a KafkaConnection per connection.
-import { BufferType, LogLevel } from "../abi/enums";
 import { Context, RootContext } from "../abi/context";
-import { bufferString, log, property, propertyPath, setTickPeriod } from "../abi/host";
+import { property, propertyPath, setTickPeriod } from "../abi/host";
 import { Gateway, GatewayShared } from "../gateway/gateway";
 import { GatewayMetrics } from "../metrics/gateway";
 import { ApiMetrics, ConnectionMetrics, setLabelLimit } from "../metrics/kafka";
 import { setCommonLabels } from "../metrics/registry";
 import { ConnectionObserver, Observers } from "./client";
-import { Config, parseConfig, resolveIdentity } from "./config";
+import { Config, readConfig } from "./config";
 import { KafkaConnection } from "./connection";
 import { Identity, IdentityResolver, workloadLabels } from "./identity";
 import { MetricsObserver } from "./observer";
@@ -58,14 +57,9 @@ export class KscopeRoot extends RootContext {
   private gateway: GatewayShared | null = null;
 
   onConfigure(size: usize): bool {
-    const parsed = parseConfig(bufferString(BufferType.PluginConfiguration, <i32>size));
-    if (parsed.error.length) {
-      // Refusing makes Envoy reject the filter (and its listener) and the host refuse to start.
-      log(LogLevel.Error, "invalid plugin configuration: " + parsed.error);
-      return false;
-    }
-    this.config = parsed.config;
-    resolveIdentity(this.config);
+    const config = readConfig(size);
+    if (config == null) return false;
+    this.config = config;
     this.observers.own = new Identity(this.config.workload, this.config.namespace);
     this.observers.resolver = this.config.resolver;
     setLabelLimit(this.config.maxLabelValues);
