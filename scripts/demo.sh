@@ -50,6 +50,7 @@ pids+=($!)
 
 cat <<MSG
 demo: running.
+  dashboard: http://127.0.0.1:$ADMIN_PORT/
   metrics:   http://127.0.0.1:$ADMIN_PORT/metrics   (Prometheus text format)
   try:       curl -s http://127.0.0.1:$ADMIN_PORT/metrics | grep '^kscope_requests_total'
              ./kscope stat topics     ./kscope stat groups -o wide     ./kscope edges

@@ -33,6 +33,7 @@ export const M = {
   leader: "kscope_partition_leader",                 // {topic,partition} = broker id
   highWatermark: "kscope_partition_high_watermark",
   brokers: "kscope_cluster_brokers",
+  deliveryLatency: "kscope_delivery_latency_milliseconds", // histogram {topic,group} (issue 10)
 } as const;
 
 export interface Filters { topic?: string; group?: string; client?: string; api?: string; }

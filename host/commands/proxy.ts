@@ -2,12 +2,16 @@
 import { Command } from "commander";
 import path from "node:path";
 import { parseAddress } from "../address";
-import { startAdmin } from "../admin";
+import { ADMIN_TOKEN_ENV, startAdmin } from "../admin/server";
+import { adminRoutes } from "../admin/routes";
+import { assets } from "../admin/assets";
+import { DashboardData } from "../admin/data";
+import { proxyInfo } from "../admin/info";
+import { WindowSource } from "../cli/admin-source";
 import { startProxy } from "../proxy";
 import { ProxyWasmVm } from "../wasm/vm";
 import { MetricStore } from "../metrics/store";
 import { History } from "../history";
-import { cliRoutes } from "../cli/api";
 import { TapHub } from "../tap";
 
 export const DEFAULT_WASM = path.join(__dirname, "..", "..", "..", "build", "kscope.wasm");
@@ -17,7 +21,8 @@ export function proxyCommand(): Command {
     .description("run a Kafka proxy that observes traffic with the kscope filter")
     .requiredOption("--upstream <host:port>", "the Kafka broker to forward to")
     .option("--listen <host:port>", "where clients connect", "127.0.0.1:19092")
-    .option("--admin <host:port>", "admin endpoint (GET /metrics, /healthz); loopback by default", "127.0.0.1:9990")
+    .option("--admin <host:port>", "admin endpoint (dashboard, /metrics, /healthz, the CLI's API); loopback by default", "127.0.0.1:9990")
+    .option("--admin-token <token>", `require this bearer token on the admin endpoint (all but /healthz); default $${ADMIN_TOKEN_ENV}`)
     .option("--wasm <file>", "the filter module", DEFAULT_WASM)
     .option("--config <json>", "plugin configuration for the filter, e.g. '{\"workload\":\"orders\"}'", "{}")
     .option("--no-filter", "forward bytes without the filter (for comparison)")
@@ -25,6 +30,7 @@ export function proxyCommand(): Command {
 Examples:
   kscope proxy --upstream 127.0.0.1:9092
   kscope proxy --listen 0.0.0.0:19092 --upstream kafka:9092 --admin 127.0.0.1:9990 --config '{"workload":"gateway"}'
+  ${ADMIN_TOKEN_ENV}=s3cret kscope proxy --upstream kafka:9092 --admin 0.0.0.0:9990   # open /?token=s3cret once in a browser
 
 The broker must advertise the proxy's address (advertised.listeners), or clients will
 bypass the proxy after their first Metadata request.`)
@@ -35,9 +41,13 @@ bypass the proxy after their first Metadata request.`)
       const admin = parseAddress(o.admin);
       const proxy = await startProxy({ listen, upstream: parseAddress(o.upstream), vm, onError: (e) => console.error(`kscope: filter error: ${e.message}`) });
       const history = new History(metrics).start(); // snapshots for `kscope stat` (/api/history)
-      const routes = cliRoutes({ history, metrics, tap: new TapHub(vm), filter: !!vm, listen: o.listen, upstream: parseAddress(o.upstream) });
-      const adminServer = await startAdmin({ ...admin, metrics, routes });
-      console.log(`kscope proxy: ${o.listen} -> ${o.upstream}${vm ? "" : " (no filter)"}; admin http://${o.admin}/metrics`);
+      const tap = new TapHub(vm);
+      const info = proxyInfo({ history, metrics, tap, filter: !!vm, listen: o.listen, upstream: parseAddress(o.upstream) });
+      const local = (window: number, at?: number) => new WindowSource("admin (this proxy)", window, () => Promise.resolve(history.window(window, at)));
+      const data = new DashboardData(local, `kscope proxy ${o.listen}`, history.retentionMs / 1000);
+      const token: string | undefined = o.adminToken ?? (process.env[ADMIN_TOKEN_ENV] || undefined);
+      const adminServer = await startAdmin({ ...admin, token, routes: adminRoutes({ metrics, info, data, history, tap }), fallback: assets() });
+      console.log(`kscope proxy: ${o.listen} -> ${o.upstream}${vm ? "" : " (no filter)"}; dashboard http://${o.admin}/ metrics http://${o.admin}/metrics`);
       const stop = async () => { await proxy.close(); adminServer.close(); process.exit(0); };
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);

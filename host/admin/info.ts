@@ -1,0 +1,57 @@
+// GET /api/info: what this proxy is (version, filter loaded, upstream reachable), for `kscope check`,
+// `kscope top` and the dashboard's header.
+import net from "node:net";
+import { History } from "../history";
+import { MetricStore } from "../metrics/store";
+import { TapHub } from "../tap";
+
+export interface ProxyInfo {
+  version: string;
+  filter: boolean;
+  listen: string;
+  upstream: string;
+  upstreamReachable: boolean;
+  upstreamError?: string;
+  uptimeSeconds: number;
+  series: number;
+  history: { intervalSeconds: number; retentionSeconds: number };
+  /** The filter can stream tap events (GET /api/tap). */
+  tap: boolean;
+  /** Clients streaming /api/tap now (0: the filter writes no tap events). */
+  tapping: number;
+}
+
+export interface InfoParts { history: History; metrics: MetricStore; tap: TapHub; filter: boolean; listen: string; upstream: { host: string; port: number }; }
+
+function reachable(host: string, port: number, timeoutMs = 2000): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    const done = (err?: string) => { s.destroy(); resolve(err); };
+    s.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs} ms`));
+    s.once("connect", () => done());
+    s.once("error", (e) => done(e.message));
+  });
+}
+
+export const VERSION: string = (require("../../../package.json") as { version: string }).version;
+
+/** A function answering the proxy's info now (the upstream is probed on each call). */
+export function proxyInfo(o: InfoParts): () => Promise<ProxyInfo> {
+  const started = Date.now();
+  return async () => {
+    const err = await reachable(o.upstream.host, o.upstream.port);
+    return {
+      version: VERSION,
+      filter: o.filter,
+      listen: o.listen,
+      upstream: `${o.upstream.host}:${o.upstream.port}`,
+      upstreamReachable: err === undefined,
+      ...(err ? { upstreamError: err } : {}),
+      uptimeSeconds: (Date.now() - started) / 1000,
+      series: o.metrics.series().length,
+      history: { intervalSeconds: o.history.intervalMs / 1000, retentionSeconds: o.history.retentionMs / 1000 },
+      tap: o.tap.supported,
+      tapping: o.tap.subscribers,
+    };
+  };
+}
