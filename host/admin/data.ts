@@ -4,6 +4,7 @@
 import { Filters, M } from "../cli/model";
 import { VIEWS } from "../cli/views";
 import { Row, Source } from "../cli/source";
+import { Flow, flows } from "../cli/top";
 import { TopologyGraph } from "../topology/graph";
 import { buildTopology } from "./topology";
 
@@ -138,6 +139,9 @@ export class DashboardData {
       apis: apis.filter((a) => a.value > 0).map((a) => ({ api: a.labels.api, requestsPerSec: a.value, errorsPerSec: err.get(a.labels.api) ?? 0 })).sort((a, b) => b.requestsPerSec - a.requestsPerSec),
     };
   }
+
+  /** `kscope top`'s metric flows (host/cli/top.ts); the browser joins them with the tap, as the CLI does. */
+  top(window: number, f: Filters): Promise<Flow[]> { return flows(this.source(window), f); }
 
   topology(window: number): Promise<TopologyGraph> { return buildTopology(this.source(window)); }
 

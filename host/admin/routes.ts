@@ -7,6 +7,7 @@
 //   GET /api/series/<resource>?range=S&step=S&…  the same rows at moments over a range, for charts
 //   GET /api/topic|group|client?name=N&window=S   a detail page's data
 //   GET /api/topology?window=S               the topology graph (host/topology/graph.ts)
+//   GET /api/top?window=S&…                  `kscope top`'s flows from metrics
 //   anything else                            the dashboard's assets (host/admin/assets.ts)
 import http from "node:http";
 import { History } from "../history";
@@ -88,6 +89,7 @@ export function adminRoutes(p: RouteParts): Record<string, Handler> {
     "/api/group": api((url) => d.group(name(url), window(url))),
     "/api/client": api((url) => d.client(name(url), window(url))),
     "/api/topology": api((url) => d.topology(window(url))),
+    "/api/top": api((url) => d.top(window(url), filters(url))),
   };
   for (const r of RESOURCES) {
     routes[`/api/views/${r}`] = api((url) => d.view(r, window(url), filters(url)));
