@@ -92,9 +92,12 @@ export class History {
     const now = this.now();
     let end = now;
     let cur: Float64Array;
-    const past = at !== undefined && at < now - this.intervalMs / 2
-      ? [...this.ring].reverse().find((s) => s.t <= at + this.intervalMs / 2) : undefined;
-    if (past) { end = past.t; cur = past.values; } else cur = this.capture();
+    if (at !== undefined && at < now - this.intervalMs / 2) {
+      const past = [...this.ring].reverse().find((s) => s.t <= at + this.intervalMs / 2);
+      // Before the second snapshot there is no window to answer: no samples, not zeros.
+      if (!past || past === this.ring[0]) return { seconds: 0, start: at, end: at, samples: [] };
+      end = past.t; cur = past.values;
+    } else cur = this.capture();
     const from = end - seconds * 1000;
     const base = this.ring.find((s) => s.t >= from - this.intervalMs / 2 && s.t <= end) ?? this.ring[this.ring.length - 1];
     const samples: WindowSample[] = [];

@@ -20,7 +20,7 @@ export function link(page: string, name?: string, params: Record<string, string>
   return `#/${page}${name !== undefined ? `/${encodeURIComponent(name)}` : ""}${s ? `?${s}` : ""}`;
 }
 
-export const WINDOWS: Record<string, number> = { "30s": 30, "1m": 60, "5m": 300, "10m": 600 };
+export const WINDOWS: Record<string, number> = { "10s": 10, "30s": 30, "1m": 60, "5m": 300, "10m": 600 };
 
 /** Seconds the rates cover (`w`, default 1m). */
 export function windowOf(r: Route): number { return WINDOWS[r.params.get("w") ?? "1m"] ?? 60; }

@@ -17,13 +17,14 @@ export interface Kscope {
   stop(): Promise<void>;
 }
 
-export async function startKscope(opts: { upstream: string; listenPort?: number; config?: object; filter?: boolean; wasm?: string }): Promise<Kscope> {
+export async function startKscope(opts: { upstream: string; listenPort?: number; config?: object; filter?: boolean; wasm?: string; args?: string[] }): Promise<Kscope> {
   const listenPort = opts.listenPort ?? await freePort();
   const adminPort = await freePort();
   const args = [CLI, "proxy", "--listen", `127.0.0.1:${listenPort}`, "--upstream", opts.upstream, "--admin", `127.0.0.1:${adminPort}`];
   if (opts.config) args.push("--config", JSON.stringify(opts.config));
   if (opts.filter === false) args.push("--no-filter");
   if (opts.wasm) args.push("--wasm", opts.wasm);
+  if (opts.args) args.push(...opts.args);
   const proc = spawnProc("kscope", process.execPath, args);
   await proc.waitForPort(adminPort, 15_000);
   await proc.waitForPort(listenPort, 15_000);

@@ -44,30 +44,32 @@ export function pageOf(n: TopologyNode): string | undefined {
 
 export function topology(r: Route): Page {
   const box = h("div", { class: "graph", "data-testid": "graph" });
+  // The nodes as a list too: for keyboard and screen-reader users, and for tests to find a node on the canvas.
+  const list = h("ul", { class: "node-list", "aria-label": "nodes" });
   const details = h("aside", { class: "details" }, h("p", { class: "muted" }, "Click a node for its numbers."));
   const nsSel = h("select", { name: "namespace", onchange: () => apply() }, h("option", { value: "" }, "all namespaces"));
   const wlInput = h("input", { name: "workload", placeholder: "workload, topic or group", value: r.params.get("workload") ?? "", oninput: () => apply() });
   const el = h("div", { class: "page" }, card("Topology", h("div", { class: "toolbar" }, nsSel, wlInput, h("span", { class: "legend" },
     h("i", { class: "sw ok" }), "ok ", h("i", { class: "sw lag" }), "lagging ", h("i", { class: "sw bad" }), "errors, stalled or stopped")),
-    h("div", { class: "graph-wrap" }, box, details)));
+    h("div", { class: "graph-wrap" }, box, details), list));
   let graph: TopologyGraph | undefined;
   let selected: string | undefined;
-  const cy = cytoscape({
-    container: box, wheelSensitivity: 0.3, minZoom: 0.2, maxZoom: 3,
-    style: [
-      { selector: "node", style: { label: "data(label)", "font-size": 11, color: "#888", "text-valign": "bottom", "text-margin-y": 4, width: 26, height: 26, "background-color": "#4e79a7", "text-wrap": "ellipsis", "text-max-width": "140px" } },
+  // Created on the first refresh, when the container is in the document and has a size.
+  // cytoscape reads colours from its own style, not CSS variables: resolve the theme's here.
+  const css = (v: string) => getComputedStyle(document.documentElement).getPropertyValue(v).trim();
+  const sheet = (): cytoscape.StylesheetJson => [
+      { selector: "node", style: { label: "data(label)", "font-size": 11, color: css("--fg"), "text-valign": "bottom", "text-margin-y": 4, width: 26, height: 26, "background-color": "#4e79a7", "text-wrap": "ellipsis", "text-max-width": "140px" } },
       { selector: "node[kind = 'topic']", style: { shape: "round-rectangle", "background-color": "#59a14f", width: 34, height: 20 } },
       { selector: "node[kind = 'group']", style: { shape: "hexagon", "background-color": "#b07aa1" } },
       { selector: "node[kind = 'unknown']", style: { "background-color": "#9aa5b1" } },
       { selector: "node[bad = 1]", style: { "border-width": 3, "border-color": "#e15759" } },
       { selector: "node:selected", style: { "border-width": 3, "border-color": "#edc948" } },
-      { selector: "edge", style: { width: "data(width)", "line-color": "data(colour)", "target-arrow-color": "data(colour)", "target-arrow-shape": "triangle", "curve-style": "bezier", label: "data(label)", "font-size": 9, color: "#888", "text-background-color": "#fff", "text-background-opacity": 0.8, "text-background-padding": "1px" } },
+      { selector: "edge", style: { width: "data(width)", "line-color": "data(colour)", "target-arrow-color": "data(colour)", "target-arrow-shape": "triangle", "curve-style": "bezier", label: "data(label)", "font-size": 9, color: css("--muted"), "text-background-color": css("--bg"), "text-background-opacity": 0.8, "text-background-padding": "1px" } },
       { selector: "edge[kind = 'member']", style: { "line-style": "dashed" } },
-    ],
-  });
-  // cytoscape reads colours from its own style, not CSS variables: resolve them here.
-  const css = (v: string) => getComputedStyle(document.documentElement).getPropertyValue(v).trim();
-  const themeStyle = () => cy.style().selector("node").style({ color: css("--fg") }).selector("edge").style({ color: css("--muted"), "text-background-color": css("--bg") }).update();
+  ];
+  const create = () => cytoscape({ container: box, wheelSensitivity: 0.3, minZoom: 0.2, maxZoom: 3, style: sheet() });
+  let theme = document.documentElement.dataset.theme;
+  const themeStyle = () => { if (document.documentElement.dataset.theme !== theme) { theme = document.documentElement.dataset.theme; cy.style(sheet()); } };
 
   const showDetails = (id: string) => {
     const n = graph?.nodes.find((x) => x.id === id);
@@ -86,7 +88,13 @@ export function topology(r: Route): Page {
         { header: "p99", cell: (e) => ms(e.stats.p99Ms ?? e.stats.deliveryP99Ms), num: true },
       ], "no edges"));
   };
-  cy.on("tap", "node", (ev) => { selected = ev.target.id(); showDetails(selected!); });
+  let cy!: cytoscape.Core;
+  const listNodes = () => fill(list, ...cy.nodes(":visible").map((n) => {
+    const p = n.renderedPosition();
+    return h("li", {}, h("button", { type: "button", "data-id": n.id(), "data-x": Math.round(p.x), "data-y": Math.round(p.y),
+      onclick: () => { cy.nodes().unselect(); n.select(); selected = n.id(); showDetails(n.id()); } }, `${String(n.data("kind"))} ${String(n.data("label"))}`));
+  }));
+
 
   /** Shows the nodes matching the filters and their neighbours. */
   function apply(): void {
@@ -109,6 +117,11 @@ export function topology(r: Route): Page {
     el,
     async refresh() {
       graph = await get<TopologyGraph>("/api/topology", { window: windowOf(r) });
+      if (!cy) {
+        cy = create();
+        cy.on("tap", "node", (ev) => { selected = ev.target.id(); showDetails(selected!); });
+        cy.on("layoutstop pan zoom", listNodes);
+      }
       const had = new Set(cy.elements().map((e) => e.id()));
       const want = new Set([...graph.nodes.map((n) => n.id), ...graph.edges.map((e) => e.id)]);
       const badNodes = new Set(graph.nodes.filter((n) => BAD_STATES.has(n.state ?? "")).map((n) => n.id));
@@ -132,9 +145,10 @@ export function topology(r: Route): Page {
       fill(nsSel, h("option", { value: "" }, "all namespaces"), ...namespaces.map((n) => h("option", { value: n, selected: n === chosen }, n)));
       apply();
       if (selected) showDetails(selected);
+      listNodes();
       box.dataset.nodes = String(graph.nodes.length);
       box.dataset.edges = String(graph.edges.length);
     },
-    destroy() { cy.destroy(); },
+    destroy() { cy?.destroy(); },
   };
 }
