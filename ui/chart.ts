@@ -28,7 +28,8 @@ export class TimeChart {
 
   set(t: number[], lines: Line[]): void {
     const data: uPlot.AlignedData = [t.map((x) => x / 1000), ...lines.map((l) => l.values.map((v) => v ?? null))];
-    const labels = lines.map((l) => l.label).join("\u0000");
+    // A new theme or a new set of lines draws a new chart; otherwise only the data changes.
+    const labels = [document.documentElement.dataset.theme, ...lines.map((l) => l.label)].join("\u0000");
     if (this.plot && labels === this.labels) { this.plot.setData(data); return; }
     this.plot?.destroy();
     this.labels = labels;

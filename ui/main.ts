@@ -4,7 +4,6 @@ import "uplot/dist/uPlot.min.css";
 import "./style.css";
 import { HttpError, ProxyInfo, get } from "./api";
 import { fill, h } from "./dom";
-import { duration } from "./format";
 import { Page, PageFactory } from "./page";
 import { WINDOWS, current, link } from "./route";
 import { overview } from "./pages/overview";
@@ -75,4 +74,4 @@ document.body.append(
   banner, main);
 window.addEventListener("hashchange", mount);
 mount();
-get<ProxyInfo>("/api/info").then((i) => fill(info, `${i.listen} → ${i.upstream} · up ${duration(i.uptimeSeconds)}`), () => undefined);
+get<ProxyInfo>("/api/info").then((i) => fill(info, `${i.listen} → ${i.upstream}`), () => undefined);

@@ -13,12 +13,15 @@ import { Kscope, startKscope } from "../support/kscope";
 import { Traffic, startTraffic } from "../support/cli-traffic";
 import { kafkajs } from "../support/clients";
 import { ARTIFACTS, startBrowser } from "../support/browser";
+import { Prometheus, startPrometheus } from "../support/prometheus";
+import { ROOT } from "../support/kscope";
+import fs from "node:fs";
 
 const TOKEN = "dashboard-test-token";
 const RATES = { ordersRate: 40, paymentsRate: 10 };
 const HOSTILE = ["<img src=x onerror=alert(1)>", "<script>window.__pwned=1</script>"];
 
-let broker: Broker, kscope: Kscope, traffic: Traffic, ctx: BrowserContext, page: Page;
+let broker: Broker, kscope: Kscope, traffic: Traffic, ctx: BrowserContext, page: Page, prom: Prometheus;
 const hostile: Producer[] = [];
 let running = true;
 const dialogs: string[] = [];
@@ -66,6 +69,7 @@ before(async () => {
       await sleep(200);
     }
   })();
+  prom = await startPrometheus([{ address: `127.0.0.1:${kscope.adminPort}`, bearerToken: TOKEN }]);
   await traffic.auditPaused;
   await sleep(12_000); // a whole 10 s window after audit stopped
   ctx = await startBrowser();
@@ -78,7 +82,7 @@ after(async () => {
   running = false;
   await ctx?.close().catch(() => undefined);
   await Promise.race([Promise.allSettled([traffic?.stop(), ...hostile.map((p) => p.disconnect())]), sleep(10_000)]);
-  await Promise.allSettled([kscope?.stop(), broker?.stop()]);
+  await Promise.allSettled([prom?.stop(), kscope?.stop(), broker?.stop()]);
 });
 
 test("with a token, every route but /healthz answers 401 without it", async () => {
@@ -205,4 +209,35 @@ test("dark theme", async () => {
   await shot("group-billing-dark");
   await page.locator("button.theme").click();
   assert.deepEqual(pageErrors, [], "no script error on any page");
+});
+
+test("every query of the Grafana dashboards returns data from a real Prometheus scraping this traffic", async () => {
+  await prom.waitForScrapes(20);
+  const dir = path.join(ROOT, "examples", "grafana", "dashboards");
+  let queries = 0;
+  for (const file of fs.readdirSync(dir)) {
+    const d = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
+    for (const v of d.templating.list) {
+      if (v.type !== "query") continue;
+      const m = /^label_values\((\w+), (\w+)\)$/.exec(v.query);
+      assert.ok(m, `${file} variable ${v.name}: ${v.query}`);
+      const r = await (await fetch(`${prom.url}/api/v1/label/${m[2]}/values?match[]=${m[1]}`)).json() as { data: string[] };
+      assert.ok(r.data.filter((x) => x !== "").length > 0, `${file} variable ${v.name}: no values`);
+      queries++;
+    }
+    for (const p of d.panels) {
+      for (const t of p.targets ?? []) {
+        assert.equal(p.datasource.uid, "${datasource}", `${file} ${p.title}: datasource variable`);
+        const expr = t.expr.replaceAll("$__rate_interval", "15s").replaceAll("$topic", ".*").replaceAll("$group", ".*");
+        const result = await prom.query(expr);
+        assert.ok(result.length > 0, `${file} "${p.title}" returned no data: ${expr}`);
+        if (p.type === "nodeGraph") {
+          const fields = t.refId === "edges" ? ["id", "source", "target"] : ["id", "title"];
+          for (const f of fields) assert.ok(result.every((x) => x.metric[f]), `${p.title} ${t.refId}: every row has ${f}`);
+        }
+        queries++;
+      }
+    }
+  }
+  assert.ok(queries >= 25, `${queries} queries checked`);
 });

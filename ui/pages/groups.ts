@@ -2,7 +2,7 @@
 import { Row, column, get, series, view } from "../api";
 import { TimeChart, sparkline } from "../chart";
 import { badge, card, fill, h, stat, table } from "../dom";
-import { duration, int, ms, num, rate, STATE_REASON } from "../format";
+import { duration, int, ms, num, rate, seconds, STATE_REASON } from "../format";
 import { Page } from "../page";
 import { Route, link, rangeOf, windowOf } from "../route";
 
@@ -37,7 +37,7 @@ export function group(r: Route): Page {
   const head = h("div", { class: "stats" });
   const charts = {
     lag: new TimeChart("Lag (records) per partition", (v) => num(v)),
-    lagSec: new TimeChart("Lag (seconds) per partition", (v) => duration(v)),
+    lagSec: new TimeChart("Lag (seconds) per partition", seconds),
     rebalances: new TimeChart("Rebalances", (v) => num(v)),
     committed: new TimeChart("Committed records/s", (v) => num(v)),
   };
