@@ -7,6 +7,7 @@ import { topCommand } from "./commands/top";
 import { edgesCommand } from "./commands/edges";
 import { checkCommand } from "./commands/check";
 import { tapCommand } from "./commands/tap";
+import { dashboardCommand } from "./commands/dashboard";
 
 const program = new Command("kscope")
   .description("Kafka observability for service meshes")
@@ -16,7 +17,8 @@ const program = new Command("kscope")
   .addCommand(topCommand())
   .addCommand(tapCommand())
   .addCommand(edgesCommand())
-  .addCommand(checkCommand());
+  .addCommand(checkCommand())
+  .addCommand(dashboardCommand());
 
 program.parseAsync(process.argv).catch((err: Error) => {
   console.error(`kscope: ${err.message}`);

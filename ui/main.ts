@@ -74,4 +74,4 @@ document.body.append(
   banner, main);
 window.addEventListener("hashchange", mount);
 mount();
-get<ProxyInfo>("/api/info").then((i) => fill(info, `${i.listen} → ${i.upstream}`), () => undefined);
+get<ProxyInfo | { source: string }>("/api/info").then((i) => fill(info, "listen" in i ? `${i.listen} → ${i.upstream}` : i.source), () => undefined);

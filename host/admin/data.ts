@@ -51,7 +51,9 @@ const LOADERS: Record<string, { key: string[]; load: (src: Source, f: Filters) =
 export const RESOURCES = Object.keys(LOADERS);
 
 export class DashboardData {
-  constructor(private readonly source: SourceAt, readonly describe: string, readonly retentionSeconds: number, private readonly now: () => number = Date.now) {}
+  /** `maxPoints` bounds a chart's moments (each one evaluates a view: a few PromQL queries over Prometheus). */
+  constructor(private readonly source: SourceAt, readonly describe: string, readonly retentionSeconds: number,
+    private readonly now: () => number = Date.now, private readonly maxPoints = 120) {}
 
   async view(resource: string, window: number, f: Filters): Promise<{ window: number; source: string; rows: R[] }> {
     const l = LOADERS[resource];
@@ -64,7 +66,7 @@ export class DashboardData {
     const l = LOADERS[resource];
     if (!l) throw new Error(`no such view: ${resource}`);
     const now = this.now();
-    const n = Math.max(2, Math.min(120, Math.floor(range / step)));
+    const n = Math.max(2, Math.min(this.maxPoints, Math.floor(range / step)));
     const t = Array.from({ length: n }, (_, i) => now - (n - 1 - i) * step * 1000);
     const evaluated = await Promise.all(t.map((at, i) => l.load(this.source(step, i === n - 1 ? undefined : at), f)));
     const rows = new Map<string, Series["rows"][0]>();

@@ -21,6 +21,9 @@ export interface ProxyInfo {
   tapping: number;
 }
 
+/** GET /api/info of `kscope dashboard`: the dashboard over a Prometheus server. */
+export interface DashboardInfo { version: string; source: string; }
+
 export interface InfoParts { history: History; metrics: MetricStore; tap: TapHub; filter: boolean; listen: string; upstream: { host: string; port: number }; }
 
 function reachable(host: string, port: number, timeoutMs = 2000): Promise<string | undefined> {

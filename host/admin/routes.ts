@@ -1,5 +1,5 @@
 // Every route of the admin server, in one table:
-//   GET /metrics, /healthz                  Prometheus text format; liveness (never needs the token)
+//   GET /metrics, /healthz                  Prometheus text format (a proxy's); liveness (never needs the token)
 //   GET /api/info                           what this proxy is (host/admin/info.ts)
 //   GET /api/history?window=S[&at=MS]       two snapshots of every series (host/history.ts), for the CLI
 //   GET /api/tap?topic=&group=&client=&api= live NDJSON of decoded requests and responses (host/tap.ts)
@@ -16,16 +16,17 @@ import { TapFilter, TapHub } from "../tap";
 import { Filters } from "../cli/model";
 import { Handler } from "./server";
 import { DashboardData, RESOURCES } from "./data";
-import { ProxyInfo } from "./info";
+import { DashboardInfo, ProxyInfo } from "./info";
 
 /** Per-subscriber buffered bytes beyond which tap events are dropped (a slow reader never blocks the proxy). */
 const MAX_TAP_BUFFERED = 4 * 1024 * 1024;
 
 export interface RouteParts {
-  metrics: MetricStore;
-  info: () => Promise<ProxyInfo>;
+  /** A proxy's own metrics; absent when the dashboard runs over Prometheus (`kscope dashboard`). */
+  metrics?: MetricStore;
+  info: () => Promise<ProxyInfo | DashboardInfo>;
   data: DashboardData;
-  /** A proxy's own history and tap; absent when the dashboard runs over Prometheus. */
+  /** A proxy's own history and tap; absent over Prometheus. */
   history?: History;
   tap?: TapHub;
 }
@@ -82,7 +83,6 @@ export function adminRoutes(p: RouteParts): Record<string, Handler> {
   const d = p.data;
   const window = (url: URL) => seconds(url, "window", 60);
   const routes: Record<string, Handler> = {
-    "/metrics": (_req, res) => { res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }).end(p.metrics.render()); },
     "/healthz": (_req, res) => { res.writeHead(200, { "content-type": "text/plain" }).end("ok\n"); },
     "/api/info": api(() => p.info()),
     "/api/topic": api((url) => d.topic(name(url), window(url))),
@@ -106,5 +106,9 @@ export function adminRoutes(p: RouteParts): Record<string, Handler> {
     });
   }
   if (p.tap) routes["/api/tap"] = tapRoute(p.tap);
+  if (p.metrics) {
+    const metrics = p.metrics;
+    routes["/metrics"] = (_req, res) => { res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }).end(metrics.render()); };
+  }
   return routes;
 }

@@ -9,7 +9,8 @@ import { BrowserContext, Page } from "playwright-core";
 import { Producer } from "kafkajs";
 import { Broker, startKafka } from "../support/kafka";
 import { freePort } from "../support/ports";
-import { Kscope, startKscope } from "../support/kscope";
+import { CLI, Kscope, startKscope } from "../support/kscope";
+import { spawnProc } from "../support/procs";
 import { Traffic, startTraffic } from "../support/cli-traffic";
 import { kafkajs } from "../support/clients";
 import { ARTIFACTS, startBrowser } from "../support/browser";
@@ -240,4 +241,25 @@ test("every query of the Grafana dashboards returns data from a real Prometheus 
     }
   }
   assert.ok(queries >= 25, `${queries} queries checked`);
+});
+
+test("kscope dashboard over Prometheus: the same pages from PromQL", async () => {
+  const port = await freePort();
+  const proc = spawnProc("dashboard", process.execPath, [CLI, "dashboard", "--prometheus", prom.url, "--listen", `127.0.0.1:${port}`]);
+  try {
+    await proc.waitForPort(port, 15_000);
+    const base = `http://127.0.0.1:${port}`;
+    const rows = (await (await fetch(`${base}/api/views/groups?window=10`)).json() as { rows: { group: string; state: string; lagRecords: number }[] }).rows;
+    const audit = rows.find((r) => r.group === traffic.groups.audit)!;
+    assert.equal(audit.state, "STOPPED");
+    await page.goto(`${base}/#/groups?w=10s`);
+    await page.waitForFunction(() => !!document.body.dataset.loaded, undefined, { timeout: 20_000 });
+    assert.equal(await page.locator("tr", { hasText: traffic.groups.audit }).locator(".badge").textContent(), "STOPPED");
+    assert.match(await page.locator("header .info").textContent() ?? "", /prometheus/);
+    await page.goto(`${base}/#/groups/${traffic.groups.audit}?w=10s`);
+    await page.locator(".chart", { hasText: "Lag (records) per partition" }).locator("canvas").first().waitFor({ timeout: 20_000 });
+    await shot("prometheus-group-audit");
+  } finally {
+    await proc.kill("SIGTERM");
+  }
 });
