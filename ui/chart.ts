@@ -8,6 +8,9 @@ export const colour = (i: number) => PALETTE[i % PALETTE.length];
 
 export interface Line { label: string; values: (number | null)[]; }
 
+/** A moment on the time axis: the local time of day, to the second. */
+const clock = (sec: number) => new Date(sec * 1000).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+
 const axisColour = () => getComputedStyle(document.documentElement).getPropertyValue("--muted").trim() || "#888";
 const gridColour = () => getComputedStyle(document.documentElement).getPropertyValue("--grid").trim() || "#8883";
 
@@ -39,7 +42,7 @@ export class TimeChart {
     this.plot = new uPlot({
       ...this.size(),
       series: [{}, ...lines.map((l, i) => ({ label: l.label, stroke: colour(i), width: 1.5, spanGaps: false, value: (_u: uPlot, v: number | null) => (v === null ? "-" : this.fmt(v)) }))],
-      axes: [axis, { ...axis, size: 60, values: (_u: uPlot, vals: number[]) => vals.map((v) => this.fmt(v)) }],
+      axes: [{ ...axis, space: 70, values: (_u: uPlot, vals: number[]) => vals.map(clock) }, { ...axis, size: 60, values: (_u: uPlot, vals: number[]) => vals.map((v) => this.fmt(v)) }],
       scales: { y: { range: (_u: uPlot, min: number, max: number) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
       legend: { live: false },
     }, data, this.body);
