@@ -5,35 +5,11 @@
 // and long connections (each recorded exchange replayed LONG times on one connection), the
 // steady state of real clients that keep their connections open.
 //   node dist/bench/codec.js [iterations] [modes: recorded,long,bulk]
-import fs from "node:fs";
 import path from "node:path";
 import { ProxyWasmVm } from "../host/wasm/vm";
+import { Conn, loadFixtures } from "../test/support/fixtures";
 
 const ROOT = path.join(__dirname, "..", "..");
-const FIXTURES = path.join(ROOT, "test", "fixtures");
-
-interface Conn { req: Buffer; resp: Buffer; frames: number; }
-
-function countFrames(b: Buffer): number {
-  let n = 0;
-  for (let p = 0; p + 4 <= b.length; p += 4 + b.readInt32BE(p)) n++;
-  return n;
-}
-
-export function loadFixtures(): Conn[] {
-  const conns: Conn[] = [];
-  for (const f of fs.readdirSync(FIXTURES).filter((n) => n.endsWith(".txt")).sort()) {
-    let req: Buffer | null = null;
-    for (const line of fs.readFileSync(path.join(FIXTURES, f), "utf8").split("\n")) {
-      if (line.startsWith("> ")) req = Buffer.from(line.slice(2), "base64");
-      else if (line.startsWith("< ") && req) {
-        const resp = Buffer.from(line.slice(2), "base64");
-        conns.push({ req, resp, frames: countFrames(req) + countFrames(resp) });
-      }
-    }
-  }
-  return conns;
-}
 
 /**
  * Bulk traffic like bench/run.ts's (ProducerPerformance, 1 KiB records, 64 KiB batches): Produce v3
@@ -69,7 +45,7 @@ export function bulkConn(requests: number): Conn {
     resp.writeInt32BE(resp.length - 4, 0);
     resps.push(resp);
   }
-  return { req: Buffer.concat(reqs), resp: Buffer.concat(resps), frames: requests * 2 };
+  return { name: "bulk", req: Buffer.concat(reqs), resp: Buffer.concat(resps), frames: requests * 2 };
 }
 
 /** Exchanges replayed per connection in the long-connection mode. */

@@ -54,8 +54,10 @@ export function startProxy(opts: ProxyOptions): Promise<{ server: net.Server; st
     } catch (err) {
       opts.onError?.(err as Error); // a filter failure never stops traffic
     }
+    // The VM contains the filter's traps itself; this only keeps a host bug from stopping traffic.
     const guard = (dir: "downstream" | "upstream") => fc && ((chunk: Buffer, eos: boolean) => {
-      try { return fc![dir](chunk, eos); } catch (err) { opts.onError?.(err as Error); fc = undefined; return Action.Continue; }
+      if (!fc) return Action.Continue;
+      try { return fc[dir](chunk, eos); } catch (err) { opts.onError?.(err as Error); fc = undefined; return Action.Continue; }
     });
     pipe(client, upstream, guard("downstream"));
     pipe(upstream, client, guard("upstream"));

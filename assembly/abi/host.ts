@@ -9,7 +9,7 @@ const OUT: usize = memory.data(16);
 export function copyBuffer(buffer: BufferType, start: i32, len: i32, dest: usize): i32 {
   if (imp.proxy_get_buffer_bytes(buffer, start, len, OUT, OUT + 4) != Status.Ok) return 0;
   const ptr = load<u32>(OUT) as usize;
-  const got = load<u32>(OUT + 4) as i32;
+  const got = <i32>min(load<u32>(OUT + 4), <u32>max(len, 0)); // never more than asked, whatever the host says
   if (ptr == 0) return 0;
   memory.copy(dest, ptr, got);
   heap.free(ptr);

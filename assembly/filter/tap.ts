@@ -40,20 +40,33 @@ function emit(json: string): void {
   if (queue == NO_QUEUE || !enqueue(queue, json)) active = false;
 }
 
-/** A JSON string literal. */
-function str(s: string): string {
-  let clean = true;
-  for (let i = 0; i < s.length; i++) { const c = s.charCodeAt(i); if (c < 0x20 || c == 0x22 || c == 0x5c) { clean = false; break; } }
-  if (clean) return "\"" + s + "\"";
-  let out = "\"";
-  for (let i = 0; i < s.length; i++) {
+/** Longest string an event carries, in UTF-16 units (client ids, topics, groups); longer ones end in "…". */
+export const MAX_TAP_STRING: i32 = 256;
+
+@inline function escapedLength(c: i32): i32 { return c == 0x22 || c == 0x5c ? 2 : c < 0x20 ? 6 : 1; }
+@inline function hexDigit(d: i32): u16 { return <u16>(d < 10 ? 0x30 + d : 0x57 + d); }
+
+/** A JSON string literal of s, bounded by MAX_TAP_STRING: one pass to size it, one to write it. */
+export function str(s: string): string {
+  let n = min(s.length, MAX_TAP_STRING);
+  const cut = n < s.length;
+  if (cut && n > 0 && (s.charCodeAt(n - 1) & 0xfc00) == 0xd800) n--; // never split a surrogate pair
+  let size = 2 + (cut ? 1 : 0);
+  for (let i = 0; i < n; i++) size += escapedLength(s.charCodeAt(i));
+  const out = changetype<string>(__new(<usize>size << 1, idof<string>()));
+  let p = changetype<usize>(out);
+  store<u16>(p, 0x22); p += 2;
+  for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c == 0x22) out += "\\\"";
-    else if (c == 0x5c) out += "\\\\";
-    else if (c < 0x20) out += "\\u00" + (c < 0x10 ? "0" : "") + c.toString(16);
-    else out += String.fromCharCode(c);
+    if (c == 0x22 || c == 0x5c) { store<u16>(p, 0x5c); store<u16>(p, <u16>c, 2); p += 4; }
+    else if (c < 0x20) {
+      store<u16>(p, 0x5c); store<u16>(p, 0x75, 2); store<u16>(p, 0x30, 4); store<u16>(p, 0x30, 6);
+      store<u16>(p, hexDigit(c >> 4), 8); store<u16>(p, hexDigit(c & 15), 10); p += 12;
+    } else { store<u16>(p, <u16>c); p += 2; }
   }
-  return out + "\"";
+  if (cut) { store<u16>(p, 0x2026); p += 2; }
+  store<u16>(p, 0x22);
+  return out;
 }
 
 /** "topics":[…],"partitions":N,"records":N of a message (records only where batches were read). */

@@ -12,7 +12,7 @@ export class BlobStats {
   batches: i32 = 0;
   records: i64 = 0;
   bytes: i64 = 0;
-  /** Bit (1 << codec) for each compression codec seen: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd. */
+  /** Bit (1 << codec) for each compression codec seen: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd, 5 any other (see codecOf). */
   codecs: i32 = 0;
   transactional: bool = false;
   control: i32 = 0;
@@ -39,6 +39,10 @@ export class BlobStats {
     this.partial = s.partial; this.corrupt = s.corrupt;
   }
 }
+
+/** Kafka defines codecs 0-4 in the attributes' three low bits; 5, 6 and 7 all mean "unknown". */
+export const UNKNOWN_CODEC: i32 = 5;
+@inline function codecOf(attrs: i32): i32 { return min(attrs & 7, UNKNOWN_CODEC); }
 
 export class BatchScanner {
   private hdr: usize = heap.alloc(HEADER);
@@ -85,6 +89,12 @@ export class BatchScanner {
     }
   }
 
+  /** Frees the header buffer (the connection is gone). */
+  dispose(): void {
+    if (this.hdr) heap.free(this.hdr);
+    this.hdr = 0;
+  }
+
   /** The blob ended; a batch still open was cut short. */
   finish(): BlobStats {
     if (this.have > 0 && !this.stats.corrupt) this.stats.partial = true;
@@ -101,7 +111,7 @@ export class BatchScanner {
     if (this.want == HEADER) {
       const attrs = <i32>bswap<u16>(load<u16>(h + 21));
       const lastDelta = <i32>bswap<u32>(load<u32>(h + 23));
-      s.codecs |= 1 << (attrs & 7);
+      s.codecs |= 1 << codecOf(attrs);
       if (attrs & 0x10) s.transactional = true;
       s.nextOffset = base + lastDelta + 1;
       s.maxTimestamp = max(s.maxTimestamp, <i64>bswap<u64>(load<u64>(h + 35)));
@@ -110,7 +120,7 @@ export class BatchScanner {
       else s.records += <i32>bswap<u32>(load<u32>(h + 57));
     } else {
       // Legacy message set entry: one (possibly compressed wrapper) message.
-      s.codecs |= 1 << (load<u8>(h + 17) & 7);
+      s.codecs |= 1 << codecOf(load<u8>(h + 17));
       s.records += 1;
       s.nextOffset = base + 1;
     }

@@ -24,6 +24,8 @@ export class Frame {
   /** The decoder has finished with this frame (Done or Bad); the rest is skipped. */
   settled: bool = false;
   bad: bool = false;
+  /** Bad because decoding it would keep more than MAX_KEEP bytes. */
+  oversize: bool = false;
   /** Bytes of records blobs cut out of `kept`. */
   cut: i32 = 0;
   recordsAt: i32 = 0;
@@ -39,7 +41,7 @@ export class Frame {
   get complete(): bool { return this.seen == this.size; }
 
   reset(size: i32): void {
-    this.size = size; this.seen = 0; this.want = 0; this.settled = false; this.bad = false;
+    this.size = size; this.seen = 0; this.want = 0; this.settled = false; this.bad = false; this.oversize = false;
     this.cut = 0; this.recordsAt = 0; this.recordsLen = 0; this.blobLeft = 0;
     this.kept.clear();
     this.nBlobs = 0;
@@ -67,6 +69,12 @@ export abstract class FrameSink {
 /** Largest frame accepted; requests use Kafka's socket.request.max.bytes default (100 MiB). */
 export const MAX_REQUEST: i32 = 100 * 1024 * 1024;
 export const MAX_RESPONSE: i32 = 1024 * 1024 * 1024;
+/**
+ * Most bytes kept for one frame's decode (records blobs are never kept). A frame needing more
+ * (e.g. a huge tagged field) is forwarded undecoded and counted, so no connection can make the
+ * filter hold megabytes of Wasm memory.
+ */
+export const MAX_KEEP: i32 = 8 * 1024 * 1024;
 
 export class Framer {
   private sizeBuf: usize = heap.alloc(4);
@@ -132,6 +140,7 @@ export class Framer {
         // Wanting bytes the frame does not have means the frame is malformed.
         if (f.want > f.keepLimit) f.want = f.keepLimit;
         if (f.want <= f.kept.len) { f.settled = true; f.bad = true; }
+        else if (f.want > MAX_KEEP) { f.settled = true; f.bad = true; f.oversize = true; }
         return;
       }
       // Records: summarise the part already kept, cut it out, stream the rest.
@@ -173,6 +182,8 @@ export class Framer {
 
   dispose(): void {
     this.frame.kept.free();
-    heap.free(this.sizeBuf);
+    this.scanner.dispose();
+    if (this.sizeBuf) heap.free(this.sizeBuf);
+    this.sizeBuf = 0;
   }
 }

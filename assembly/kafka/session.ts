@@ -9,7 +9,7 @@ import { intern } from "./messages/names";
 import { InFlight, InFlightQueue } from "./inflight";
 import { RequestBody, ResponseBody, decodeRequestBody, decodeResponseBody } from "./messages/index";
 
-export const enum Undecoded { UnknownVersion = 0, Malformed = 1, Unmatched = 2 }
+export const enum Undecoded { UnknownVersion = 0, Malformed = 1, Unmatched = 2, Oversize = 3 }
 
 const SASL_HANDSHAKE: i16 = 17;
 
@@ -108,7 +108,7 @@ class RequestSink extends FrameSink {
     const ex = this.ex;
     if (ex == null) { this.s.obs.undecoded(false, Undecoded.Malformed); return; }
     if (!ex.decodable) this.s.obs.undecoded(false, Undecoded.UnknownVersion);
-    else if (f.bad) this.s.obs.undecoded(false, Undecoded.Malformed);
+    else if (f.bad) this.s.obs.undecoded(false, f.oversize ? Undecoded.Oversize : Undecoded.Malformed);
     ex.requestBytes = f.size + 4;
     ex.sentAt = this.s.now();
     if (ex.apiKey == SASL_HANDSHAKE && ex.apiVersion == 0) this.s.saslV0 = true;
@@ -119,6 +119,8 @@ class RequestSink extends FrameSink {
   }
 
   giveUp(reason: GiveUp): void { this.s.stop(reason); }
+
+  dispose(): void { this.lastBytes.free(); }
 
   /** Clients keep one id per connection: look it up once, compare bytes after that. */
   private clientId(f: Frame, h: RequestHeader): string {
@@ -167,7 +169,7 @@ class ResponseSink extends FrameSink {
   end(f: Frame): void {
     const ex = this.ex;
     if (ex == null) { this.s.obs.undecoded(true, Undecoded.Unmatched); return; }
-    if (f.bad) this.s.obs.undecoded(true, Undecoded.Malformed);
+    if (f.bad) this.s.obs.undecoded(true, f.oversize ? Undecoded.Oversize : Undecoded.Malformed);
     ex.responseBytes = f.size + 4;
     ex.receivedAt = this.s.now();
     this.ex = null;
@@ -178,6 +180,16 @@ class ResponseSink extends FrameSink {
   }
 
   giveUp(reason: GiveUp): void { this.s.stop(reason); }
+
+  /**
+   * The request whose response is passing: it left the in-flight queue when the response's
+   * header was matched, so a close before the response's last byte must abandon it here.
+   */
+  takePending(): Exchange | null {
+    const ex = this.ex;
+    this.ex = null;
+    return ex;
+  }
 }
 
 /**
@@ -191,6 +203,8 @@ export class KafkaSession {
   readonly inflight: InFlightQueue<Exchange> = new InFlightQueue<Exchange>();
   readonly requests: Framer;
   readonly responses: Framer;
+  private readonly reqSink: RequestSink;
+  private readonly respSink: ResponseSink;
   private stopped: bool = false;
   /**
    * A SaslHandshake v0 was sent: raw SASL tokens without Kafka headers follow (and are answered
@@ -202,6 +216,8 @@ export class KafkaSession {
 
   constructor(readonly obs: SessionObserver) {
     const req = new RequestSink(), resp = new ResponseSink();
+    this.reqSink = req;
+    this.respSink = resp;
     this.requests = new Framer(req, MAX_REQUEST);
     this.responses = new Framer(resp, MAX_RESPONSE);
     req.s = this;
@@ -253,8 +269,13 @@ export class KafkaSession {
     this.close();
   }
 
-  /** The connection ended: requests still waiting are abandoned. */
+  /**
+   * The connection ended (or stopped being parsed): every request still owed a response is
+   * abandoned exactly once, the one whose response was passing included.
+   */
   close(): void {
+    const pending = this.respSink.takePending();
+    if (pending != null) { this.obs.abandoned(pending); this.recycle(pending); }
     while (this.inflight.size > 0) {
       const ex = this.inflight.shift();
       this.obs.abandoned(ex);
@@ -262,9 +283,12 @@ export class KafkaSession {
     }
   }
 
+  /** Frees everything the connection owns; nothing is parsed after this. */
   dispose(): void {
     this.close();
+    this.stopped = true;
     this.requests.dispose();
     this.responses.dispose();
+    this.reqSink.dispose();
   }
 }

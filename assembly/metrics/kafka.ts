@@ -15,8 +15,8 @@ function apiVersionLabels(i: i32): string {
 }
 function reasonLabel(i: i32): string { return label("reason", GIVE_UP_REASONS[i]); }
 
-export const UNDECODED_REASONS: StaticArray<string> = ["unknown_version", "malformed", "unmatched"];
-export const enum Undecoded { UnknownVersion = 0, Malformed = 1, Unmatched = 2 }
+/** Indexed by session.ts's Undecoded. */
+export const UNDECODED_REASONS: StaticArray<string> = ["unknown_version", "malformed", "unmatched", "oversize"];
 function undecodedLabel(i: i32): string {
   return label("direction", i & 1 ? "response" : "request") + label("reason", UNDECODED_REASONS[i >> 1]);
 }
@@ -45,7 +45,10 @@ export class ApiMetrics {
 
 // ---- What the traffic means: topics, groups, lag (fed by filter/observer.ts) ----------------
 
-export const COMPRESSION: StaticArray<string> = ["none", "gzip", "snappy", "lz4", "zstd"];
+/** Record batch codecs by attribute value; the last one stands for every value Kafka does not define (5-7). */
+export const COMPRESSION: StaticArray<string> = ["none", "gzip", "snappy", "lz4", "zstd", "unknown"];
+const CODECS: i32 = COMPRESSION.length;
+const PRODUCED_NAMES: StaticArray<string> = ["kscope_produced_records_total", "kscope_produced_bytes_total", "kscope_produced_batches_total"];
 
 /** Label budgets for client-chosen values; the limit comes from max_label_values. */
 export const topicLabels = new LabelBudget("topic", 200);
@@ -59,18 +62,29 @@ export function setLabelLimit(n: i32): void {
   topicLabels.limit = n; groupLabels.limit = n; clientLabels.limit = n; principalLabels.limit = n;
 }
 
-/** The name of a Kafka error code (e.g. NOT_LEADER_OR_FOLLOWER), or "code_N" for one Kafka does not define. */
+/** Error codes beyond this are named "code_other": a response cannot mint 65,536 series. */
+const MAX_ERROR_CODE: i16 = 1023;
+const OTHER_CODE: i16 = i16.MIN_VALUE;
+
+/** The code as counted: codes outside -1..MAX_ERROR_CODE share one series. */
+export function boundedCode(code: i16): i16 { return code >= -1 && code <= MAX_ERROR_CODE ? code : OTHER_CODE; }
+
+/** The name of a Kafka error code (e.g. NOT_LEADER_OR_FOLLOWER), "code_N" for one Kafka does not define, "code_other" past MAX_ERROR_CODE. */
 export function errorName(code: i16): string {
+  code = boundedCode(code);
+  if (code == OTHER_CODE) return "code_other";
   const i = <i32>code + 1;
   if (i >= 0 && i < ERROR_NAMES.length && ERROR_NAMES[i].length) return ERROR_NAMES[i];
   return "code_" + code.toString();
 }
 
 const UNSET: u32 = u32.MAX_VALUE - 1;
+/** Partitions per topic with a leader gauge (partition ids come from the wire). */
+const MAX_LEADERS: i32 = 10000;
 
 /** Per topic (one per admitted topic label; overflowing topics share the `__other__` one). */
 export class TopicSeries {
-  /** client id -> [records, bytes, batches] x codec (15 ids). */
+  /** client id -> [records, bytes, batches] x codec ids. */
   private produced: Map<string, StaticArray<u32>> = new Map();
   /** client id -> [records, bytes] (the client's group is looked up when the entry is made). */
   private fetched: Map<string, FetchSeries> = new Map();
@@ -82,19 +96,19 @@ export class TopicSeries {
 
   producedIds(client: string): StaticArray<u32> {
     if (this.produced.has(client)) return this.produced.get(client);
-    const a = new StaticArray<u32>(15);
-    for (let i = 0; i < 15; i++) a[i] = UNSET;
+    const a = unsetIds(PRODUCED_NAMES.length * CODECS);
     this.produced.set(client, a);
     return a;
   }
 
-  /** Counter ids for produced records (k=0), bytes (1) or batches (2) with a codec. */
+  /** Counter ids for produced records (k=0), bytes (1) or batches (2) with a codec; a codec out of range counts as unknown. */
   producedId(ids: StaticArray<u32>, client: string, k: i32, codec: i32): u32 {
-    const i = k * 5 + codec;
+    if (<u32>codec >= <u32>CODECS) codec = CODECS - 1;
+    const i = k * CODECS + codec;
+    if (<u32>i >= <u32>ids.length) return u32.MAX_VALUE;
     let id = unchecked(ids[i]);
     if (id == UNSET) {
-      const names: StaticArray<string> = ["kscope_produced_records_total", "kscope_produced_bytes_total", "kscope_produced_batches_total"];
-      id = series(MetricType.Counter, names[k], label("topic", this.topic) + label("client_id", client) + label("compression", COMPRESSION[codec]));
+      id = series(MetricType.Counter, PRODUCED_NAMES[k], label("topic", this.topic) + label("client_id", client) + label("compression", COMPRESSION[codec]));
       unchecked(ids[i] = id);
     }
     return id;
@@ -114,7 +128,7 @@ export class TopicSeries {
   }
 
   errorId(api: i16, code: i16): u32 {
-    const k = (<i32>api << 16) | (<i32>code & 0xffff);
+    const k = (<i32>api << 16) | (<i32>boundedCode(code) & 0xffff);
     if (this.errors.has(k)) return this.errors.get(k);
     const id = series(MetricType.Counter, "kscope_topic_errors_total", label("topic", this.topic) + label("api", apiName(api)) + label("error", errorName(code)));
     this.errors.set(k, id);
@@ -128,6 +142,7 @@ export class TopicSeries {
 
   leaderId(partition: i32): u32 {
     if (this.leaders.has(partition)) return this.leaders.get(partition);
+    if (partition < 0 || this.leaders.size >= MAX_LEADERS) return u32.MAX_VALUE;
     const id = series(MetricType.Gauge, "kscope_partition_leader", label("topic", this.topic) + label("partition", partition.toString()));
     this.leaders.set(partition, id);
     return id;
@@ -254,7 +269,7 @@ export class DeepMetrics {
   client(name: string): ClientSeries { return this.clients.get(name); }
 
   errorId(api: i16, code: i16): u32 {
-    const k = (<i32>api << 16) | (<i32>code & 0xffff);
+    const k = (<i32>api << 16) | (<i32>boundedCode(code) & 0xffff);
     if (this.errors.has(k)) return this.errors.get(k);
     const id = series(MetricType.Counter, "kscope_errors_total", label("api", apiName(api)) + label("error", errorName(code)));
     this.errors.set(k, id);
@@ -263,20 +278,23 @@ export class DeepMetrics {
 
   /** SASL authentications by mechanism, principal and result (ok or the error name). */
   saslId(mechanism: string, principal: string, error: i16): u32 {
-    const key = mechanism + "\n" + principal + "\n" + error.toString();
+    // keyed by what the series says, so the map is as bounded as the labels
+    const who = principal.length ? principalLabels.admit(principal) : "unknown";
+    const result = error == 0 ? "ok" : errorName(error);
+    const key = mechanism + "\n" + who + "\n" + result;
     if (this.sasl.has(key)) return this.sasl.get(key);
     const id = series(MetricType.Counter, "kscope_sasl_authentications_total",
-      label("mechanism", mechanism.length ? mechanism : "unknown") + label("principal", principal.length ? principalLabels.admit(principal) : "unknown") +
-      label("result", error == 0 ? "ok" : errorName(error)));
+      label("mechanism", mechanism.length ? mechanism : "unknown") + label("principal", who) + label("result", result));
     this.sasl.set(key, id);
     return id;
   }
 
   /** Transactions ended (EndTxn answered without error) by client id and commit/abort. */
   txnId(client: string, committed: bool): u32 {
-    const key = (committed ? "c" : "a") + client;
+    const who = clientLabels.admit(client);
+    const key = (committed ? "c" : "a") + who;
     if (this.txns.has(key)) return this.txns.get(key);
-    const id = series(MetricType.Counter, "kscope_transactions_total", label("client_id", clientLabels.admit(client)) + label("result", committed ? "commit" : "abort"));
+    const id = series(MetricType.Counter, "kscope_transactions_total", label("client_id", who) + label("result", committed ? "commit" : "abort"));
     this.txns.set(key, id);
     return id;
   }

@@ -55,6 +55,11 @@ export class MetricStore {
     return true;
   }
 
+  /** Sets every gauge to 0 (the filter instance that moved them is gone). */
+  resetGauges(): void {
+    for (const s of this.byName.values()) if (s.type === MetricType.Gauge) s.value = 0;
+  }
+
   get(id: number): number | undefined {
     const s = this.byId[id];
     return s && s.type !== MetricType.Histogram ? s.value : undefined;

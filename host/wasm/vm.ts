@@ -43,6 +43,14 @@ export interface VmOptions {
 /** Connection properties, as Envoy exposes them to filters. */
 export interface ConnectionInfo { source: string; destination: string; }
 
+/**
+ * After a trap the module is instantiated anew for a later connection, at most this often
+ * (Envoy's FAIL_RELOAD backoff base); until then new connections are forwarded unobserved.
+ */
+export const RELOAD_BACKOFF_MS = 1000;
+/** Host counter of filter traps (each instance that trapped counts once). */
+export const TRAPS_METRIC = "kscope_wasm_traps_total";
+
 export class ProxyWasmVm {
   readonly metrics: MetricStore;
   readonly shared: SharedState;
@@ -50,6 +58,12 @@ export class ProxyWasmVm {
   readonly moduleImports: Set<string>;
   private currentId?: number;
   private ex!: Exports;
+  private readonly module: WebAssembly.Module;
+  /** The current instance; contexts of an earlier (trapped) one are never called again. */
+  private generation = 0;
+  /** When the current instance trapped (undefined: healthy). */
+  private failedAt?: number;
+  private readonly trapsId: number;
   private nextId = 2;
   private tick?: NodeJS.Timeout;
   private readonly rootContextId = 1;
@@ -68,10 +82,17 @@ export class ProxyWasmVm {
     this.config = Buffer.from(opts.configuration ?? "");
     this.rootId = opts.rootId ?? "kscope";
     this.logger = opts.log ?? ((level, msg) => { if (level !== "trace" && level !== "debug") console.error(`[wasm ${level}] ${msg}`); });
-    const module = new WebAssembly.Module(readFileSync(opts.wasmPath));
-    this.moduleImports = new Set(WebAssembly.Module.imports(module).map((i) => i.name));
-    const instance = new WebAssembly.Instance(module, { env: this.imports(), wasi_snapshot_preview1: this.wasi() });
+    this.module = new WebAssembly.Module(readFileSync(opts.wasmPath));
+    this.moduleImports = new Set(WebAssembly.Module.imports(this.module).map((i) => i.name));
+    this.trapsId = this.metrics.define(MetricType.Counter, TRAPS_METRIC);
+    this.instantiate();
+  }
+
+  /** A fresh instance of the module, started and configured; throws if the filter refuses. */
+  private instantiate(): void {
+    const instance = new WebAssembly.Instance(this.module, { env: this.imports(), wasi_snapshot_preview1: this.wasi() });
     this.ex = instance.exports as unknown as Exports;
+    this.generation++;
     this.ex.proxy_on_context_create(this.rootContextId, 0);
     if (!this.ex.proxy_on_vm_start(this.rootContextId, 0)) throw new Error("filter refused to start (proxy_on_vm_start)");
     this.buffers.set(BufferType.PluginConfiguration, this.config);
@@ -80,24 +101,72 @@ export class ProxyWasmVm {
     if (!ok) throw new Error("filter rejected its configuration (proxy_on_configure)");
   }
 
-  /** A new downstream connection: creates its context and returns its handle. */
-  connect(info: ConnectionInfo): FilterConnection {
-    const id = this.nextId++;
-    this.current = info;
-    this.ex.proxy_on_context_create(id, this.rootContextId);
-    this.ex.proxy_on_new_connection(id);
-    this.current = undefined;
-    return new FilterConnection(this, id, info);
+  /** Whether the current instance trapped (connections are forwarded unobserved until a reload). */
+  get failed(): boolean { return this.failedAt !== undefined; }
+
+  /**
+   * The module trapped (an `unreachable`, an out-of-bounds access, a host import that threw):
+   * its state can no longer be trusted, so none of its contexts is called again. Logged and
+   * counted once per instance; gauges it moved (active connections, in flight, lag) are zeroed,
+   * since the next instance starts from nothing.
+   */
+  private trapped(err: unknown, where: string, info?: ConnectionInfo): void {
+    if (this.failedAt !== undefined) return;
+    this.failedAt = Date.now();
+    this.metrics.increment(this.trapsId, 1);
+    this.metrics.resetGauges();
+    const conn = info ? ` on connection ${info.source} -> ${info.destination}` : "";
+    this.logger("critical", `filter trapped in ${where}${conn}: ${(err as Error)?.message ?? String(err)}; ` +
+      `its connections are forwarded unobserved, a new instance serves connections from ${RELOAD_BACKOFF_MS} ms on`);
   }
 
+  /** Runs a call into the module; a trap marks the instance failed and yields `fallback`. */
+  private guard<T>(fallback: T, where: string, info: ConnectionInfo | undefined, fn: () => T): T {
+    try { return fn(); } catch (err) { this.trapped(err, where, info); return fallback; }
+  }
+
+  /** Instantiates the module again once the backoff has passed; false while it may not (or cannot). */
+  private reload(): boolean {
+    if (this.failedAt === undefined) return true;
+    if (Date.now() - this.failedAt < RELOAD_BACKOFF_MS) return false;
+    try {
+      this.instantiate();
+      this.failedAt = undefined;
+      this.logger("info", "filter reloaded after a trap");
+      return true;
+    } catch (err) {
+      this.failedAt = Date.now();
+      this.logger("critical", `filter reload failed: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  /** A new downstream connection: creates its context and returns its handle (a no-op one while the filter is down). */
+  connect(info: ConnectionInfo): FilterConnection {
+    if (!this.reload()) return new FilterConnection(this, 0, info, 0);
+    const id = this.nextId++;
+    this.current = info;
+    this.guard(undefined, "proxy_on_new_connection", info, () => {
+      this.ex.proxy_on_context_create(id, this.rootContextId);
+      this.ex.proxy_on_new_connection(id);
+    });
+    this.current = undefined;
+    return new FilterConnection(this, id, info, this.generation);
+  }
+
+  /** Whether a context of instance `generation` may still be called. */
+  private live(generation: number): boolean { return generation === this.generation && this.failedAt === undefined; }
+
   /** @internal */
-  data(id: number, type: BufferType, chunk: Buffer, eos: boolean, info: ConnectionInfo): Action {
+  data(id: number, generation: number, type: BufferType, chunk: Buffer, eos: boolean, info: ConnectionInfo): Action {
+    if (!this.live(generation)) return Action.Continue;
     this.buffers.set(type, chunk);
     this.current = info;
     this.currentId = id;
     try {
-      const fn = type === BufferType.DownstreamData ? this.ex.proxy_on_downstream_data : this.ex.proxy_on_upstream_data;
-      return fn(id, chunk.length, eos ? 1 : 0) as Action;
+      const down = type === BufferType.DownstreamData;
+      return this.guard(Action.Continue, down ? "proxy_on_downstream_data" : "proxy_on_upstream_data", info,
+        () => (down ? this.ex.proxy_on_downstream_data : this.ex.proxy_on_upstream_data)(id, chunk.length, eos ? 1 : 0) as Action);
     } finally {
       this.buffers.delete(type);
       this.current = undefined;
@@ -106,12 +175,18 @@ export class ProxyWasmVm {
   }
 
   /** @internal Envoy's order on close: connection close callbacks, then done, then delete. */
-  close(id: number, peer: PeerType): void {
-    this.ex.proxy_on_downstream_connection_close(id, peer);
-    this.ex.proxy_on_upstream_connection_close(id, peer);
-    this.ex.proxy_on_done(id);
-    this.ex.proxy_on_delete(id);
+  close(id: number, generation: number, peer: PeerType, info: ConnectionInfo): void {
+    if (!this.live(generation)) return;
+    this.guard(undefined, "connection close", info, () => {
+      this.ex.proxy_on_downstream_connection_close(id, peer);
+      this.ex.proxy_on_upstream_connection_close(id, peer);
+      this.ex.proxy_on_done(id);
+      this.ex.proxy_on_delete(id);
+    });
   }
+
+  /** Wasm memory of the current instance, in 64 KiB pages (tests check it stays flat). */
+  get memoryPages(): number { return this.ex.memory.buffer.byteLength / 65536; }
 
   /** proxy_on_tick every `ms` for the root context, as Envoy does (0 stops it). */
   private setTickPeriod(ms: number): void {
@@ -119,7 +194,7 @@ export class ProxyWasmVm {
     this.tick = undefined;
     if (ms <= 0) return;
     this.tick = setInterval(() => {
-      try { this.ex.proxy_on_tick?.(this.rootContextId); } catch (err) { this.logger("error", `proxy_on_tick: ${(err as Error).message}`); }
+      if (this.failedAt === undefined) this.guard(undefined, "proxy_on_tick", undefined, () => this.ex.proxy_on_tick?.(this.rootContextId));
     }, ms).unref();
   }
 
@@ -264,12 +339,13 @@ export class ProxyWasmVm {
 /** The filter's view of one proxied connection. */
 export class FilterConnection {
   private closed = false;
-  constructor(private vm: ProxyWasmVm, readonly id: number, readonly info: ConnectionInfo) {}
-  downstream(chunk: Buffer, eos = false): Action { return this.vm.data(this.id, BufferType.DownstreamData, chunk, eos, this.info); }
-  upstream(chunk: Buffer, eos = false): Action { return this.vm.data(this.id, BufferType.UpstreamData, chunk, eos, this.info); }
+  /** `generation` 0: made while the filter was down; the connection is forwarded unobserved. */
+  constructor(private vm: ProxyWasmVm, readonly id: number, readonly info: ConnectionInfo, private readonly generation: number) {}
+  downstream(chunk: Buffer, eos = false): Action { return this.vm.data(this.id, this.generation, BufferType.DownstreamData, chunk, eos, this.info); }
+  upstream(chunk: Buffer, eos = false): Action { return this.vm.data(this.id, this.generation, BufferType.UpstreamData, chunk, eos, this.info); }
   close(peer: PeerType = PeerType.Unknown): void {
     if (this.closed) return;
     this.closed = true;
-    this.vm.close(this.id, peer);
+    this.vm.close(this.id, this.generation, peer, this.info);
   }
 }

@@ -8,6 +8,9 @@ import { Role } from "../generated/codec";
 import { intern, learnTopicId, topicName } from "./names";
 import { Visitor } from "./walker";
 
+/** Entries a pooled body keeps between uses (a message may list more; they are freed after it). */
+const MAX_POOLED: i32 = 1024;
+
 export class PartEntry {
   group: string = "";
   topic: string = "";
@@ -102,6 +105,11 @@ export class Message extends Visitor {
     this.leader = ""; this.committed = false; this.key = ""; this.keyType = 0; this.producerId = -1;
     this.brokers = -1; this.members = -1; this.memberIds.length = 0; this.nParts = 0; this.nTopics = 0;
     this.group = ""; this.topic = null; this.part = null; this.forgotten = false; this.inMembers = false; this.depth = 0;
+    // Bodies are pooled: after a message of very many entries, let the entries go
+    if (this.parts.length > MAX_POOLED) this.parts = [];
+    if (this.topics.length > MAX_POOLED) this.topics = [];
+    if (this.errors.length > MAX_POOLED) this.errors = [];
+    if (this.memberIds.length > MAX_POOLED) this.memberIds = [];
   }
 
   part_(i: i32): PartEntry { return unchecked(this.parts[i]); }

@@ -3,6 +3,8 @@
 // every connection of the VM. Both are bounded so a hostile client cannot grow them forever.
 
 const MAX_INTERNED: i32 = 8192;
+/** Longer strings are decoded each time, never cached: the cache holds at most 8192 x 256 bytes. */
+const MAX_INTERNED_LEN: i32 = 256;
 const MAX_TOPIC_IDS: i32 = 65536;
 
 class Interned {
@@ -27,7 +29,7 @@ export function intern(ptr: usize, len: i32): string {
     return String.UTF8.decodeUnsafe(ptr, len); // hash collision: rare, left uncached
   }
   const s = String.UTF8.decodeUnsafe(ptr, len);
-  if (interned.size < MAX_INTERNED) {
+  if (interned.size < MAX_INTERNED && len <= MAX_INTERNED_LEN) {
     const copy = heap.alloc(len);
     memory.copy(copy, ptr, len);
     interned.set(h, new Interned(copy, len, s));
