@@ -17,6 +17,15 @@ import { ARTIFACTS, startBrowser } from "../support/browser";
 import { Prometheus, startPrometheus } from "../support/prometheus";
 import { ROOT } from "../support/kscope";
 import fs from "node:fs";
+import { execFile } from "node:child_process";
+
+/** `kscope ARGS` with extra environment: exit code and output. */
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 30_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }));
+  });
+}
 
 const TOKEN = "dashboard-test-token";
 const RATES = { ordersRate: 40, paymentsRate: 10 };
@@ -96,6 +105,13 @@ test("with a token, every route but /healthz answers 401 without it", async () =
   assert.equal(wrong.status, 401);
   assert.equal((await fetch(`${kscope.admin}/healthz`)).status, 200);
   assert.equal((await fetch(`${kscope.admin}/api/info`, { headers: auth })).status, 200);
+  // The CLI sends KSCOPE_ADMIN_TOKEN; without it, it says what is missing.
+  const denied = await cli(["stat", "groups", "--admin", kscope.admin], { KSCOPE_ADMIN_TOKEN: "" });
+  assert.equal(denied.code, 2);
+  assert.match(denied.stderr, /token/);
+  const ok = await cli(["stat", "groups", "--admin", kscope.admin, "-o", "json"], { KSCOPE_ADMIN_TOKEN: TOKEN });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.ok(JSON.parse(ok.stdout).rows.some((r: { group: string }) => r.group === traffic.groups.billing));
 });
 
 test("the browser signs in with /?token= and the overview shows the stopped group first", async () => {
@@ -180,6 +196,10 @@ test("topology: the expected nodes and edges, and a click opens a node's details
   await details.locator("h3", { hasText: traffic.groups.audit }).waitFor({ timeout: 5000 });
   assert.match(await details.textContent() ?? "", /STOPPED/);
   await shot("topology");
+  await page.locator("input[name=workload]").fill(traffic.topics.payments);
+  assert.match(await page.evaluate(() => location.hash), new RegExp(`workload=${traffic.topics.payments}`), "the filter is in the URL");
+  assert.equal(await page.locator(".node-list button", { hasText: `group ${traffic.groups.audit}` }).count(), 0, "filtered out");
+  await page.locator("input[name=workload]").fill("");
   await details.locator("a.open").click();
   await page.waitForFunction((g) => location.hash.startsWith(`#/groups/${encodeURIComponent(g)}`), traffic.groups.audit);
 });

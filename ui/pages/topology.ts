@@ -98,7 +98,10 @@ export function topology(r: Route): Page {
 
   /** Shows the nodes matching the filters and their neighbours. */
   function apply(): void {
+    if (!cy) return;
     const ns = nsSel.value, q = wlInput.value.trim().toLowerCase();
+    // The filters belong in the URL too, without a reload (a hash change would lay the graph out again).
+    history.replaceState(null, "", link("topology", undefined, { namespace: ns, workload: wlInput.value.trim() }));
     cy.batch(() => {
       cy.nodes().forEach((n) => {
         const d = n.data() as { namespace?: string; kind: string; label: string };
@@ -111,6 +114,7 @@ export function topology(r: Route): Page {
         cy.elements().not(keep).style("display", "none");
       }
     });
+    listNodes();
   }
 
   return {
