@@ -7,7 +7,6 @@ import { fill, h } from "./dom";
 import { Page, PageFactory } from "./page";
 import { WINDOWS, current, link } from "./route";
 import { overview } from "./pages/overview";
-import { topology } from "./pages/topology";
 import { topic, topics } from "./pages/topics";
 import { group, groups } from "./pages/groups";
 import { client, clients } from "./pages/clients";
@@ -15,13 +14,35 @@ import { tap, top } from "./pages/tap";
 
 const PAGES: Record<string, { title: string; list: PageFactory; detail?: PageFactory }> = {
   overview: { title: "Overview", list: overview },
-  topology: { title: "Topology", list: topology },
+  // cytoscape is most of the bundle: its chunk loads only when the topology page opens.
+  topology: { title: "Topology", list: lazy(() => import("./pages/topology").then((m) => m.topology)) },
   topics: { title: "Topics", list: topics, detail: topic },
   groups: { title: "Groups", list: groups, detail: group },
   clients: { title: "Clients", list: clients, detail: client },
   top: { title: "Top", list: top },
   tap: { title: "Tap", list: tap },
 };
+
+/** A page whose module loads on its first refresh (its element is in the document by then). */
+function lazy(load: () => Promise<PageFactory>): PageFactory {
+  return (r) => {
+    const el = h("div", { class: "page" });
+    let inner: Page | undefined, gone = false;
+    return {
+      el,
+      async refresh() {
+        if (!inner) {
+          const factory = await load();
+          if (gone) return;
+          inner = factory(r);
+          el.replaceChildren(inner.el);
+        }
+        await inner.refresh();
+      },
+      destroy() { gone = true; inner?.destroy?.(); },
+    };
+  };
+}
 
 const REFRESH_MS = 5000;
 let page: Page | undefined;
