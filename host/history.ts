@@ -5,7 +5,7 @@
 // inside the window) and the live values now (or a past snapshot, for the dashboard's charts),
 // as flat samples the way PromQL sees them (histograms as _bucket/_sum/_count): the CLI and the
 // dashboard compute rates and quantiles from the two.
-import { DURATION_BUCKETS, MetricStore, MetricType, Series } from "./metrics/store";
+import { MetricStore, MetricType, Series } from "./metrics/store";
 import { Labels } from "./metrics/scheme";
 
 export interface HistoryOptions {
@@ -30,7 +30,7 @@ export interface HistoryWindow {
 interface Snapshot { t: number; values: Float64Array; }
 
 /** Slots a series takes in a snapshot: 1 for counters and gauges; buckets + sum for histograms. */
-const slots = (s: Series) => (s.type === MetricType.Histogram ? DURATION_BUCKETS.length + 2 : 1);
+const slots = (s: Series) => (s.type === MetricType.Histogram ? s.buckets!.length + 2 : 1);
 
 export class History {
   private readonly series: Series[] = [];
@@ -78,8 +78,9 @@ export class History {
       const s = this.series[i], o = this.offsets[i];
       if (s.type !== MetricType.Histogram) { v[o] = s.value; continue; }
       let cum = 0;
-      for (let b = 0; b <= DURATION_BUCKETS.length; b++) { cum += s.counts![b]; v[o + b] = cum; }
-      v[o + DURATION_BUCKETS.length + 1] = s.sum!;
+      const n = s.buckets!.length;
+      for (let b = 0; b <= n; b++) { cum += s.counts![b]; v[o + b] = cum; }
+      v[o + n + 1] = s.sum!;
     }
     return v;
   }
@@ -108,8 +109,8 @@ export class History {
         samples.push({ name: s.name, labels: s.labels, kind: s.type === MetricType.Gauge ? "gauge" : "counter", v0: val(base.values, o), v1: val(cur, o) });
         continue;
       }
-      DURATION_BUCKETS.forEach((b, k) => samples.push({ name: `${s.name}_bucket`, labels: { ...s.labels, le: String(b) }, kind: "counter", v0: val(base.values, o + k), v1: val(cur, o + k) }));
-      const n = DURATION_BUCKETS.length;
+      s.buckets!.forEach((b, k) => samples.push({ name: `${s.name}_bucket`, labels: { ...s.labels, le: String(b) }, kind: "counter", v0: val(base.values, o + k), v1: val(cur, o + k) }));
+      const n = s.buckets!.length;
       samples.push({ name: `${s.name}_bucket`, labels: { ...s.labels, le: "+Inf" }, kind: "counter", v0: val(base.values, o + n), v1: val(cur, o + n) });
       samples.push({ name: `${s.name}_count`, labels: s.labels, kind: "counter", v0: val(base.values, o + n), v1: val(cur, o + n) });
       samples.push({ name: `${s.name}_sum`, labels: s.labels, kind: "counter", v0: val(base.values, o + n + 1), v1: val(cur, o + n + 1) });

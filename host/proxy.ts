@@ -4,6 +4,7 @@
 import net from "node:net";
 import { Action, PeerType } from "./wasm/abi";
 import { FilterConnection, ProxyWasmVm } from "./wasm/vm";
+import { UpstreamHealth } from "./upstream";
 
 export interface ProxyOptions {
   listen: { host: string; port: number };
@@ -11,6 +12,10 @@ export interface ProxyOptions {
   /** Without a VM the proxy forwards bytes only (the "no filter" benchmark path). */
   vm?: ProxyWasmVm;
   onError?: (err: Error) => void;
+  /** Told the outcome of every upstream connect (host/upstream.ts logs changes, feeds /healthz). */
+  upstreamHealth?: UpstreamHealth;
+  /** An upstream connect that has not completed by then fails (default 10 s): no client hangs. */
+  connectTimeoutMs?: number;
 }
 
 export interface ProxyStats { accepted: number; active: number; }
@@ -47,6 +52,12 @@ export function startProxy(opts: ProxyOptions): Promise<{ server: net.Server; st
     stats.accepted++;
     stats.active++;
     const upstream = net.connect({ host: opts.upstream.host, port: opts.upstream.port, allowHalfOpen: true, noDelay: true });
+    // Until connected, a failure is the upstream's: the client is closed at once, never left hanging.
+    const timeoutMs = opts.connectTimeoutMs ?? 10_000;
+    upstream.setTimeout(timeoutMs, () => upstream.destroy(new Error(`connect timed out after ${timeoutMs} ms`)));
+    let connected = false;
+    upstream.once("connect", () => { connected = true; upstream.setTimeout(0); opts.upstreamHealth?.report(true); });
+    upstream.once("error", (err) => { if (!connected) opts.upstreamHealth?.report(false, err.message); });
     sockets.add(client).add(upstream);
     let fc: FilterConnection | undefined;
     try {

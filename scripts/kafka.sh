@@ -6,6 +6,7 @@
 #                          [--proxy-advertised HOST:PORT] [--owner-pid PID [--owner-cleanup]]
 #                          [--set key=value]... [--timeout SECONDS]
 #   scripts/kafka.sh stop DIR
+#   scripts/kafka.sh restart DIR [--kill]      (same data and ports; --kill: SIGKILL, a crash)
 #   scripts/kafka.sh tool CLASS [ARGS...]
 #
 # start: formats DIR/data, starts the broker in the background (own session), writes DIR/pid,
@@ -39,6 +40,66 @@ fetch() {
 }
 
 alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+
+# Runs the broker of an already formatted DIR in the background (own session), with the owner
+# watchdog recorded in DIR/owner, and waits for "Kafka Server started".
+launch() {
+  local dir=$1 timeout=$2 owner='' owner_cleanup=0
+  [[ -f $dir/owner ]] && read -r owner owner_cleanup <"$dir/owner"
+  local -a jvm=(java -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*")
+  [[ -f $dir/kafka.log ]] && mv "$dir/kafka.log" "$dir/kafka.log.$(date +%s%N)"
+  # shellcheck disable=SC2086
+  setsid "${jvm[@]}" ${KAFKA_HEAP_OPTS:--Xmx768m -Xms256m} -XX:+ExitOnOutOfMemoryError \
+    kafka.Kafka "$dir/server.properties" >"$dir/kafka.log" 2>&1 </dev/null &
+  local pid=$!
+  echo "$pid" >"$dir/pid"
+
+  if [[ -n $owner ]]; then
+    # Watchdog: if the owner dies without calling stop, take the broker down with it
+    # (SIGTERM, SIGKILL after 10 s) and, with --owner-cleanup, remove DIR.
+    setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
+      kill -0 "$1" 2>/dev/null && exit 0
+      kill -TERM "$2" 2>/dev/null
+      for _ in $(seq 20); do kill -0 "$2" 2>/dev/null || break; sleep 0.5; done
+      kill -KILL "$2" 2>/dev/null
+      [[ $4 == 1 ]] && { sleep 0.5; rm -rf "$3"; }
+      exit 0' _ "$owner" "$pid" "$dir" "$owner_cleanup" >/dev/null 2>&1 </dev/null &
+  fi
+
+  local deadline=$((SECONDS + timeout))
+  until grep -q "Kafka Server started" "$dir/kafka.log" 2>/dev/null; do
+    if ! alive "$pid"; then
+      tail -n 40 "$dir/kafka.log" >&2 || true
+      die "broker exited during start-up (log: $dir/kafka.log)"
+    fi
+    if ((SECONDS >= deadline)); then
+      tail -n 40 "$dir/kafka.log" >&2 || true
+      stop "$dir" >/dev/null 2>&1 || true
+      die "broker not started after ${timeout}s (log: $dir/kafka.log)"
+    fi
+    sleep 0.2
+  done
+}
+
+# Stops the broker of DIR (SIGKILL with --kill: a crash) and starts it again on the same data
+# and ports; prints pid=.
+restart() {
+  local dir=${1:-} how=${2:-} i
+  [[ -n $dir && -f $dir/server.properties ]] || die "usage: restart DIR [--kill]"
+  if [[ $how == --kill ]]; then
+    local pid
+    pid=$(cat "$dir/pid" 2>/dev/null || true)
+    if alive "$pid"; then
+      kill -KILL "$pid"
+      for ((i = 0; i < 50; i++)); do alive "$pid" || break; sleep 0.1; done
+    fi
+    rm -f "$dir/pid"
+  else
+    stop "$dir" >/dev/null
+  fi
+  launch "$dir" 90
+  echo "pid=$(cat "$dir/pid")"
+}
 
 start() {
   local dir=${1:-} proxied='' direct='' controller='' advertised='' owner='' owner_cleanup=0 timeout=90
@@ -102,40 +163,12 @@ start() {
     kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
     { cat "$dir/format.log" >&2; die "storage format failed"; }
 
-  # shellcheck disable=SC2086
-  setsid "${jvm[@]}" ${KAFKA_HEAP_OPTS:--Xmx768m -Xms256m} -XX:+ExitOnOutOfMemoryError \
-    kafka.Kafka "$dir/server.properties" >"$dir/kafka.log" 2>&1 </dev/null &
-  local pid=$!
-  echo "$pid" >"$dir/pid"
-
-  if [[ -n $owner ]]; then
-    # Watchdog: if the owner dies without calling stop, take the broker down with it
-    # (SIGTERM, SIGKILL after 10 s) and, with --owner-cleanup, remove DIR.
-    setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
-      kill -0 "$1" 2>/dev/null && exit 0
-      kill -TERM "$2" 2>/dev/null
-      for _ in $(seq 20); do kill -0 "$2" 2>/dev/null || break; sleep 0.5; done
-      kill -KILL "$2" 2>/dev/null
-      [[ $4 == 1 ]] && { sleep 0.5; rm -rf "$3"; }
-      exit 0' _ "$owner" "$pid" "$dir" "$owner_cleanup" >/dev/null 2>&1 </dev/null &
-  fi
-
-  local deadline=$((SECONDS + timeout))
-  until grep -q "Kafka Server started" "$dir/kafka.log" 2>/dev/null; do
-    if ! alive "$pid"; then
-      tail -n 40 "$dir/kafka.log" >&2 || true
-      die "broker exited during start-up (log: $dir/kafka.log)"
-    fi
-    if ((SECONDS >= deadline)); then
-      tail -n 40 "$dir/kafka.log" >&2 || true
-      stop "$dir" >/dev/null 2>&1 || true
-      die "broker not started after ${timeout}s (log: $dir/kafka.log)"
-    fi
-    sleep 0.2
-  done
+  rm -f "$dir/owner"
+  [[ -n $owner ]] && echo "$owner $owner_cleanup" >"$dir/owner"
+  launch "$dir" "$timeout"
   # The log line is written once the listeners are up; confirm with a TCP connect anyway.
   (exec 3<>"/dev/tcp/127.0.0.1/$direct") 2>/dev/null || die "broker logged start but 127.0.0.1:$direct refuses connections"
-  echo "pid=$pid"
+  echo "pid=$(cat "$dir/pid")"
   echo "dir=$dir"
   echo "direct=127.0.0.1:$direct"
   echo "proxied=127.0.0.1:$proxied"
@@ -180,6 +213,7 @@ case $cmd in
   fetch) fetch ;;
   start) start "$@" ;;
   stop) stop "$@" ;;
+  restart) restart "$@" ;;
   tool) tool "$@" ;;
-  *) die "usage: kafka.sh fetch | start DIR --proxied-port P --direct-port D --controller-port C [--proxy-advertised HOST:PORT] | stop DIR | tool CLASS [ARGS...]" ;;
+  *) die "usage: kafka.sh fetch | start DIR --proxied-port P --direct-port D --controller-port C [--proxy-advertised HOST:PORT] | stop DIR | restart DIR [--kill] | tool CLASS [ARGS...]" ;;
 esac

@@ -1,6 +1,7 @@
-// The RootContext / Context shape of @solo-io/proxy-runtime, for network filters.
+// The RootContext / Context shape of @solo-io/proxy-runtime, for network and HTTP filters.
 // A filter subclasses these; the default callbacks do nothing.
 import { Action, PeerType } from "./enums";
+import { property } from "./host";
 
 export class BaseContext {
   constructor(readonly id: u32) {}
@@ -26,21 +27,31 @@ export class Context extends BaseContext {
   onUpstreamData(size: usize, endOfStream: bool): Action { return Action.Continue; }
   onDownstreamConnectionClose(peer: PeerType): void {}
   onUpstreamConnectionClose(peer: PeerType): void {}
+  // HTTP streams (a context per request)
+  onRequestHeaders(headers: u32, endOfStream: bool): Action { return Action.Continue; }
+  onResponseHeaders(headers: u32, endOfStream: bool): Action { return Action.Continue; }
+  onResponseTrailers(trailers: u32): Action { return Action.Continue; }
 }
 
 type RootFactory = (id: u32) => RootContext;
 let rootFactory: RootFactory | null = null;
+const namedFactories = new Map<string, RootFactory>();
 
-/** Registers the filter: called once from the module's top level. */
-export function registerRootContext(factory: RootFactory): void {
-  rootFactory = factory;
+/**
+ * Registers a root context: `rootId` "" is the default; another name is the plugin's root_id
+ * (Envoy's config.root_id), so one module holds several filters. Called from the module's top level.
+ */
+export function registerRootContext(factory: RootFactory, rootId: string = ""): void {
+  if (rootId.length) namedFactories.set(rootId, factory);
+  else rootFactory = factory;
 }
 
 export const roots = new Map<u32, RootContext>();
 export const contexts = new Map<u32, Context>();
 
 export function createRoot(id: u32): RootContext | null {
-  const f = rootFactory;
+  const name = namedFactories.size ? property("plugin_root_id") : "";
+  const f = namedFactories.has(name) ? namedFactories.get(name) : rootFactory;
   if (f == null) return null;
   const root = f(id);
   roots.set(id, root);

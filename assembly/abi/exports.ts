@@ -47,6 +47,18 @@ export function proxy_on_upstream_connection_close(id: u32, peer: PeerType): voi
   if (contexts.has(id)) contexts.get(id).onUpstreamConnectionClose(peer);
 }
 
+export function proxy_on_request_headers(id: u32, headers: u32, eos: bool): Action {
+  return contexts.has(id) ? contexts.get(id).onRequestHeaders(headers, eos) : Action.Continue;
+}
+
+export function proxy_on_response_headers(id: u32, headers: u32, eos: bool): Action {
+  return contexts.has(id) ? contexts.get(id).onResponseHeaders(headers, eos) : Action.Continue;
+}
+
+export function proxy_on_response_trailers(id: u32, trailers: u32): Action {
+  return contexts.has(id) ? contexts.get(id).onResponseTrailers(trailers) : Action.Continue;
+}
+
 export function proxy_on_tick(rootId: u32): void {
   if (roots.has(rootId)) roots.get(rootId).onTick();
 }

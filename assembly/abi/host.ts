@@ -1,6 +1,6 @@
 // Typed wrappers over the raw imports: the only place that handles host pointers.
 import * as imp from "./imports";
-import { BufferType, LogLevel, MetricType, Status } from "./enums";
+import { BufferType, LogLevel, MapType, MetricType, Status } from "./enums";
 
 // Two words the host writes results into (pointer + length, or a u64).
 const OUT: usize = memory.data(16);
@@ -88,4 +88,16 @@ export function registerQueue(name: string): u32 {
 export function enqueue(queue: u32, message: string): bool {
   const b = String.UTF8.encode(message);
   return imp.proxy_enqueue_shared_queue(queue, changetype<usize>(b), b.byteLength) == Status.Ok;
+}
+
+/** A header's value (e.g. ":status", "grpc-status"); "" when absent. */
+export function header(map: MapType, name: string): string {
+  const k = String.UTF8.encode(name);
+  return takeString(imp.proxy_get_header_map_value(map, changetype<usize>(k), k.byteLength, OUT, OUT + 4));
+}
+
+/** Adds a header (a new entry; the caller checks that none is there). */
+export function addHeader(map: MapType, name: string, value: string): void {
+  const k = String.UTF8.encode(name), v = String.UTF8.encode(value);
+  imp.proxy_add_header_map_value(map, changetype<usize>(k), k.byteLength, changetype<usize>(v), v.byteLength);
 }

@@ -1,5 +1,5 @@
 // Host functions of proxy-wasm ABI 0.2.1 that kscope uses (module "env").
-// Spec: proxy-wasm/spec abi-versions/v0.2.1. Only what a network filter needs.
+// Spec: proxy-wasm/spec abi-versions/v0.2.1. Only what kscope's network and HTTP filters need.
 
 @external("env", "proxy_log")
 export declare function proxy_log(level: u32, ptr: usize, len: usize): u32;
@@ -23,3 +23,7 @@ export declare function proxy_get_shared_data(key_ptr: usize, key_len: usize, ou
 export declare function proxy_register_shared_queue(name_ptr: usize, name_len: usize, out_id: usize): u32;
 @external("env", "proxy_enqueue_shared_queue")
 export declare function proxy_enqueue_shared_queue(id: u32, ptr: usize, len: usize): u32;
+@external("env", "proxy_get_header_map_value")
+export declare function proxy_get_header_map_value(map: u32, key_ptr: usize, key_len: usize, out_ptr: usize, out_len: usize): u32;
+@external("env", "proxy_add_header_map_value")
+export declare function proxy_add_header_map_value(map: u32, key_ptr: usize, key_len: usize, val_ptr: usize, val_len: usize): u32;

@@ -1,9 +1,13 @@
-// Plugin configuration: a flat JSON object, e.g. {"workload":"orders","max_label_values":200}.
-// Only string and number values at the top level are read; anything else is ignored.
+// Plugin configuration: a JSON object, e.g. {"workload":"orders","max_label_values":200}, parsed
+// strictly (../json/parse): invalid JSON, an unknown key or a value of the wrong type is an
+// error that names the key and where it is, and the plugin refuses to configure. Keys are the
+// table KEYS below: a new key is one line there plus its field in Config.
 // Workload identity: "workload"/"namespace" from this configuration win; a field left out is
 // taken from the proxy's node metadata (Istio sets WORKLOAD_NAME and NAMESPACE there), see
 // resolveIdentity. "node_metadata": false turns that lookup off.
 import { propertyPath } from "../abi/host";
+import { Identity, IdentityResolver, WorkloadRule } from "./identity";
+import { JsonKind, JsonValue, kindName, parseJson, position } from "../json/parse";
 
 export class Config {
   /** Names who is talking (a workload, a service); added as a label to every series. */
@@ -13,6 +17,12 @@ export class Config {
   maxLabelValues: i32 = 200;
   /** Fill a missing workload/namespace from node metadata (default true). */
   nodeMetadata: bool = true;
+  /** "clients": name each connection's client (a proxy serving many clients); null: the proxy's own identity. */
+  resolver: IdentityResolver | null = null;
+  /** HTTP root: "source" (the caller's proxy) or "destination" (the callee's); "" = from the listener's direction. */
+  reporter: string = "";
+  /** HTTP root, caller's side: the callee when its proxy does not answer with its name. */
+  destination: Identity | null = null;
 }
 
 /** Envoy node metadata keys read for workload identity (the keys Istio's sidecars set). */
@@ -51,37 +61,124 @@ export function resolveIdentity(cfg: Config, lookup: (key: string) => string = n
   if (cfg.namespace.length == 0) cfg.namespace = lookup(NODE_NAMESPACE_KEY);
 }
 
-export function parseConfig(text: string): Config {
-  const cfg = new Config();
-  let i = 0;
-  const n = text.length;
-  while (i < n) {
-    const k0 = text.indexOf('"', i);
-    if (k0 < 0) break;
-    const k1 = text.indexOf('"', k0 + 1);
-    if (k1 < 0) break;
-    const key = text.substring(k0 + 1, k1);
-    let j = k1 + 1;
-    while (j < n && (text.charCodeAt(j) == 0x20 || text.charCodeAt(j) == 0x3a)) j++;
-    let value = "";
-    if (j < n && text.charCodeAt(j) == 0x22) {
-      const v1 = text.indexOf('"', j + 1);
-      if (v1 < 0) break;
-      value = text.substring(j + 1, v1);
-      i = v1 + 1;
-    } else {
-      let e = j;
-      while (e < n && text.charCodeAt(e) != 0x2c && text.charCodeAt(e) != 0x7d) e++;
-      value = text.substring(j, e).trim();
-      i = e;
-    }
-    if (key == "workload") cfg.workload = value;
-    else if (key == "namespace") cfg.namespace = value;
-    else if (key == "node_metadata") cfg.nodeMetadata = value != "false";
-    else if (key == "max_label_values") {
-      const v = I32.parseInt(value);
-      if (v > 0) cfg.maxLabelValues = v;
-    }
+/**
+ * "clients": this proxy serves many clients (a broker's inbound sidecar, a gateway): name each
+ * connection's client (see identity.ts), e.g.
+ *   {"spiffe": true, "rules": [{"client_id_prefix": "orders-", "workload": "orders", "namespace": "shop"},
+ *                              {"peer": "10.1.0.0/16", "workload": "billing"}]}
+ */
+function applyClients(c: Config, v: JsonValue): string {
+  const r = new IdentityResolver();
+  for (let i = 0; i < v.keys.length; i++) {
+    const k = v.keys[i], x = v.items[i];
+    if (k == "spiffe") {
+      if (x.kind != JsonKind.Bool) return '"spiffe" must be a boolean';
+      r.spiffe = x.bool;
+    } else if (k == "rules") {
+      if (x.kind != JsonKind.Array) return '"rules" must be an array';
+      for (let j = 0; j < x.items.length; j++) {
+        const wrong = addRule(r, x.items[j]);
+        if (wrong.length) return "rules[" + j.toString() + "]: " + wrong;
+      }
+    } else return 'unknown key "' + k + '" (known: spiffe, rules)';
   }
-  return cfg;
+  c.resolver = r;
+  return "";
+}
+
+/** One rule: workload (required), namespace, and exactly one of client_id_prefix or peer. */
+function addRule(r: IdentityResolver, v: JsonValue): string {
+  if (v.kind != JsonKind.Object) return "must be an object";
+  let workload = "", namespace = "", prefix = "", peer = "";
+  for (let i = 0; i < v.keys.length; i++) {
+    const k = v.keys[i], x = v.items[i];
+    if (x.kind != JsonKind.String || x.str.length == 0) return '"' + k + '" must be a non-empty string';
+    if (k == "workload") workload = x.str;
+    else if (k == "namespace") namespace = x.str;
+    else if (k == "client_id_prefix") prefix = x.str;
+    else if (k == "peer") peer = x.str;
+    else return 'unknown key "' + k + '" (known: workload, namespace, client_id_prefix, peer)';
+  }
+  if (workload.length == 0) return '"workload" is required';
+  if ((prefix.length == 0) == (peer.length == 0)) return 'needs one of "client_id_prefix" or "peer"';
+  const rule = new WorkloadRule(new Identity(workload, namespace));
+  rule.clientIdPrefix = prefix;
+  if (peer.length && !rule.setPeer(peer)) return '"peer" must be an address or an IPv4 CIDR range';
+  r.rules.push(rule);
+  return "";
+}
+
+/** Sets a Config field from a value of the expected kind; returns what is wrong, or "". */
+type Apply = (cfg: Config, v: JsonValue) => string;
+
+class ConfigKey {
+  constructor(readonly name: string, readonly kind: JsonKind, readonly apply: Apply) {}
+}
+
+/** Every key the plugin configuration knows, with the JSON kind of its value. */
+const KEYS: ConfigKey[] = [
+  new ConfigKey("workload", JsonKind.String, (c: Config, v: JsonValue): string => { c.workload = v.str; return ""; }),
+  new ConfigKey("namespace", JsonKind.String, (c: Config, v: JsonValue): string => { c.namespace = v.str; return ""; }),
+  new ConfigKey("max_label_values", JsonKind.Number, (c: Config, v: JsonValue): string => {
+    if (!v.isInt() || v.num < 1 || v.num > 100000) return "must be an integer from 1 to 100000";
+    c.maxLabelValues = <i32>v.num;
+    return "";
+  }),
+  new ConfigKey("node_metadata", JsonKind.Bool, (c: Config, v: JsonValue): string => { c.nodeMetadata = v.bool; return ""; }),
+  new ConfigKey("clients", JsonKind.Object, applyClients),
+  new ConfigKey("reporter", JsonKind.String, (c: Config, v: JsonValue): string => {
+    if (v.str != "source" && v.str != "destination") return 'must be "source" or "destination"';
+    c.reporter = v.str;
+    return "";
+  }),
+  new ConfigKey("destination", JsonKind.Object, (c: Config, v: JsonValue): string => {
+    const w = v.get("workload"), n = v.get("namespace");
+    if (w == null || w.kind != JsonKind.String || w.str.length == 0) return 'needs "workload" (a non-empty string)';
+    if (n != null && n.kind != JsonKind.String) return '"namespace" must be a string';
+    for (let i = 0; i < v.keys.length; i++) if (v.keys[i] != "workload" && v.keys[i] != "namespace") return 'unknown key "' + v.keys[i] + '" (known: workload, namespace)';
+    c.destination = new Identity(w.str, n != null ? n.str : "");
+    return "";
+  }),
+];
+
+export class ConfigResult {
+  constructor(readonly config: Config, readonly error: string) {}
+}
+
+function knownKeys(): string {
+  const names: string[] = [];
+  for (let i = 0; i < KEYS.length; i++) names.push(KEYS[i].name);
+  return names.join(", ");
+}
+
+/**
+ * Parses the plugin configuration. An empty (or all-blank) configuration means the defaults.
+ * On error, `error` says what is wrong and where (line and column) and `config` holds defaults.
+ */
+export function parseConfig(text: string): ConfigResult {
+  const cfg = new Config();
+  if (text.trim().length == 0) return new ConfigResult(cfg, "");
+  const parsed = parseJson(text);
+  const root = parsed.value;
+  if (root == null) return new ConfigResult(cfg, "invalid JSON at " + position(text, parsed.offset) + ": " + parsed.error);
+  if (root.kind != JsonKind.Object) {
+    return new ConfigResult(cfg, "expected a JSON object at " + position(text, root.offset) + ", found " + kindName(root.kind));
+  }
+  for (let i = 0; i < root.keys.length; i++) {
+    const name = root.keys[i];
+    const v = root.items[i];
+    let key: ConfigKey | null = null;
+    for (let k = 0; k < KEYS.length; k++) if (KEYS[k].name == name) key = KEYS[k];
+    if (key == null) {
+      return new ConfigResult(new Config(), 'unknown key "' + name + '" at ' + position(text, root.keyOffsets[i]) + " (known keys: " + knownKeys() + ")");
+    }
+    let wrong = "";
+    if (v.kind != key.kind) wrong = "must be " + kindName(key.kind) + ", found " + kindName(v.kind);
+    else {
+      const apply = key.apply;
+      wrong = apply(cfg, v);
+    }
+    if (wrong.length) return new ConfigResult(new Config(), '"' + name + '" at ' + position(text, v.offset) + " " + wrong);
+  }
+  return new ConfigResult(cfg, "");
 }

@@ -3,25 +3,17 @@
 import { Action, BufferType } from "../abi/enums";
 import { Context, RootContext } from "../abi/context";
 import { KafkaSession } from "../kafka/session";
-import { inc } from "../metrics/registry";
+import { ConnectionObserver } from "./client";
 import { HostSource } from "./host_source";
-import { MetricsObserver } from "./observer";
-import { ConnectionMetrics } from "../metrics/kafka";
 
 export class KafkaConnection extends Context {
   private session: KafkaSession;
   private src: HostSource = new HostSource();
   private closed: bool = false;
 
-  constructor(id: u32, root: RootContext, private metrics: ConnectionMetrics, observer: MetricsObserver) {
+  constructor(id: u32, root: RootContext, private obs: ConnectionObserver) {
     super(id, root);
-    this.session = new KafkaSession(observer);
-  }
-
-  onNewConnection(): Action {
-    inc(this.metrics.total);
-    inc(this.metrics.active, 1);
-    return Action.Continue;
+    this.session = new KafkaSession(obs);
   }
 
   onDownstreamData(size: usize, endOfStream: bool): Action {
@@ -50,8 +42,8 @@ export class KafkaConnection extends Context {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
-    inc(this.metrics.active, -1);
     this.session.dispose();
+    this.obs.close();
     this.src.dispose();
   }
 }

@@ -1,5 +1,6 @@
 // Turns what a session sees into metrics. The only place that maps Kafka events to series.
 import { nowNanos } from "../abi/host";
+import { BlobStats } from "../kafka/batches";
 import { GiveUp } from "../kafka/framer";
 import { Message, PartEntry } from "../kafka/messages/index";
 import { Exchange, SessionObserver, Undecoded } from "../kafka/session";
@@ -39,6 +40,23 @@ function findPart(m: Message, hint: i32, topic: string, partition: i32): PartEnt
   return null;
 }
 
+/**
+ * kscope_delivery_latency_milliseconds: one observation per delivered data batch (proxy-wasm
+ * histograms take no weights), the delivery time `now` (ns) minus the batch's time (see batchTime in
+ * kafka/batches.ts). A head batch wholly below the fetch offset delivers nothing and is skipped.
+ * A batch time ahead of the proxy's clock (producer clock skew) counts as 0 ms.
+ */
+function delivered(id: u32, s: BlobStats, from: i64, now: u64): void {
+  const times = s.times;
+  if (times == null) return;
+  const nowMs = <i64>(now / 1_000_000);
+  for (let k = 0; k < s.nTimes; k++) {
+    const t = unchecked(times[k]);
+    if (t < 0 || (k == 0 && s.headDelivered(from) == 0)) continue;
+    observe(id, nowMs > t ? <u64>(nowMs - t) : 0);
+  }
+}
+
 @inline function codecOf(mask: i32): i32 { return mask == 0 ? 0 : 31 - clz(mask); }
 
 export class MetricsObserver extends SessionObserver {
@@ -48,7 +66,8 @@ export class MetricsObserver extends SessionObserver {
   private clientGroup: Map<string, string> = new Map();
   private groups: Map<string, GroupState> = new Map();
 
-  constructor(readonly conn: ConnectionMetrics, readonly api: ApiMetrics) { super(); }
+  /** labels: the workload's common labels (see identity.ts), current while its series are defined. */
+  constructor(readonly labels: string, readonly conn: ConnectionMetrics, readonly api: ApiMetrics) { super(); }
 
   now(): u64 { return nowNanos(); }
 
@@ -178,8 +197,13 @@ export class MetricsObserver extends SessionObserver {
       const s = p.records;
       if (!consumer || s == null || s.batches == 0) continue;
       const f = this.deep.topic(p.topic).fetchedIds(client, group);
-      if (s.records > 0) inc(f.records, s.records);
+      // Records below the fetch offset are resent parts of a batch the consumer drops; bytes stay wire bytes.
+      const q = req != null ? findPart(req, i, p.topic, p.partition) : null;
+      const from = q != null && !q.forgotten ? q.offset : -1;
+      const n = s.deliveredRecords(from);
+      if (n > 0) inc(f.records, n);
       inc(f.bytes, s.bytes);
+      delivered(f.latency, s, from, now);
     }
   }
 

@@ -1,41 +1,79 @@
-// The plugin's root context: reads the configuration, owns the shared metric families,
-// and creates a KafkaConnection per connection.
-import { BufferType } from "../abi/enums";
+// The plugin's root context: reads the configuration, owns the metric observers (one per
+// workload the connections resolve to, see identity.ts), and creates a KafkaConnection per connection.
+import { BufferType, LogLevel } from "../abi/enums";
 import { Context, RootContext } from "../abi/context";
-import { bufferString, setTickPeriod } from "../abi/host";
+import { bufferString, log, propertyPath, setTickPeriod } from "../abi/host";
 import { ApiMetrics, ConnectionMetrics, setLabelLimit } from "../metrics/kafka";
-import { label, setCommonLabels } from "../metrics/registry";
+import { setCommonLabels } from "../metrics/registry";
+import { ConnectionObserver, Observers } from "./client";
 import { Config, parseConfig, resolveIdentity } from "./config";
 import { KafkaConnection } from "./connection";
+import { Identity, IdentityResolver, workloadLabels } from "./identity";
 import { MetricsObserver } from "./observer";
+
+/** Envoy's attributes (path segments): the first URI SAN of the peer's certificate (mTLS, e.g. a SPIFFE id), the peer's address. */
+const PEER_URI_SAN = ["connection", "uri_san_peer_certificate"];
+const PEER_ADDRESS = ["source", "address"];
+
+class RootObservers extends Observers {
+  own: Identity = new Identity("", "");
+  resolver: IdentityResolver | null = null;
+  private byLabels: Map<string, MetricsObserver> = new Map();
+  private list: MetricsObserver[] = [];
+
+  fixed(): MetricsObserver | null {
+    return this.resolver == null ? this.observer(this.own) : null;
+  }
+
+  forClient(clientId: string): MetricsObserver {
+    const r = this.resolver;
+    if (r == null) return this.observer(this.own);
+    return this.observer(r.resolve(propertyPath(PEER_URI_SAN), propertyPath(PEER_ADDRESS), clientId));
+  }
+
+  private observer(id: Identity): MetricsObserver {
+    const l = id.labels;
+    if (this.byLabels.has(l)) return this.byLabels.get(l);
+    setCommonLabels(l);
+    const o = new MetricsObserver(l, new ConnectionMetrics(), new ApiMetrics());
+    this.byLabels.set(l, o);
+    this.list.push(o);
+    return o;
+  }
+
+  tick(): void {
+    for (let i = 0; i < this.list.length; i++) {
+      const o = unchecked(this.list[i]);
+      setCommonLabels(o.labels);
+      o.tick();
+    }
+  }
+}
 
 export class KscopeRoot extends RootContext {
   config: Config = new Config();
-  private conn: ConnectionMetrics | null = null;
-  private observer: MetricsObserver | null = null;
+  private observers: RootObservers = new RootObservers();
 
   onConfigure(size: usize): bool {
-    this.config = parseConfig(bufferString(BufferType.PluginConfiguration, <i32>size));
+    const parsed = parseConfig(bufferString(BufferType.PluginConfiguration, <i32>size));
+    if (parsed.error.length) {
+      // Refusing makes Envoy reject the filter (and its listener) and the host refuse to start.
+      log(LogLevel.Error, "invalid plugin configuration: " + parsed.error);
+      return false;
+    }
+    this.config = parsed.config;
     resolveIdentity(this.config);
-    let common = "";
-    if (this.config.workload.length) common += label("workload", this.config.workload);
-    if (this.config.namespace.length) common += label("namespace", this.config.namespace);
-    setCommonLabels(common);
+    this.observers.own = new Identity(this.config.workload, this.config.namespace);
+    this.observers.resolver = this.config.resolver;
     setLabelLimit(this.config.maxLabelValues);
+    workloadLabels.limit = this.config.maxLabelValues;
     setTickPeriod(1000); // lag in seconds grows while no traffic flows
     return true;
   }
 
-  onTick(): void {
-    if (this.observer != null) this.observer!.tick();
-  }
+  onTick(): void { this.observers.tick(); }
 
   createContext(id: u32): Context {
-    if (this.observer == null) {
-      const conn = new ConnectionMetrics();
-      this.conn = conn;
-      this.observer = new MetricsObserver(conn, new ApiMetrics());
-    }
-    return new KafkaConnection(id, this, this.conn!, this.observer!);
+    return new KafkaConnection(id, this, new ConnectionObserver(this.observers));
   }
 }

@@ -62,17 +62,17 @@ export function setLabelLimit(n: i32): void {
   topicLabels.limit = n; groupLabels.limit = n; clientLabels.limit = n; principalLabels.limit = n;
 }
 
-/** Error codes beyond this are named "code_other": a response cannot mint 65,536 series. */
-const MAX_ERROR_CODE: i16 = 1023;
+/** Codes past Kafka's known ones are still named "code_N" (a newer broker's errors) up to here. */
+const MAX_ERROR_CODE: i16 = 255;
 const OTHER_CODE: i16 = i16.MIN_VALUE;
 
-/** The code as counted: codes outside -1..MAX_ERROR_CODE share one series. */
+/** The code as counted: codes outside -1..MAX_ERROR_CODE share one series (an int16 from the wire must not mint 65,536). */
 export function boundedCode(code: i16): i16 { return code >= -1 && code <= MAX_ERROR_CODE ? code : OTHER_CODE; }
 
-/** The name of a Kafka error code (e.g. NOT_LEADER_OR_FOLLOWER), "code_N" for one Kafka does not define, "code_other" past MAX_ERROR_CODE. */
+/** The name of a Kafka error code (e.g. NOT_LEADER_OR_FOLLOWER), "code_N" for one Kafka does not define, "unknown" past MAX_ERROR_CODE. */
 export function errorName(code: i16): string {
   code = boundedCode(code);
-  if (code == OTHER_CODE) return "code_other";
+  if (code == OTHER_CODE) return "unknown";
   const i = <i32>code + 1;
   if (i >= 0 && i < ERROR_NAMES.length && ERROR_NAMES[i].length) return ERROR_NAMES[i];
   return "code_" + code.toString();
@@ -122,7 +122,8 @@ export class TopicSeries {
     const labels = label("topic", this.topic) + label("group", group) + label("client_id", client);
     const f = new FetchSeries(group,
       series(MetricType.Counter, "kscope_fetched_records_total", labels),
-      series(MetricType.Counter, "kscope_fetched_bytes_total", labels));
+      series(MetricType.Counter, "kscope_fetched_bytes_total", labels),
+      series(MetricType.Histogram, "kscope_delivery_latency_milliseconds", label("topic", this.topic) + label("group", group)));
     this.fetched.set(client, f);
     return f;
   }
@@ -150,7 +151,8 @@ export class TopicSeries {
 }
 
 export class FetchSeries {
-  constructor(readonly group: string, readonly records: u32, readonly bytes: u32) {}
+  /** latency: kscope_delivery_latency_milliseconds{topic, group} (shared by the group's clients). */
+  constructor(readonly group: string, readonly records: u32, readonly bytes: u32, readonly latency: u32) {}
 }
 
 /**

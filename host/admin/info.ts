@@ -1,9 +1,9 @@
 // GET /api/info: what this proxy is (version, filter loaded, upstream reachable), for `kscope check`,
 // `kscope top` and the dashboard's header.
-import net from "node:net";
 import { History } from "../history";
 import { MetricStore } from "../metrics/store";
 import { TapHub } from "../tap";
+import { reachable } from "../upstream";
 
 export interface ProxyInfo {
   version: string;
@@ -25,16 +25,6 @@ export interface ProxyInfo {
 export interface DashboardInfo { version: string; source: string; }
 
 export interface InfoParts { history: History; metrics: MetricStore; tap: TapHub; filter: boolean; listen: string; upstream: { host: string; port: number }; }
-
-function reachable(host: string, port: number, timeoutMs = 2000): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    const done = (err?: string) => { s.destroy(); resolve(err); };
-    s.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs} ms`));
-    s.once("connect", () => done());
-    s.once("error", (e) => done(e.message));
-  });
-}
 
 export const VERSION: string = (require("../../../package.json") as { version: string }).version;
 

@@ -1,5 +1,5 @@
 // Every route of the admin server, in one table:
-//   GET /metrics, /healthz                  Prometheus text format (a proxy's); liveness (never needs the token)
+//   GET /metrics, /healthz                  Prometheus text format (a proxy's); 200 ok or 503 with the upstream down (never needs the token)
 //   GET /api/info                           what this proxy is (host/admin/info.ts)
 //   GET /api/history?window=S[&at=MS]       two snapshots of every series (host/history.ts), for the CLI
 //   GET /api/tap?topic=&group=&client=&api= live NDJSON of decoded requests and responses (host/tap.ts)
@@ -26,6 +26,8 @@ export interface RouteParts {
   metrics?: MetricStore;
   info: () => Promise<ProxyInfo | DashboardInfo>;
   data: DashboardData;
+  /** What /healthz answers (a proxy: 503 while its upstream is unreachable); default always ok. */
+  health?: () => { ok: boolean; text: string };
   /** A proxy's own history and tap; absent over Prometheus. */
   history?: History;
   tap?: TapHub;
@@ -83,7 +85,10 @@ export function adminRoutes(p: RouteParts): Record<string, Handler> {
   const d = p.data;
   const window = (url: URL) => seconds(url, "window", 60);
   const routes: Record<string, Handler> = {
-    "/healthz": (_req, res) => { res.writeHead(200, { "content-type": "text/plain" }).end("ok\n"); },
+    "/healthz": (_req, res) => {
+      const h = p.health?.() ?? { ok: true, text: "ok" };
+      res.writeHead(h.ok ? 200 : 503, { "content-type": "text/plain" }).end(`${h.text}\n`);
+    },
     "/api/info": api(() => p.info()),
     "/api/topic": api((url) => d.topic(name(url), window(url))),
     "/api/group": api((url) => d.group(name(url), window(url))),

@@ -13,6 +13,19 @@ import { ProxyWasmVm } from "../wasm/vm";
 import { MetricStore } from "../metrics/store";
 import { History } from "../history";
 import { TapHub } from "../tap";
+import { UpstreamHealth } from "../upstream";
+
+/** A listener that could not bind says which option to change. */
+async function bound<T>(option: string, address: string, listening: Promise<T>): Promise<T> {
+  try {
+    return await listening;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") throw new Error(`${option} ${address}: address already in use (another kscope proxy or service is listening there)`);
+    if (code === "EACCES" || code === "EADDRNOTAVAIL") throw new Error(`${option} ${address}: cannot listen there (${code})`);
+    throw e;
+  }
+}
 
 export const DEFAULT_WASM = path.join(__dirname, "..", "..", "..", "build", "kscope.wasm");
 
@@ -26,6 +39,7 @@ export function proxyCommand(): Command {
     .option("--wasm <file>", "the filter module", DEFAULT_WASM)
     .option("--config <json>", "plugin configuration for the filter, e.g. '{\"workload\":\"orders\"}'", "{}")
     .option("--no-filter", "forward bytes without the filter (for comparison)")
+    .option("--probe-interval <seconds>", "how often the upstream is probed for /healthz and the log", "5")
     .addHelpText("after", `
 Examples:
   kscope proxy --upstream 127.0.0.1:9092
@@ -39,14 +53,17 @@ bypass the proxy after their first Metadata request.`)
       const vm = o.filter ? new ProxyWasmVm({ wasmPath: o.wasm, configuration: o.config, metrics }) : undefined;
       const listen = parseAddress(o.listen);
       const admin = parseAddress(o.admin);
-      const proxy = await startProxy({ listen, upstream: parseAddress(o.upstream), vm, onError: (e) => console.error(`kscope: filter error: ${e.message}`) });
+      const upstream = parseAddress(o.upstream);
       const history = new History(metrics).start(); // snapshots for `kscope stat` (/api/history)
       const tap = new TapHub(vm);
-      const info = proxyInfo({ history, metrics, tap, filter: !!vm, listen: o.listen, upstream: parseAddress(o.upstream) });
+      const info = proxyInfo({ history, metrics, tap, filter: !!vm, listen: o.listen, upstream });
       const local = (window: number, at?: number) => new WindowSource("admin (this proxy)", window, () => Promise.resolve(history.window(window, at)));
       const data = new DashboardData(local, `kscope proxy ${o.listen}`, history.retentionMs / 1000);
       const token: string | undefined = o.adminToken ?? (process.env[ADMIN_TOKEN_ENV] || undefined);
-      const adminServer = await startAdmin({ ...admin, token, routes: adminRoutes({ metrics, info, data, history, tap }), fallback: assets() });
+      const upstreamHealth = new UpstreamHealth(upstream.host, upstream.port).watch(Number(o.probeInterval) * 1000);
+      const routes = adminRoutes({ metrics, info, data, history, tap, health: () => upstreamHealth.health() });
+      const adminServer = await bound("--admin", o.admin, startAdmin({ ...admin, token, routes, fallback: assets() }));
+      const proxy = await bound("--listen", o.listen, startProxy({ listen, upstream, vm, upstreamHealth, onError: (e) => console.error(`kscope: filter error: ${e.message}`) }));
       console.log(`kscope proxy: ${o.listen} -> ${o.upstream}${vm ? "" : " (no filter)"}; dashboard http://${o.admin}/ metrics http://${o.admin}/metrics`);
       const stop = async () => { await proxy.close(); adminServer.close(); process.exit(0); };
       process.on("SIGINT", stop);

@@ -4,8 +4,15 @@ import { Labels, parseName, renderLabels } from "./scheme";
 
 export const enum MetricType { Counter = 0, Gauge = 1, Histogram = 2 }
 
-/** Bucket bounds (µs) for kscope_request_duration_microseconds; examples/envoy sets the same. */
+/** Bucket bounds (µs) for the *_duration_microseconds histograms; examples/envoy sets the same. */
 export const DURATION_BUCKETS = [50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000];
+/** Bucket bounds (ms, 1 ms .. 1 h) for kscope_delivery_latency_milliseconds; examples/envoy sets the same. */
+export const DELIVERY_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+
+/** A histogram's bucket bounds, by its unit (the name's suffix). */
+export function bucketsFor(name: string): number[] {
+  return name.endsWith("_milliseconds") ? DELIVERY_BUCKETS : DURATION_BUCKETS;
+}
 
 export interface Series {
   type: MetricType;
@@ -13,6 +20,8 @@ export interface Series {
   name: string;
   labels: Labels;
   value: number;
+  /** Histograms: bucket bounds (bucketsFor), counts per bucket and +Inf, and the sum. */
+  buckets?: number[];
   counts?: number[];
   sum?: number;
 }
@@ -21,12 +30,16 @@ export class MetricStore {
   private byName = new Map<string, Series>();
   private byId: Series[] = [];
 
+  /** Distinct series, and metric ids handed out (the filter defines each series once). */
+  get seriesCount(): number { return this.byName.size; }
+  get idCount(): number { return this.byId.length; }
+
   define(type: MetricType, encoded: string): number {
     let s = this.byName.get(encoded);
     if (!s) {
       const { name, labels } = parseName(encoded);
       s = { type, encoded, name, labels, value: 0 };
-      if (type === MetricType.Histogram) { s.counts = new Array(DURATION_BUCKETS.length + 1).fill(0); s.sum = 0; }
+      if (type === MetricType.Histogram) { s.buckets = bucketsFor(name); s.counts = new Array(s.buckets.length + 1).fill(0); s.sum = 0; }
       this.byName.set(encoded, s);
     }
     this.byId.push(s);
@@ -47,8 +60,8 @@ export class MetricStore {
     const s = this.byId[id];
     if (!s) return false;
     if (s.type === MetricType.Histogram) {
-      let i = DURATION_BUCKETS.findIndex((b) => v <= b);
-      if (i < 0) i = DURATION_BUCKETS.length;
+      let i = s.buckets!.findIndex((b) => v <= b);
+      if (i < 0) i = s.buckets!.length;
       s.counts![i]++;
       s.sum! += v;
     } else s.value = v;
@@ -81,8 +94,8 @@ export class MetricStore {
       for (const s of list) {
         if (s.type !== MetricType.Histogram) { out.push(`${name}${renderLabels(s.labels)} ${s.value}`); continue; }
         let cum = 0;
-        DURATION_BUCKETS.forEach((b, i) => { cum += s.counts![i]; out.push(`${name}_bucket${renderLabels(s.labels, ["le", String(b)])} ${cum}`); });
-        cum += s.counts![DURATION_BUCKETS.length];
+        s.buckets!.forEach((b, i) => { cum += s.counts![i]; out.push(`${name}_bucket${renderLabels(s.labels, ["le", String(b)])} ${cum}`); });
+        cum += s.counts![s.buckets!.length];
         out.push(`${name}_bucket${renderLabels(s.labels, ["le", "+Inf"])} ${cum}`);
         out.push(`${name}_sum${renderLabels(s.labels)} ${s.sum}`);
         out.push(`${name}_count${renderLabels(s.labels)} ${cum}`);

@@ -72,6 +72,8 @@ export class ProxyWasmVm {
   private readonly config: Buffer;
   private readonly rootId: string;
   private readonly logger: (level: string, msg: string) => void;
+  /** Set while the filter configures: the errors it logs (they explain a refusal). */
+  private configureErrors?: string[];
   /** Host calls the filter made, by import name (for benchmarks and tests). */
   readonly calls = new Map<string, number>();
   countCalls = false;
@@ -81,7 +83,12 @@ export class ProxyWasmVm {
     this.shared = opts.shared ?? new SharedState();
     this.config = Buffer.from(opts.configuration ?? "");
     this.rootId = opts.rootId ?? "kscope";
-    this.logger = opts.log ?? ((level, msg) => { if (level !== "trace" && level !== "debug") console.error(`[wasm ${level}] ${msg}`); });
+    const log = opts.log ?? ((level, msg) => { if (level !== "trace" && level !== "debug") console.error(`[wasm ${level}] ${msg}`); });
+    // Errors the filter logs while it configures explain a refusal: kept for the thrown error.
+    this.logger = (level, msg) => {
+      if (this.configureErrors && (level === "error" || level === "critical")) this.configureErrors.push(msg);
+      else log(level, msg);
+    };
     this.module = new WebAssembly.Module(readFileSync(opts.wasmPath));
     this.moduleImports = new Set(WebAssembly.Module.imports(this.module).map((i) => i.name));
     this.trapsId = this.metrics.define(MetricType.Counter, TRAPS_METRIC);
@@ -96,9 +103,13 @@ export class ProxyWasmVm {
     this.ex.proxy_on_context_create(this.rootContextId, 0);
     if (!this.ex.proxy_on_vm_start(this.rootContextId, 0)) throw new Error("filter refused to start (proxy_on_vm_start)");
     this.buffers.set(BufferType.PluginConfiguration, this.config);
+    this.configureErrors = [];
     const ok = this.ex.proxy_on_configure(this.rootContextId, this.config.length);
+    const errors = this.configureErrors;
+    this.configureErrors = undefined;
     this.buffers.delete(BufferType.PluginConfiguration);
-    if (!ok) throw new Error("filter rejected its configuration (proxy_on_configure)");
+    if (!ok) throw new Error(`filter rejected its configuration (proxy_on_configure)${errors.map((m) => `: ${m}`).join("")}`);
+    for (const m of errors) this.logger("error", m);
   }
 
   /** Whether the current instance trapped (connections are forwarded unobserved until a reload). */
@@ -186,7 +197,7 @@ export class ProxyWasmVm {
   }
 
   /** Wasm memory of the current instance, in 64 KiB pages (tests check it stays flat). */
-  get memoryPages(): number { return this.ex.memory.buffer.byteLength / 65536; }
+  memoryPages(): number { return this.ex.memory.buffer.byteLength / 65536; }
 
   /** proxy_on_tick every `ms` for the root context, as Envoy does (0 stops it). */
   private setTickPeriod(ms: number): void {
@@ -254,7 +265,7 @@ export class ProxyWasmVm {
         v.setUint32(flagsOut, 0, true);
         return Status.Ok;
       },
-      proxy_set_buffer_bytes: () => Status.Unimplemented, // kscope never rewrites traffic
+      proxy_set_buffer_bytes: () => { count("proxy_set_buffer_bytes"); return Status.Unimplemented; }, // kscope never rewrites traffic
       proxy_define_metric: (type: number, ptr: number, len: number, out: number) => {
         if (type > MetricType.Histogram) return Status.BadArgument;
         const id = this.metrics.define(type as MetricType, this.bytes(ptr, len).toString("utf8"));
@@ -287,8 +298,8 @@ export class ProxyWasmVm {
       },
       proxy_set_tick_period_milliseconds: (ms: number) => { this.setTickPeriod(ms); return Status.Ok; },
       proxy_set_effective_context: () => Status.Ok,
-      proxy_continue_stream: () => Status.Unimplemented,
-      proxy_close_stream: () => Status.Unimplemented,
+      proxy_continue_stream: () => { count("proxy_continue_stream"); return Status.Unimplemented; },
+      proxy_close_stream: () => { count("proxy_close_stream"); return Status.Unimplemented; },
       proxy_done: () => Status.Ok,
       // Shared data and queues (host/wasm/shared.ts); kscope's tap uses them.
       proxy_get_shared_data: (kp: number, kl: number, vpOut: number, vlOut: number, casOut: number) => {

@@ -6,7 +6,7 @@ import { Exchange, KafkaSession, SessionObserver, Undecoded } from "../../assemb
 import { GiveUp } from "../../assembly/kafka/framer";
 import { apiName } from "../../assembly/kafka/header";
 import { MemorySource } from "../../assembly/kafka/bytes";
-import { ApiMetrics, ConnectionMetrics } from "../../assembly/metrics/kafka";
+import { ApiMetrics, ConnectionMetrics, errorName } from "../../assembly/metrics/kafka";
 import { LagTracker } from "../../assembly/metrics/lag";
 import { label, series } from "../../assembly/metrics/registry";
 import { b64, conns } from "./support";
@@ -76,7 +76,7 @@ describe("lag", () => {
 
 describe("metrics observer", () => {
   it("turns the recorded traffic into topic, group and lag series", () => {
-    const obs = new MetricsObserver(new ConnectionMetrics(), new ApiMetrics());
+    const obs = new MetricsObserver("", new ConnectionMetrics(), new ApiMetrics());
     const all = conns("");
     for (let i = 0; i < all.length; i++) {
       const s = new KafkaSession(obs);
@@ -121,5 +121,15 @@ describe("metrics observer", () => {
     expect(pc.keys.length).toBeGreaterThan(10, "clients x APIs in the fixtures");
     expect(totalErrors).toBeGreaterThan(0, "the fixtures hold responses with errors");
     expect(value(MetricType.Counter, "kscope_client_requests_total", label("client_id", "kjs-app") + label("api", "Fetch"))).toBeGreaterThan(0, "kafkajs fetches");
+  });
+
+  it("names error codes with a bounded set of values", () => {
+    expect(errorName(0)).toBe("NONE");
+    expect(errorName(6)).toBe("NOT_LEADER_OR_FOLLOWER");
+    expect(errorName(-1)).toBe("UNKNOWN_SERVER_ERROR");
+    expect(errorName(255)).toBe("code_255"); // a newer broker's code keeps its number
+    expect(errorName(256)).toBe("unknown"); // garbage does not mint a label value per int16
+    expect(errorName(-2)).toBe("unknown");
+    expect(errorName(i16.MAX_VALUE)).toBe("unknown");
   });
 });

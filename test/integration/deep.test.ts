@@ -85,6 +85,11 @@ test("kcat: produced records per topic and codec equal what was produced, for al
 test("kafkajs: produced records per codec (none, gzip) equal what was sent", async () => {
   const topic = "deep-kafkajs";
   await broker.createTopic(topic, 3);
+  // Every partition's leader answers through the proxy before the counted sends: a first Produce
+  // that meets a leader still being elected is retried, and both requests carry the records.
+  const warm = kafkajs(kscope.bootstrap, { clientId: "deep-kafkajs-warmup" }).producer();
+  await warm.connect();
+  try { await warm.send({ topic, messages: [0, 1, 2].map((partition) => ({ partition, value: "warm-up" })) }); } finally { await warm.disconnect(); }
   const producer = kafkajs(kscope.bootstrap, { clientId: "deep-kafkajs" }).producer();
   await producer.connect();
   let none = 0, gzip = 0;
@@ -101,7 +106,7 @@ test("kafkajs: produced records per codec (none, gzip) equal what was sent", asy
   const m = await kscope.metrics();
   assert.equal(sum(m, "kscope_produced_records_total", { topic, client_id: "deep-kafkajs", compression: "none" }), none);
   assert.equal(sum(m, "kscope_produced_records_total", { topic, client_id: "deep-kafkajs", compression: "gzip" }), gzip);
-  assert.equal(sum(m, "kscope_produced_records_total", { topic }), none + gzip);
+  assert.equal(sum(m, "kscope_produced_records_total", { topic, client_id: "deep-kafkajs" }), none + gzip);
 });
 
 test("Java client: an idempotent and a transactional producer are counted exactly, commits are seen, and a Java consumer's fetches too", async () => {

@@ -46,6 +46,8 @@ export interface EnvoyConfigOptions {
   nodeMetadata?: Record<string, string> | null;
   /** Override the Wasm failure_policy (FAIL_OPEN in the example). */
   failurePolicy?: 'FAIL_OPEN' | 'FAIL_CLOSED' | 'FAIL_RELOAD';
+  /** Terminate TLS on the Kafka listener and require client certificates signed by `ca` (mTLS, as a mesh does). */
+  downstreamTls?: { cert: string; key: string; ca: string };
 }
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -81,10 +83,45 @@ export function renderEnvoyConfig(opts: EnvoyConfigOptions, base: Obj = loadExam
     }
     if (opts.failurePolicy) pc.failure_policy = opts.failurePolicy;
   }
+  if (opts.downstreamTls) {
+    const t = opts.downstreamTls;
+    chain.transport_socket = {
+      name: 'envoy.transport_sockets.tls',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+        require_client_certificate: true,
+        common_tls_context: {
+          tls_certificates: [{ certificate_chain: { filename: t.cert }, private_key: { filename: t.key } }],
+          validation_context: { trusted_ca: { filename: t.ca } },
+        },
+      },
+    };
+  }
   if (opts.nodeMetadata === null) delete cfg.node.metadata;
   else if (opts.nodeMetadata) cfg.node.metadata = opts.nodeMetadata;
   const cluster = (cfg.static_resources.clusters as Obj[]).find((c) => c.name === 'kafka_broker');
   if (!cluster) throw new Error('example bootstrap has no cluster named "kafka_broker"');
+  cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address = hostPort(opts.upstream);
+  return YAML.stringify(cfg);
+}
+
+export const httpExampleBootstrap: string = path.join(repoRoot, 'examples', 'envoy', 'envoy-http.yaml');
+
+/** examples/envoy/envoy-http.yaml with these ports, upstream (the service), plugin configuration and Wasm path. */
+export function renderHttpConfig(opts: { listenPort: number; adminPort: number; upstream: string; pluginConfig?: Record<string, unknown>; wasmPath?: string }): string {
+  const cfg = loadExampleBootstrap(httpExampleBootstrap);
+  cfg.admin.address.socket_address = { address: '127.0.0.1', port_value: opts.adminPort };
+  const listener = (cfg.static_resources.listeners as Obj[]).find((l) => l.name === 'http');
+  if (!listener) throw new Error('HTTP example has no listener named "http"');
+  listener.address.socket_address = { address: '127.0.0.1', port_value: opts.listenPort };
+  const hcm = listener.filter_chains[0].filters[0].typed_config as Obj;
+  const wasm = (hcm.http_filters as Obj[]).find((f) => f.name === 'envoy.filters.http.wasm');
+  if (!wasm) throw new Error('HTTP example has no envoy.filters.http.wasm filter');
+  const pc = wasm.typed_config.config as Obj;
+  pc.vm_config.code.local.filename = path.resolve(opts.wasmPath ?? defaultWasm);
+  if (opts.pluginConfig) pc.configuration.value = JSON.stringify(opts.pluginConfig);
+  const cluster = (cfg.static_resources.clusters as Obj[]).find((c) => c.name === 'service');
+  if (!cluster) throw new Error('HTTP example has no cluster named "service"');
   cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address = hostPort(opts.upstream);
   return YAML.stringify(cfg);
 }
@@ -108,6 +145,8 @@ export interface StartEnvoyOptions extends Omit<EnvoyConfigOptions, 'listenPort'
   componentLogLevel?: string;
   /** Name used for the log and temp dir. */
   name?: string;
+  /** Another bootstrap than the Kafka example, rendered for the chosen ports (e.g. renderHttpConfig). */
+  render?: (listenPort: number, adminPort: number) => string;
   readyTimeoutMs?: number;
 }
 
@@ -146,7 +185,8 @@ export async function startEnvoy(opts: StartEnvoyOptions): Promise<Envoy> {
   const adminPort = opts.adminPort ?? free.shift()!;
   const name = opts.name ?? 'envoy';
   const dir = tempDir(name);
-  const configFile = writeEnvoyConfig(dir, { ...opts, listenPort, adminPort });
+  const configFile = opts.render ? path.join(dir, 'envoy.yaml') : writeEnvoyConfig(dir, { ...opts, listenPort, adminPort });
+  if (opts.render) fs.writeFileSync(configFile, opts.render(listenPort, adminPort));
   const args = [
     '-c', configFile,
     '--disable-hot-restart',

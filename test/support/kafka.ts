@@ -123,6 +123,8 @@ export interface Broker {
   startupMs: number;
   /** Stops the broker (SIGTERM, then SIGKILL after 30 s) and removes its dir. Idempotent. */
   stop(): Promise<void>;
+  /** Kills the broker (SIGKILL: a crash) or stops it, then starts it on the same data and ports. */
+  restart(opts?: { kill?: boolean; downMs?: number }): Promise<void>;
   tool(className: string, args: readonly string[], opts?: ToolOptions): Promise<ToolResult>;
   /** Creates a topic through the DIRECT listener and waits for leaders. No-op if it exists. */
   createTopic(name: string, partitions?: number, config?: Record<string, string>): Promise<void>;
@@ -176,7 +178,7 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<Broker> 
     const unregister = onCleanup(() => {
       // Synchronous exit path: the broker shuts itself down; kafka.sh's watchdog SIGKILLs it if needed.
       try {
-        process.kill(pid, 'SIGTERM');
+        process.kill(broker.pid, 'SIGTERM');
       } catch {
         // gone already
       }
@@ -203,6 +205,16 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<Broker> 
           if (!keep) fs.rmSync(dir, { recursive: true, force: true });
         })();
         return stopping;
+      },
+      async restart({ kill = true, downMs = 0 } = {}) {
+        if (downMs > 0) { // down for a while: stop (or kill) now, start again later
+          if (kill) process.kill(broker.pid, 'SIGKILL');
+          else await run(kafkaScript, ['stop', dir], { timeoutMs: 60_000 });
+          await new Promise((r) => setTimeout(r, downMs));
+        }
+        const r = await run(kafkaScript, ['restart', dir, ...(kill ? ['--kill'] : [])], { timeoutMs: 150_000 });
+        if (r.code !== 0) throw new Error(`scripts/kafka.sh restart failed: ${r.stderr.slice(-4000)}`);
+        broker.pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
       },
       tool: runTool,
       async createTopic(name, partitions = 1, config = {}) {

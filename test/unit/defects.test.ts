@@ -136,9 +136,9 @@ test("Wasm memory stays flat over 100,000 recorded connections opened and closed
     }
   };
   run(10_000, 0); // warm-up: label caches, interned names, pooled exchanges
-  const before = vm.memoryPages;
+  const before = vm.memoryPages();
   run(90_000, 10_000);
-  const after = vm.memoryPages;
+  const after = vm.memoryPages();
   assert.equal(vm.failed, false);
   assert.equal(value(vm, "kscope_connections_active"), 0);
   assert.equal(value(vm, "kscope_connections_total"), 100_000);

@@ -105,3 +105,28 @@ test("the filter's clock is wall time that never steps back (a fast exchange is 
     prev = t;
   }
 });
+
+test("clients rules: a per-client proxy names each connection by client id prefix, then peer address, else unknown", () => {
+  const configuration = JSON.stringify({
+    workload: "kafka-gateway",
+    clients: { rules: [
+      { client_id_prefix: "orders-", workload: "orders", namespace: "shop" },
+      { peer: "10.1.0.0/16", workload: "billing", namespace: "shop" },
+    ] },
+  });
+  const vm = new ProxyWasmVm({ wasmPath: WASM, configuration, log: () => {} });
+  const metadata = (client: string) => request(3, 1, 1, client, false, int32(0));
+  const conns: [string, string][] = [["10.9.0.1:5000", "orders-7"], ["10.1.2.3:5000", "anyone"], ["10.2.0.1:5000", "anyone"], ["10.1.2.4:5000", "orders-8"]];
+  for (const [source, client] of conns) {
+    const c = vm.connect({ source, destination: "127.0.0.1:9092" });
+    c.downstream(metadata(client));
+    c.close();
+  }
+  const requests = (labels: Record<string, string>) => value(vm, "kscope_client_requests_total", { api: "Metadata", ...labels });
+  assert.equal(requests({ workload: "orders", namespace: "shop" }), 2, "client id prefix first");
+  assert.equal(requests({ workload: "billing", namespace: "shop" }), 1, "then the peer's address range");
+  assert.equal(requests({ workload: "unknown", namespace: "unknown" }), 1, "else unknown");
+  assert.equal(requests({ workload: "kafka-gateway" }), 0, "never the proxy's own identity");
+  assert.equal(value(vm, "kscope_connections_total", { workload: "orders" }), 2);
+  assert.equal(value(vm, "kscope_connections_active", { workload: "orders" }), 0);
+});
