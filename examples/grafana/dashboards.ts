@@ -59,6 +59,7 @@ export function topics(): DashboardBuilder {
     .withPanel(chart("Produced records/s", "short", q(`sum by (topic) (rate(${M.producedRecords}{${t}}[${RI}]))`, "{{topic}}")))
     .withPanel(chart("Produced records/s by producer (client id)", "short", q(`sum by (topic, client_id) (rate(${M.producedRecords}{${t}}[${RI}]))`, "{{topic}} {{client_id}}")))
     .withPanel(chart("Fetched records/s by group", "short", q(`sum by (topic, group) (rate(${M.fetchedRecords}{${t}}[${RI}]))`, "{{topic}} {{group}}")))
+    .withPanel(chart("Delivery latency p99 by group", "ms", q(`histogram_quantile(0.99, sum by (le, topic, group) (rate(${M.deliveryLatency}_bucket{${t}}[${RI}])))`, "{{topic}} → {{group}}")))
     .withPanel(chart("Produced bytes/s", "Bps", q(`sum by (topic) (rate(${M.producedBytes}{${t}}[${RI}]))`, "{{topic}}")))
     .withPanel(chart("Topic errors/s", "short", q(`sum by (topic, api, error) (rate(${M.topicErrors}{${t}}[${RI}])) or sum by (topic) (rate(${M.producedRecords}{${t}}[${RI}])) * 0`, "{{topic}} {{api}} {{error}}")))
     .withPanel(tableOf("Partitions: high watermark", `max by (topic, partition) (${M.highWatermark}{${t}})`, { topic: "Topic", partition: "Partition", Value: "High watermark" }))
@@ -76,6 +77,9 @@ export function consumerGroups(): DashboardBuilder {
     .withPanel(chart("Lag (seconds) per partition", "s", q(`max by (${part}) (${M.lagSeconds}{${g}})`, "{{group}} {{topic}}/{{partition}}")))
     .withPanel(chart("Committed records/s", "short", q(`sum by (group, topic) (deriv(${M.committed}{${g}}[${RI}]))`, "{{group}} {{topic}}")))
     .withPanel(chart("Fetched records/s", "short", q(`sum by (group, topic) (rate(${M.fetchedRecords}{${g}}[${RI}]))`, "{{group}} {{topic}}")))
+    .withPanel(chart("Delivery latency (record timestamp → consumer), p50 and p99", "ms",
+      q(`histogram_quantile(0.5, sum by (le, group, topic) (rate(${M.deliveryLatency}_bucket{${g}}[${RI}])))`, "p50 {{group}} {{topic}}"),
+      q(`histogram_quantile(0.99, sum by (le, group, topic) (rate(${M.deliveryLatency}_bucket{${g}}[${RI}])))`, "p99 {{group}} {{topic}}", "B")))
     .withPanel(chart("Members", "short", q(`max by (group) (${M.groupMembers}{${g}})`, "{{group}}")))
     .withPanel(chart("Rebalances", "short", q(`sum by (group) (increase(${M.groupRebalances}{${g}}[${RI}]))`, "{{group}}")));
 }

@@ -16,8 +16,10 @@ export async function startBrowser(viewport = { width: 1366, height: 768 }): Pro
     executablePath: CHROMIUM, headless: true, viewport,
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
   });
-  const undo = onCleanup(() => { void ctx.close(); fs.rmSync(profile, { recursive: true, force: true }); });
-  ctx.on("close", () => { undo(); fs.rmSync(profile, { recursive: true, force: true }); });
+  // Chromium may still be writing its cache as it exits: retry, and never fail a test over it.
+  const remove = () => { try { fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }); } catch { /* left in the temp dir */ } };
+  const undo = onCleanup(() => { void ctx.close(); remove(); });
+  ctx.on("close", () => { undo(); setTimeout(remove, 500); });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   return ctx;
 }
