@@ -5,6 +5,7 @@ import { proxyCommand } from "./commands/proxy";
 import { statCommand } from "./commands/stat";
 import { topCommand } from "./commands/top";
 import { edgesCommand } from "./commands/edges";
+import { topologyCommand } from "./commands/topology";
 import { checkCommand } from "./commands/check";
 import { tapCommand } from "./commands/tap";
 import { dashboardCommand } from "./commands/dashboard";
@@ -16,6 +17,7 @@ const program = new Command("kscope")
   .addCommand(statCommand())
   .addCommand(topCommand())
   .addCommand(tapCommand())
+  .addCommand(topologyCommand())
   .addCommand(edgesCommand())
   .addCommand(checkCommand())
   .addCommand(dashboardCommand());

@@ -10,15 +10,17 @@ import { overview } from "./pages/overview";
 import { topic, topics } from "./pages/topics";
 import { group, groups } from "./pages/groups";
 import { client, clients } from "./pages/clients";
+import { workload } from "./pages/workload";
 import { tap, top } from "./pages/tap";
 
-const PAGES: Record<string, { title: string; list: PageFactory; detail?: PageFactory }> = {
+const PAGES: Record<string, { title: string; list: PageFactory; detail?: PageFactory; under?: string }> = {
   overview: { title: "Overview", list: overview },
   // cytoscape is most of the bundle: its chunk loads only when the topology page opens.
   topology: { title: "Topology", list: lazy(() => import("./pages/topology").then((m) => m.topology)) },
   topics: { title: "Topics", list: topics, detail: topic },
   groups: { title: "Groups", list: groups, detail: group },
   clients: { title: "Clients", list: clients, detail: client },
+  workloads: { title: "Workloads", list: clients, detail: workload, under: "clients" },
   top: { title: "Top", list: top },
   tap: { title: "Tap", list: tap },
 };
@@ -81,7 +83,8 @@ function mount(): void {
   page = (r.name !== undefined && spec.detail ? spec.detail : spec.list)(r);
   fill(main, page.el);
   document.title = `kscope · ${spec.title}${r.name ? ` · ${r.name}` : ""}`;
-  fill(nav, ...Object.entries(PAGES).map(([k, p]) => h("a", { href: link(k), class: k === r.page ? "active" : undefined }, p.title)));
+  const active = spec.under ?? r.page;
+  fill(nav, ...Object.entries(PAGES).filter(([, p]) => !p.under).map(([k, p]) => h("a", { href: link(k), class: k === active ? "active" : undefined }, p.title)));
   windowSel.value = r.params.get("w") ?? "1m";
   live.checked = r.params.get("live") !== "0";
   void refresh();

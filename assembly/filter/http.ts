@@ -19,6 +19,7 @@ import { HttpRequest, codeLabel, grpcLabel, httpDurationId, httpRequestsId, meth
 import { inc, observe } from "../metrics/registry";
 import { Config, parseConfig, resolveIdentity } from "./config";
 import { Identity, UNKNOWN, bounded, workloadLabels } from "./identity";
+import * as L from "../../vocabulary/labels";
 
 export const WORKLOAD_HEADER = "x-kscope-workload";
 export const NAMESPACE_HEADER = "x-kscope-namespace";
@@ -41,7 +42,7 @@ export class HttpRoot extends RootContext {
     const c = this.config;
     this.own = new Identity(c.workload.length ? c.workload : UNKNOWN, c.namespace.length ? c.namespace : UNKNOWN);
     workloadLabels.limit = c.maxLabelValues;
-    if (c.reporter.length) this.source = c.reporter == "source";
+    if (c.reporter.length) this.source = c.reporter == L.REPORTER_SOURCE;
     else this.source = listenerDirection() == OUTBOUND;
     return true;
   }
@@ -70,14 +71,14 @@ class HttpStream extends Context {
     r.method = methodLabel(header(MapType.RequestHeaders, ":method"));
     const w = header(MapType.RequestHeaders, WORKLOAD_HEADER);
     if (root.source) {
-      r.reporter = "source";
+      r.reporter = L.REPORTER_SOURCE;
       this.set(true, root.own);
       if (w.length == 0) {
         addHeader(MapType.RequestHeaders, WORKLOAD_HEADER, root.own.workload);
         if (header(MapType.RequestHeaders, NAMESPACE_HEADER).length == 0) addHeader(MapType.RequestHeaders, NAMESPACE_HEADER, root.own.namespace);
       }
     } else {
-      r.reporter = "destination";
+      r.reporter = L.REPORTER_DESTINATION;
       this.set(false, root.own);
       let src: Identity;
       if (w.length) src = bounded(new Identity(w, orUnknown(header(MapType.RequestHeaders, NAMESPACE_HEADER))));

@@ -7,17 +7,18 @@
 //   3. "unknown"
 // Workload names are bounded by a label budget like every client-chosen value.
 import { label, LabelBudget, OTHER } from "../metrics/registry";
+import * as L from "../../vocabulary/labels";
 
-export const UNKNOWN = "unknown";
-export const workloadLabels = new LabelBudget("workload", 200);
+export const UNKNOWN = L.UNKNOWN;
+export const workloadLabels = new LabelBudget(L.workload, 200);
 
 /** A workload and its namespace, as the common labels of its series. */
 export class Identity {
   readonly labels: string;
   constructor(readonly workload: string, readonly namespace: string) {
     let l = "";
-    if (workload.length) l += label("workload", workload);
-    if (namespace.length) l += label("namespace", namespace);
+    if (workload.length) l += label(L.workload, workload);
+    if (namespace.length) l += label(L.namespace, namespace);
     this.labels = l;
   }
 }

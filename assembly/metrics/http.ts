@@ -4,6 +4,8 @@
 // workload label budget (filter/identity.ts), methods to the standard ones, codes to numbers.
 import { MetricType } from "../abi/enums";
 import { label, series, setCommonLabels } from "./registry";
+import * as M from "../../vocabulary/metrics";
+import * as L from "../../vocabulary/labels";
 
 const METHODS: StaticArray<string> = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
 
@@ -53,16 +55,16 @@ function id(type: MetricType, name: string, labels: string): u32 {
 
 /** kscope_http_requests_total and kscope_http_request_duration_microseconds ids of a request. */
 export function httpRequestsId(r: HttpRequest): u32 {
-  let l = peers(r) + label("method", r.method) + label("response_code", r.code) + label("response_class", classLabel(r.code));
-  if (r.grpc.length) l += label("grpc_status", r.grpc);
-  return id(MetricType.Counter, "kscope_http_requests_total", l);
+  let l = peers(r) + label(L.method, r.method) + label(L.responseCode, r.code) + label(L.responseClass, classLabel(r.code));
+  if (r.grpc.length) l += label(L.grpcStatus, r.grpc);
+  return id(MetricType.Counter, M.httpRequests, l);
 }
 
 export function httpDurationId(r: HttpRequest): u32 {
-  return id(MetricType.Histogram, "kscope_http_request_duration_microseconds", peers(r));
+  return id(MetricType.Histogram, M.httpDuration, peers(r));
 }
 
 function peers(r: HttpRequest): string {
-  return label("reporter", r.reporter) + label("source_workload", r.sourceWorkload) + label("source_workload_namespace", r.sourceNamespace) +
-    label("destination_workload", r.destinationWorkload) + label("destination_workload_namespace", r.destinationNamespace);
+  return label(L.reporter, r.reporter) + label(L.sourceWorkload, r.sourceWorkload) + label(L.sourceNamespace, r.sourceNamespace) +
+    label(L.destinationWorkload, r.destinationWorkload) + label(L.destinationNamespace, r.destinationNamespace);
 }

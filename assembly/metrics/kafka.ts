@@ -1,6 +1,8 @@
-// kscope's metric vocabulary: every series the filter emits is named here, nowhere else.
-// The README's metric table mirrors this file.
+// The filter's Kafka series: how each metric of the vocabulary (vocabulary/metrics.ts, shared
+// with the host) is labelled and when its ids are made.
 import { MetricType } from "../abi/enums";
+import * as M from "../../vocabulary/metrics";
+import * as L from "../../vocabulary/labels";
 import { API_KEY_COUNT } from "../kafka/generated/apis";
 import { apiName } from "../kafka/header";
 import { GIVE_UP_REASONS } from "../kafka/framer";
@@ -9,16 +11,16 @@ import { IndexedFamily, LabelBudget, label, series } from "./registry";
 
 export const VERSION_SLOTS: i32 = 32;
 
-function apiLabel(i: i32): string { return label("api", apiName(<i16>i)); }
+function apiLabel(i: i32): string { return label(L.api, apiName(<i16>i)); }
 function apiVersionLabels(i: i32): string {
-  return label("api", apiName(<i16>(i / VERSION_SLOTS))) + label("version", (i % VERSION_SLOTS).toString());
+  return label(L.api, apiName(<i16>(i / VERSION_SLOTS))) + label(L.version, (i % VERSION_SLOTS).toString());
 }
-function reasonLabel(i: i32): string { return label("reason", GIVE_UP_REASONS[i]); }
+function reasonLabel(i: i32): string { return label(L.reason, GIVE_UP_REASONS[i]); }
 
 /** Indexed by session.ts's Undecoded. */
 export const UNDECODED_REASONS: StaticArray<string> = ["unknown_version", "malformed", "unmatched", "oversize"];
 function undecodedLabel(i: i32): string {
-  return label("direction", i & 1 ? "response" : "request") + label("reason", UNDECODED_REASONS[i >> 1]);
+  return label(L.direction, i & 1 ? "response" : "request") + label(L.reason, UNDECODED_REASONS[i >> 1]);
 }
 
 /** Index of an (api, version) pair in the per-version families. */
@@ -27,20 +29,20 @@ export function apiVersionIndex(key: i16, version: i16): i32 {
 }
 
 export class ConnectionMetrics {
-  readonly total: u32 = series(MetricType.Counter, "kscope_connections_total", "");
-  readonly active: u32 = series(MetricType.Gauge, "kscope_connections_active", "");
-  readonly unparsed: IndexedFamily = new IndexedFamily(MetricType.Counter, "kscope_connections_unparsed_total", GIVE_UP_REASONS.length, reasonLabel);
-  readonly inFlight: u32 = series(MetricType.Gauge, "kscope_requests_in_flight", "");
+  readonly total: u32 = series(MetricType.Counter, M.connectionsTotal, "");
+  readonly active: u32 = series(MetricType.Gauge, M.connectionsActive, "");
+  readonly unparsed: IndexedFamily = new IndexedFamily(MetricType.Counter, M.connectionsUnparsed, GIVE_UP_REASONS.length, reasonLabel);
+  readonly inFlight: u32 = series(MetricType.Gauge, M.requestsInFlight, "");
 }
 
 export class ApiMetrics {
-  readonly requests: IndexedFamily = new IndexedFamily(MetricType.Counter, "kscope_requests_total", API_KEY_COUNT * VERSION_SLOTS, apiVersionLabels);
-  readonly responses: IndexedFamily = new IndexedFamily(MetricType.Counter, "kscope_responses_total", API_KEY_COUNT * VERSION_SLOTS, apiVersionLabels);
-  readonly requestBytes: IndexedFamily = new IndexedFamily(MetricType.Counter, "kscope_request_bytes_total", API_KEY_COUNT, apiLabel);
-  readonly responseBytes: IndexedFamily = new IndexedFamily(MetricType.Counter, "kscope_response_bytes_total", API_KEY_COUNT, apiLabel);
+  readonly requests: IndexedFamily = new IndexedFamily(MetricType.Counter, M.requests, API_KEY_COUNT * VERSION_SLOTS, apiVersionLabels);
+  readonly responses: IndexedFamily = new IndexedFamily(MetricType.Counter, M.responses, API_KEY_COUNT * VERSION_SLOTS, apiVersionLabels);
+  readonly requestBytes: IndexedFamily = new IndexedFamily(MetricType.Counter, M.requestBytes, API_KEY_COUNT, apiLabel);
+  readonly responseBytes: IndexedFamily = new IndexedFamily(MetricType.Counter, M.responseBytes, API_KEY_COUNT, apiLabel);
   /** Microseconds: proxy-wasm histograms take integers and Envoy exports them unscaled. */
-  readonly duration: IndexedFamily = new IndexedFamily(MetricType.Histogram, "kscope_request_duration_microseconds", API_KEY_COUNT, apiLabel);
-  readonly undecoded: IndexedFamily = new IndexedFamily(MetricType.Counter, "kscope_frames_undecoded_total", UNDECODED_REASONS.length * 2, undecodedLabel);
+  readonly duration: IndexedFamily = new IndexedFamily(MetricType.Histogram, M.requestDuration, API_KEY_COUNT, apiLabel);
+  readonly undecoded: IndexedFamily = new IndexedFamily(MetricType.Counter, M.framesUndecoded, UNDECODED_REASONS.length * 2, undecodedLabel);
 }
 
 // ---- What the traffic means: topics, groups, lag (fed by filter/observer.ts) ----------------
@@ -48,13 +50,13 @@ export class ApiMetrics {
 /** Record batch codecs by attribute value; the last one stands for every value Kafka does not define (5-7). */
 export const COMPRESSION: StaticArray<string> = ["none", "gzip", "snappy", "lz4", "zstd", "unknown"];
 const CODECS: i32 = COMPRESSION.length;
-const PRODUCED_NAMES: StaticArray<string> = ["kscope_produced_records_total", "kscope_produced_bytes_total", "kscope_produced_batches_total"];
+const PRODUCED_NAMES: StaticArray<string> = [M.producedRecords, M.producedBytes, M.producedBatches];
 
 /** Label budgets for client-chosen values; the limit comes from max_label_values. */
-export const topicLabels = new LabelBudget("topic", 200);
-export const groupLabels = new LabelBudget("group", 200);
-export const clientLabels = new LabelBudget("client_id", 200);
-export const principalLabels = new LabelBudget("principal", 200);
+export const topicLabels = new LabelBudget(L.topic, 200);
+export const groupLabels = new LabelBudget(L.group, 200);
+export const clientLabels = new LabelBudget(L.clientId, 200);
+export const principalLabels = new LabelBudget(L.principal, 200);
 
 /** Sets the distinct values kept per client-chosen label (plugin configuration max_label_values). */
 export function setLabelLimit(n: i32): void {
@@ -108,7 +110,7 @@ export class TopicSeries {
     if (<u32>i >= <u32>ids.length) return u32.MAX_VALUE;
     let id = unchecked(ids[i]);
     if (id == UNSET) {
-      id = series(MetricType.Counter, PRODUCED_NAMES[k], label("topic", this.topic) + label("client_id", client) + label("compression", COMPRESSION[codec]));
+      id = series(MetricType.Counter, PRODUCED_NAMES[k], label(L.topic, this.topic) + label(L.clientId, client) + label(L.compression, COMPRESSION[codec]));
       unchecked(ids[i] = id);
     }
     return id;
@@ -119,11 +121,11 @@ export class TopicSeries {
       const f = this.fetched.get(client);
       if (f.group == group) return f;
     }
-    const labels = label("topic", this.topic) + label("group", group) + label("client_id", client);
+    const labels = label(L.topic, this.topic) + label(L.group, group) + label(L.clientId, client);
     const f = new FetchSeries(group,
-      series(MetricType.Counter, "kscope_fetched_records_total", labels),
-      series(MetricType.Counter, "kscope_fetched_bytes_total", labels),
-      series(MetricType.Histogram, "kscope_delivery_latency_milliseconds", label("topic", this.topic) + label("group", group)));
+      series(MetricType.Counter, M.fetchedRecords, labels),
+      series(MetricType.Counter, M.fetchedBytes, labels),
+      series(MetricType.Histogram, M.deliveryLatency, label(L.topic, this.topic) + label(L.group, group)));
     this.fetched.set(client, f);
     return f;
   }
@@ -131,20 +133,20 @@ export class TopicSeries {
   errorId(api: i16, code: i16): u32 {
     const k = (<i32>api << 16) | (<i32>boundedCode(code) & 0xffff);
     if (this.errors.has(k)) return this.errors.get(k);
-    const id = series(MetricType.Counter, "kscope_topic_errors_total", label("topic", this.topic) + label("api", apiName(api)) + label("error", errorName(code)));
+    const id = series(MetricType.Counter, M.topicErrors, label(L.topic, this.topic) + label(L.api, apiName(api)) + label(L.error, errorName(code)));
     this.errors.set(k, id);
     return id;
   }
 
   partitionsId(): u32 {
-    if (this.partitions == UNSET) this.partitions = series(MetricType.Gauge, "kscope_topic_partitions", label("topic", this.topic));
+    if (this.partitions == UNSET) this.partitions = series(MetricType.Gauge, M.topicPartitions, label(L.topic, this.topic));
     return this.partitions;
   }
 
   leaderId(partition: i32): u32 {
     if (this.leaders.has(partition)) return this.leaders.get(partition);
     if (partition < 0 || this.leaders.size >= MAX_LEADERS) return u32.MAX_VALUE;
-    const id = series(MetricType.Gauge, "kscope_partition_leader", label("topic", this.topic) + label("partition", partition.toString()));
+    const id = series(MetricType.Gauge, M.partitionLeader, label(L.topic, this.topic) + label(L.partition, partition.toString()));
     this.leaders.set(partition, id);
     return id;
   }
@@ -166,12 +168,12 @@ export class ClientSeries {
   constructor(readonly client: string) {}
 
   /** kscope_client_requests_total{client_id, api}; u32.MAX_VALUE for an API key kscope does not know. */
-  requestsId(api: i16): u32 { return this.apiId(this.requests, "kscope_client_requests_total", api); }
+  requestsId(api: i16): u32 { return this.apiId(this.requests, M.clientRequests, api); }
   /** kscope_client_errors_total{client_id, api}. */
-  errorsId(api: i16): u32 { return this.apiId(this.errors, "kscope_client_errors_total", api); }
+  errorsId(api: i16): u32 { return this.apiId(this.errors, M.clientErrors, api); }
 
   durationId(): u32 {
-    if (this.duration == UNSET) this.duration = series(MetricType.Histogram, "kscope_client_request_duration_microseconds", label("client_id", this.client));
+    if (this.duration == UNSET) this.duration = series(MetricType.Histogram, M.clientDuration, label(L.clientId, this.client));
     return this.duration;
   }
 
@@ -180,7 +182,7 @@ export class ClientSeries {
     if (i < 0 || i >= ids.length) return u32.MAX_VALUE;
     let id = unchecked(ids[i]);
     if (id == UNSET) {
-      id = series(MetricType.Counter, name, label("client_id", this.client) + label("api", apiName(api)));
+      id = series(MetricType.Counter, name, label(L.clientId, this.client) + label(L.api, apiName(api)));
       unchecked(ids[i] = id);
     }
     return id;
@@ -201,28 +203,28 @@ export class GroupSeries {
   readonly joins: u32;
   readonly leaves: u32;
   constructor(readonly group: string) {
-    const l = label("group", group);
-    this.members = series(MetricType.Gauge, "kscope_group_members", l);
-    this.generation = series(MetricType.Gauge, "kscope_group_generation", l);
-    this.rebalances = series(MetricType.Counter, "kscope_group_rebalances_total", l);
-    this.joins = series(MetricType.Counter, "kscope_group_joins_total", l);
-    this.leaves = series(MetricType.Counter, "kscope_group_leaves_total", l);
+    const l = label(L.group, group);
+    this.members = series(MetricType.Gauge, M.groupMembers, l);
+    this.generation = series(MetricType.Gauge, M.groupGeneration, l);
+    this.rebalances = series(MetricType.Counter, M.groupRebalances, l);
+    this.joins = series(MetricType.Counter, M.groupJoins, l);
+    this.leaves = series(MetricType.Counter, M.groupLeaves, l);
   }
 }
 
 /** Gauges of one partition of a topic (high watermark; its leader is TopicSeries.leaderId) and of a group's view of it (offset, lag). */
 export function highWatermarkId(topic: string, partition: i32): u32 {
-  return series(MetricType.Gauge, "kscope_partition_high_watermark", label("topic", topic) + label("partition", partition.toString()));
+  return series(MetricType.Gauge, M.highWatermark, label(L.topic, topic) + label(L.partition, partition.toString()));
 }
 export class CommitSeries {
   readonly committed: u32;
   readonly lagRecords: u32;
   readonly lagSeconds: u32;
   constructor(group: string, topic: string, partition: i32) {
-    const l = label("group", group) + label("topic", topic) + label("partition", partition.toString());
-    this.committed = series(MetricType.Gauge, "kscope_group_committed_offset", l);
-    this.lagRecords = series(MetricType.Gauge, "kscope_consumer_lag_records", l);
-    this.lagSeconds = series(MetricType.Gauge, "kscope_consumer_lag_seconds", l);
+    const l = label(L.group, group) + label(L.topic, topic) + label(L.partition, partition.toString());
+    this.committed = series(MetricType.Gauge, M.committedOffset, l);
+    this.lagRecords = series(MetricType.Gauge, M.lagRecords, l);
+    this.lagSeconds = series(MetricType.Gauge, M.lagSeconds, l);
   }
 }
 
@@ -264,7 +266,7 @@ export class DeepMetrics {
   private errors: Map<i32, u32> = new Map();
   private sasl: Map<string, u32> = new Map();
   private txns: Map<string, u32> = new Map();
-  readonly brokers: u32 = series(MetricType.Gauge, "kscope_cluster_brokers", "");
+  readonly brokers: u32 = series(MetricType.Gauge, M.clusterBrokers, "");
 
   topic(name: string): TopicSeries { return this.topics.get(name); }
   group(name: string): GroupSeries { return this.groups.get(name); }
@@ -273,7 +275,7 @@ export class DeepMetrics {
   errorId(api: i16, code: i16): u32 {
     const k = (<i32>api << 16) | (<i32>boundedCode(code) & 0xffff);
     if (this.errors.has(k)) return this.errors.get(k);
-    const id = series(MetricType.Counter, "kscope_errors_total", label("api", apiName(api)) + label("error", errorName(code)));
+    const id = series(MetricType.Counter, M.errors, label(L.api, apiName(api)) + label(L.error, errorName(code)));
     this.errors.set(k, id);
     return id;
   }
@@ -285,8 +287,8 @@ export class DeepMetrics {
     const result = error == 0 ? "ok" : errorName(error);
     const key = mechanism + "\n" + who + "\n" + result;
     if (this.sasl.has(key)) return this.sasl.get(key);
-    const id = series(MetricType.Counter, "kscope_sasl_authentications_total",
-      label("mechanism", mechanism.length ? mechanism : "unknown") + label("principal", who) + label("result", result));
+    const id = series(MetricType.Counter, M.saslAuthentications,
+      label(L.mechanism, mechanism.length ? mechanism : "unknown") + label(L.principal, who) + label(L.result, result));
     this.sasl.set(key, id);
     return id;
   }
@@ -296,7 +298,7 @@ export class DeepMetrics {
     const who = clientLabels.admit(client);
     const key = (committed ? "c" : "a") + who;
     if (this.txns.has(key)) return this.txns.get(key);
-    const id = series(MetricType.Counter, "kscope_transactions_total", label("client_id", who) + label("result", committed ? "commit" : "abort"));
+    const id = series(MetricType.Counter, M.transactions, label(L.clientId, who) + label(L.result, committed ? "commit" : "abort"));
     this.txns.set(key, id);
     return id;
   }

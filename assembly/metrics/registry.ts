@@ -7,6 +7,8 @@
 // so a value can never end its segment early.
 import { MetricType } from "../abi/enums";
 import { defineMetric, incrementMetric, recordMetric } from "../abi/host";
+import * as M from "../../vocabulary/metrics";
+import * as L from "../../vocabulary/labels";
 
 export const MAX_VALUE_LEN: i32 = 96;
 
@@ -82,7 +84,7 @@ export class LabelBudget {
     if (this.seen.size < this.limit) { this.seen.add(value); return value; }
     if (!this.rejected.has(value) && this.rejected.size < 10000) {
       this.rejected.add(value);
-      if (this.overflowId == u32.MAX_VALUE - 1) this.overflowId = series(MetricType.Counter, "kscope_label_overflow_total", label("label", this.label));
+      if (this.overflowId == u32.MAX_VALUE - 1) this.overflowId = series(MetricType.Counter, M.labelOverflow, label(L.label, this.label));
       inc(this.overflowId);
     }
     return OTHER;

@@ -13,7 +13,7 @@ import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 import * as table from "@grafana/grafana-foundation-sdk/table";
 import * as nodegraph from "@grafana/grafana-foundation-sdk/nodegraph";
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
-import { M } from "../../host/cli/model";
+import * as M from "../../vocabulary/metrics";
 
 const DS = { type: "prometheus", uid: "${datasource}" };
 const RI = "$__rate_interval";
@@ -43,8 +43,8 @@ export function overview(): DashboardBuilder {
     .withRow(new RowBuilder("Requests"))
     .withPanel(chart("Requests/s by API", "reqps", q(`sum by (api) (rate(${M.requests}[${RI}]))`, "{{api}}")))
     .withPanel(chart("Errors/s by API and error", "short", q(`sum by (api, error) (rate(${M.errors}[${RI}]))`, "{{api}} {{error}}")))
-    .withPanel(chart("p99 latency by API", "µs", q(`histogram_quantile(0.99, sum by (le, api) (rate(${M.duration}_bucket[${RI}])))`, "{{api}}")))
-    .withPanel(chart("Active connections", "short", q(`sum(${M.connections})`, "connections")))
+    .withPanel(chart("p99 latency by API", "µs", q(`histogram_quantile(0.99, sum by (le, api) (rate(${M.requestDuration}_bucket[${RI}])))`, "{{api}}")))
+    .withPanel(chart("Active connections", "short", q(`sum(${M.connectionsActive})`, "connections")))
     .withRow(new RowBuilder("Throughput"))
     .withPanel(chart("Produced records/s by topic", "short", q(`sum by (topic) (rate(${M.producedRecords}[${RI}]))`, "{{topic}}")))
     .withPanel(chart("Fetched records/s by topic", "short", q(`sum by (topic) (rate(${M.fetchedRecords}[${RI}]))`, "{{topic}}")))
@@ -63,19 +63,19 @@ export function topics(): DashboardBuilder {
     .withPanel(chart("Produced bytes/s", "Bps", q(`sum by (topic) (rate(${M.producedBytes}{${t}}[${RI}]))`, "{{topic}}")))
     .withPanel(chart("Topic errors/s", "short", q(`sum by (topic, api, error) (rate(${M.topicErrors}{${t}}[${RI}])) or sum by (topic) (rate(${M.producedRecords}{${t}}[${RI}])) * 0`, "{{topic}} {{api}} {{error}}")))
     .withPanel(tableOf("Partitions: high watermark", `max by (topic, partition) (${M.highWatermark}{${t}})`, { topic: "Topic", partition: "Partition", Value: "High watermark" }))
-    .withPanel(tableOf("Partitions: leader", `max by (topic, partition) (${M.leader}{${t}})`, { topic: "Topic", partition: "Partition", Value: "Leader broker" }));
+    .withPanel(tableOf("Partitions: leader", `max by (topic, partition) (${M.partitionLeader}{${t}})`, { topic: "Topic", partition: "Partition", Value: "Leader broker" }));
 }
 
 export function consumerGroups(): DashboardBuilder {
   const g = `group=~"$group"`;
   const part = "group, topic, partition";
   return new DashboardBuilder("kscope / Consumer groups").uid("kscope-consumer-groups").tags(["kscope", "kafka"]).refresh("30s").time({ from: "now-1h", to: "now" })
-    .withVariable(datasource()).withVariable(labelVar("group", M.committed, "Group"))
+    .withVariable(datasource()).withVariable(labelVar("group", M.committedOffset, "Group"))
     .withPanel(chart("Lag (records) by group and topic", "short", q(`sum by (group, topic) (max by (${part}) (${M.lagRecords}{${g}}))`, "{{group}} {{topic}}")))
     .withPanel(chart("Lag (seconds): oldest uncommitted record", "s", q(`max by (group, topic) (${M.lagSeconds}{${g}})`, "{{group}} {{topic}}")))
     .withPanel(chart("Lag (records) per partition", "short", q(`max by (${part}) (${M.lagRecords}{${g}})`, "{{group}} {{topic}}/{{partition}}")))
     .withPanel(chart("Lag (seconds) per partition", "s", q(`max by (${part}) (${M.lagSeconds}{${g}})`, "{{group}} {{topic}}/{{partition}}")))
-    .withPanel(chart("Committed records/s", "short", q(`sum by (group, topic) (deriv(${M.committed}{${g}}[${RI}]))`, "{{group}} {{topic}}")))
+    .withPanel(chart("Committed records/s", "short", q(`sum by (group, topic) (deriv(${M.committedOffset}{${g}}[${RI}]))`, "{{group}} {{topic}}")))
     .withPanel(chart("Fetched records/s", "short", q(`sum by (group, topic) (rate(${M.fetchedRecords}{${g}}[${RI}]))`, "{{group}} {{topic}}")))
     .withPanel(chart("Delivery latency (record timestamp → consumer), p50 and p99", "ms",
       q(`histogram_quantile(0.5, sum by (le, group, topic) (rate(${M.deliveryLatency}_bucket{${g}}[${RI}])))`, "p50 {{group}} {{topic}}"),

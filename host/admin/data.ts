@@ -1,12 +1,13 @@
 // The dashboard's data: the CLI's model (host/cli/model.ts, VIEWS) over a Source, for now or
 // for a series of past moments (charts), plus what the detail pages add (partitions, errors by
 // name, delivery latency). The browser only draws: every rate and quantile is computed here.
-import { Filters, M } from "../cli/model";
+import * as M from "../../vocabulary/metrics";
+import { Filters } from "../cli/model";
 import { VIEWS } from "../cli/views";
 import { Row, Source } from "../cli/source";
 import { Flow, flows } from "../cli/top";
 import { TopologyGraph } from "../topology/graph";
-import { buildTopology } from "./topology";
+import { TopologyFilters, buildTopology } from "../topology/build";
 
 /** A Source over `window` seconds ending at `at` (ms since the epoch; now when absent). */
 export type SourceAt = (window: number, at?: number) => Source;
@@ -28,7 +29,7 @@ export async function partitions(src: Source, f: Filters): Promise<R[]> {
   if (f.group) where.group = f.group;
   if (f.topic) where.topic = f.topic;
   const g = (m: string) => src.gauge(m, { by: PART, where, dedupe: PART, agg: "max" });
-  const [lag, sec, committed] = await Promise.all([g(M.lagRecords), g(M.lagSeconds), g(M.committed)]);
+  const [lag, sec, committed] = await Promise.all([g(M.lagRecords), g(M.lagSeconds), g(M.committedOffset)]);
   const rows = new Map<string, R>();
   const put = (col: string, rs: Row[]) => {
     for (const r of rs) {
@@ -92,7 +93,7 @@ export class DashboardData {
       VIEWS.topics.load(src, f), VIEWS.clients.load(src, f), VIEWS.groups.load(src, f),
       src.rate(M.topicErrors, { by: ["api", "error"], where: f }),
       src.gauge(M.highWatermark, { by: ["partition"], where: f, agg: "max" }),
-      src.gauge(M.leader, { by: ["partition"], where: f, agg: "max" }),
+      src.gauge(M.partitionLeader, { by: ["partition"], where: f, agg: "max" }),
       this.delivery(src, { topic: name }),
     ]);
     const parts = new Map<string, R>();
@@ -145,7 +146,8 @@ export class DashboardData {
   /** `kscope top`'s metric flows (host/cli/top.ts); the browser joins them with the tap, as the CLI does. */
   top(window: number, f: Filters): Promise<Flow[]> { return flows(this.source(window), f); }
 
-  topology(window: number): Promise<TopologyGraph> { return buildTopology(this.source(window)); }
+  /** The topology model of `kscope topology` (host/topology/build.ts) over the same source. */
+  topology(window: number, f: TopologyFilters = {}): Promise<TopologyGraph> { return buildTopology(this.source(window), f); }
 
   /** Delivery latency p50/p99 per (topic, group), milliseconds; empty when the filter does not export it. */
   private async delivery(src: Source, where: Record<string, string>): Promise<R[]> {

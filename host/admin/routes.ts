@@ -6,7 +6,7 @@
 //   GET /api/views/<resource>?window=S&…    the CLI's `stat` rows as JSON (topics, groups, clients, apis, brokers, partitions)
 //   GET /api/series/<resource>?range=S&step=S&…  the same rows at moments over a range, for charts
 //   GET /api/topic|group|client?name=N&window=S   a detail page's data
-//   GET /api/topology?window=S               the topology graph (host/topology/graph.ts)
+//   GET /api/topology?window=S[&namespace=&workload=&topic=&group=]  the graph of `kscope topology` (host/topology/)
 //   GET /api/top?window=S&…                  `kscope top`'s flows from metrics
 //   anything else                            the dashboard's assets (host/admin/assets.ts)
 import http from "node:http";
@@ -93,7 +93,11 @@ export function adminRoutes(p: RouteParts): Record<string, Handler> {
     "/api/topic": api((url) => d.topic(name(url), window(url))),
     "/api/group": api((url) => d.group(name(url), window(url))),
     "/api/client": api((url) => d.client(name(url), window(url))),
-    "/api/topology": api((url) => d.topology(window(url))),
+    "/api/topology": api((url) => {
+      const f: Record<string, string> = {};
+      for (const k of ["namespace", "workload", "topic", "group"]) { const v = url.searchParams.get(k); if (v) f[k] = v; }
+      return d.topology(window(url), f);
+    }),
     "/api/top": api((url) => d.top(window(url), filters(url))),
   };
   for (const r of RESOURCES) {

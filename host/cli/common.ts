@@ -7,6 +7,8 @@ import { Output, colours, parseOutput } from "./format";
 import { Filters } from "./model";
 
 export const DEFAULT_ADMIN = "http://127.0.0.1:9990";
+/** Where a fleet's Prometheus is looked for when no source is given and no proxy answers at DEFAULT_ADMIN (make demo runs one there). */
+export const DEFAULT_PROMETHEUS = "http://127.0.0.1:9090";
 
 export interface SourceOpts { admin?: string; prometheus?: string; window: string; output: string; topic?: string; group?: string; client?: string; api?: string; sort?: string; }
 
@@ -39,6 +41,25 @@ export function sourceOf(o: SourceOpts): Source {
   const w = parseWindow(o.window);
   if (o.prometheus) return new PromSource(normaliseUrl(o.prometheus), w);
   return new AdminSource(normaliseUrl(o.admin ?? process.env.KSCOPE_ADMIN ?? DEFAULT_ADMIN), w);
+}
+
+/**
+ * sourceOf, except that with no --admin/--prometheus (nor KSCOPE_ADMIN/KSCOPE_PROMETHEUS) and
+ * nothing answering at DEFAULT_ADMIN, a Prometheus at DEFAULT_PROMETHEUS is used if it answers.
+ */
+export async function resolveSource(o: SourceOpts): Promise<Source> {
+  const env = process.env.KSCOPE_PROMETHEUS;
+  if (!o.prometheus && !o.admin && env) return new PromSource(normaliseUrl(env), parseWindow(o.window));
+  const src = sourceOf(o);
+  if (o.prometheus || o.admin || process.env.KSCOPE_ADMIN) return src;
+  try {
+    await src.ping();
+    return src;
+  } catch (e) {
+    const prom = new PromSource(DEFAULT_PROMETHEUS, src.window);
+    if (await prom.ping().then(() => true, () => false)) return prom;
+    throw e;
+  }
 }
 
 export function filtersOf(o: SourceOpts): Filters {

@@ -1,40 +1,9 @@
-// What each `kscope stat` resource is made of: the metric names (the filter's vocabulary,
-// assembly/metrics/kafka.ts) and the queries that turn them into rows. A column whose metric
+// What each `kscope stat` resource is made of: the metrics (the vocabulary shared with the
+// filter, vocabulary/metrics.ts) and the queries that turn them into rows. A column whose metric
 // a proxy does not export is null (printed "-"), never an error.
+import * as M from "../../vocabulary/metrics";
 import { Labels } from "../metrics/scheme";
 import { Row, Select, Source, keyOf } from "./source";
-
-/** The series the CLI reads. */
-export const M = {
-  requests: "kscope_requests_total",                 // {api,version}
-  responses: "kscope_responses_total",               // {api,version}
-  requestBytes: "kscope_request_bytes_total",        // {api}
-  responseBytes: "kscope_response_bytes_total",      // {api}
-  duration: "kscope_request_duration_microseconds",  // histogram {api}
-  errors: "kscope_errors_total",                     // {api,error}
-  clientRequests: "kscope_client_requests_total",    // {client_id,api}
-  clientErrors: "kscope_client_errors_total",        // {client_id,api}: responses with any error code
-  clientDuration: "kscope_client_request_duration_microseconds", // histogram {client_id}
-  connections: "kscope_connections_active",
-  connectionsTotal: "kscope_connections_total",
-  producedRecords: "kscope_produced_records_total",  // {topic,client_id,compression}
-  producedBytes: "kscope_produced_bytes_total",
-  producedBatches: "kscope_produced_batches_total",
-  fetchedRecords: "kscope_fetched_records_total",    // {topic,group,client_id}
-  fetchedBytes: "kscope_fetched_bytes_total",
-  topicErrors: "kscope_topic_errors_total",          // {topic,api,error}
-  topicPartitions: "kscope_topic_partitions",        // {topic}
-  groupMembers: "kscope_group_members",              // {group}
-  groupGeneration: "kscope_group_generation",
-  groupRebalances: "kscope_group_rebalances_total",
-  committed: "kscope_group_committed_offset",        // {group,topic,partition}
-  lagRecords: "kscope_consumer_lag_records",         // {group,topic,partition}
-  lagSeconds: "kscope_consumer_lag_seconds",
-  leader: "kscope_partition_leader",                 // {topic,partition} = broker id
-  highWatermark: "kscope_partition_high_watermark",
-  brokers: "kscope_cluster_brokers",
-  deliveryLatency: "kscope_delivery_latency_milliseconds", // histogram {topic,group} (issue 10)
-} as const;
 
 export interface Filters { topic?: string; group?: string; client?: string; api?: string; }
 
@@ -105,7 +74,7 @@ export async function topics(src: Source, f: Filters): Promise<Record<string, un
     src.gauge(M.topicPartitions, { by, where: w(f, { topic: "topic" }), agg: "max" }),
     src.rate(M.producedRecords, { by: ["topic", "client_id"], where }),
     src.rate(M.fetchedRecords, { by: ["topic", "group"], where: w(f, { topic: "topic", group: "group" }) }),
-    src.gauge(M.committed, { by: ["topic", "group"], where: w(f, { topic: "topic", group: "group" }), agg: "count" }),
+    src.gauge(M.committedOffset, { by: ["topic", "group"], where: w(f, { topic: "topic", group: "group" }), agg: "count" }),
   ]);
   const j = new Join(by).add("producedRecordsPerSec", pr).add("producedBytesPerSec", pb).add("fetchedRecordsPerSec", fr)
     .add("fetchedBytesPerSec", fb).add("errorsPerSec", er).add("partitions", parts, false);
@@ -151,14 +120,14 @@ export async function groups(src: Source, f: Filters): Promise<Record<string, un
     src.gauge(M.groupMembers, { by, where: w(f, { group: "group" }), agg: "max" }),
     src.rate(M.groupRebalances, { by, where: w(f, { group: "group" }) }),
     // committed offsets only move forward (a rewind shows as negative progress): records committed per second
-    src.delta(M.committed, { by, where, dedupe: part, agg: "sum" }),
+    src.delta(M.committedOffset, { by, where, dedupe: part, agg: "sum" }),
     src.rate(M.fetchedRecords, { by, where: w(f, { group: "group", topic: "topic", client: "client_id" }) }),
     src.gauge(M.lagRecords, { by, where, dedupe: part, agg: "sum" }),
     src.gauge(M.lagRecords, { by, where, dedupe: part, agg: "max" }),
     src.gauge(M.lagSeconds, { by, where, dedupe: part, agg: "max" }),
     src.delta(M.lagRecords, { by, where, dedupe: part, agg: "sum" }),
-    src.gauge(M.committed, { by: ["group", "topic"], where, agg: "count" }),
-    src.gauge(M.committed, { by, where, dedupe: part, agg: "count" }),
+    src.gauge(M.committedOffset, { by: ["group", "topic"], where, agg: "count" }),
+    src.gauge(M.committedOffset, { by, where, dedupe: part, agg: "count" }),
   ]);
   const perSec = (rows: Row[]) => rows.map((r) => ({ labels: r.labels, value: r.value / src.window }));
   const j = new Join(by).add("members", members).add("rebalances", rebal.map((r) => ({ labels: r.labels, value: Math.round(r.value * src.window) })))
@@ -225,7 +194,7 @@ export async function apis(src: Source, f: Filters): Promise<Record<string, unkn
     src.rate(M.requests, { by, where }), src.rate(M.responses, { by, where }), src.rate(M.errors, { by, where }),
     src.rate(M.errors, { by: ["api", "error"], where }),
     src.rate(M.requestBytes, { by, where }), src.rate(M.responseBytes, { by, where }),
-    ...QUANTILES.map(([, q]) => src.quantile(q, M.duration, { by, where })),
+    ...QUANTILES.map(([, q]) => src.quantile(q, M.requestDuration, { by, where })),
   ]);
   const j = new Join(by).add("requestsPerSec", req).add("responsesPerSec", resp).add("errorsPerSec", err, false)
     .add("requestBytesPerSec", rb, false).add("responseBytesPerSec", sb, false);
@@ -249,7 +218,7 @@ export const BROKER_COLS = ["partitionsLed", "topics"];
 /** Brokers as the metadata seen on the wire names them: the partitions each one leads. */
 export async function brokers(src: Source, f: Filters): Promise<Record<string, unknown>[]> {
   const where = w(f, { topic: "topic" });
-  const led = await src.gauge(M.leader, { by: ["topic", "partition"], where, agg: "max" });
+  const led = await src.gauge(M.partitionLeader, { by: ["topic", "partition"], where, agg: "max" });
   const rows = new Map<string, { broker: string; partitionsLed: number; topics: Set<string> }>();
   for (const r of led) {
     if (r.value < 0) continue;
@@ -259,43 +228,6 @@ export async function brokers(src: Source, f: Filters): Promise<Record<string, u
     rows.set(id, b);
   }
   return [...rows.values()].map((b) => ({ broker: b.broker, partitionsLed: b.partitionsLed, topics: [...b.topics].sort() }));
-}
-
-// ---- edges -----------------------------------------------------------------------------------
-export interface Edge { kind: "produce" | "consume"; from: string; to: string; topic: string; group: string | null; client: string; recordsPerSec: number; bytesPerSec: number | null; }
-
-/** producer client → topic, and topic → group / consumer client, with rates over the window. */
-export async function edges(src: Source, f: Filters): Promise<Edge[]> {
-  const pw = w(f, { topic: "topic", client: "client_id" });
-  const fw = w(f, { topic: "topic", client: "client_id", group: "group" });
-  const [pr, pb, fr, fb, commits] = await Promise.all([
-    src.rate(M.producedRecords, { by: ["client_id", "topic"], where: pw }),
-    src.rate(M.producedBytes, { by: ["client_id", "topic"], where: pw }),
-    src.rate(M.fetchedRecords, { by: ["topic", "group", "client_id"], where: fw }),
-    src.rate(M.fetchedBytes, { by: ["topic", "group", "client_id"], where: fw }),
-    f.client ? Promise.resolve([] as Row[]) : src.gauge(M.committed, { by: ["topic", "group"], where: w(f, { topic: "topic", group: "group" }), agg: "count" }),
-  ]);
-  const out: Edge[] = [];
-  const bytes = (rows: Row[], labels: Labels, by: string[]) => rows.find((r) => keyOf(r.labels, by) === keyOf(labels, by))?.value ?? null;
-  if (!f.group) {
-    for (const r of pr) {
-      if (!(r.value > 0) && !(bytes(pb, r.labels, ["client_id", "topic"])! > 0)) continue;
-      out.push({ kind: "produce", from: r.labels.client_id, to: r.labels.topic, topic: r.labels.topic, group: null, client: r.labels.client_id, recordsPerSec: r.value, bytesPerSec: bytes(pb, r.labels, ["client_id", "topic"]) });
-    }
-  }
-  const seen = new Set<string>();
-  for (const r of fr) {
-    if (!(r.value > 0)) continue;
-    const group = r.labels.group || null;
-    seen.add(keyOf(r.labels, ["topic", "group"]));
-    out.push({ kind: "consume", from: r.labels.topic, to: group ?? r.labels.client_id, topic: r.labels.topic, group, client: r.labels.client_id, recordsPerSec: r.value, bytesPerSec: bytes(fb, r.labels, ["topic", "group", "client_id"]) });
-  }
-  // A group that commits on a topic but did not fetch in the window (paused, stopped) is still an edge.
-  for (const r of commits) {
-    if (seen.has(keyOf(r.labels, ["topic", "group"]))) continue;
-    out.push({ kind: "consume", from: r.labels.topic, to: r.labels.group, topic: r.labels.topic, group: r.labels.group, client: "", recordsPerSec: 0, bytesPerSec: 0 });
-  }
-  return out.sort((a, b) => a.kind.localeCompare(b.kind) === 0 ? b.recordsPerSec - a.recordsPerSec : (a.kind === "produce" ? -1 : 1));
 }
 
 export type { Select };

@@ -1,5 +1,6 @@
 // A fleet of proxies (kscope hosts, Envoy sidecars) through a Prometheus server: each Source
 // call is one PromQL instant query on /api/v1/query, aggregated the same way AdminSource does.
+import * as M from "../../vocabulary/metrics";
 import { Labels } from "../metrics/scheme";
 import { getJson } from "./admin-source";
 import { CliError, GaugeSelect, Row, Select, Source, formatWindow } from "./source";
@@ -58,14 +59,14 @@ export class PromSource implements Source {
 
   async ping(): Promise<string> {
     const up = await this.query(`up{job=~".*"}`);
-    const kscope = await this.query("count by (instance) (kscope_connections_total)");
+    const kscope = await this.query(`count by (instance) (${M.connectionsTotal})`);
     return `${up.filter((x) => x.value === 1).length}/${up.length} targets up, ${kscope.length} exporting kscope metrics`;
   }
 
   /** Targets and whether they are up (for `kscope check`). */
   async targets(): Promise<{ instance: string; up: boolean; kscope: boolean }[]> {
     const up = await this.query("up");
-    const ks = new Set((await this.query("count by (instance) (kscope_connections_total)")).map((r) => r.labels.instance));
+    const ks = new Set((await this.query(`count by (instance) (${M.connectionsTotal})`)).map((r) => r.labels.instance));
     return up.map((r) => ({ instance: r.labels.instance, up: r.value === 1, kscope: ks.has(r.labels.instance) }));
   }
 }

@@ -2,7 +2,8 @@
 // metrics: the per-topic produce/fetch counters, with the API's latency and the flow's error
 // rate. From tap (a proxy whose filter can tap): count, best/worst/last latency and success of
 // each flow's responses, joined with those rates.
-import { M, Filters } from "./model";
+import * as M from "../../vocabulary/metrics";
+import { Filters } from "./model";
 import { Row, Source, keyOf } from "./source";
 import type { TapEvent } from "../tap";
 
@@ -19,7 +20,7 @@ export async function flows(src: Source, f: Filters, limit = 20): Promise<Flow[]
   if (f.client) { pw.client_id = f.client; fw.client_id = f.client; }
   if (f.group) fw.group = f.group;
   const apiBy = { by: ["api"], where: { api: "" } };
-  const q = (x: number, api: string) => src.quantile(x, M.duration, { ...apiBy, where: { api } });
+  const q = (x: number, api: string) => src.quantile(x, M.requestDuration, { ...apiBy, where: { api } });
   const [pr, pb, fr, fb, te, p50p, p99p, maxp, p50f, p99f, maxf] = await Promise.all([
     f.group ? Promise.resolve([] as Row[]) : src.rate(M.producedRecords, { by: ["client_id", "topic"], where: pw }),
     f.group ? Promise.resolve([] as Row[]) : src.rate(M.producedBytes, { by: ["client_id", "topic"], where: pw }),

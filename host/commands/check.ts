@@ -5,7 +5,7 @@ import { authHeaders, getJson } from "../cli/admin-source";
 import type { ProxyInfo } from "../admin/info";
 import { PromSource } from "../cli/prom-source";
 import { colours } from "../cli/format";
-import { M } from "../cli/model";
+import * as M from "../../vocabulary/metrics";
 import { CliError } from "../cli/source";
 
 interface Result { check: string; ok: boolean; detail: string; hint?: string; }
@@ -32,7 +32,7 @@ async function adminChecks(base: string): Promise<Result[]> {
   out.push(await attempt("metrics exported", async () => {
     const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(3000), headers: authHeaders() })).text();
     if (!text.includes(M.connectionsTotal)) throw new Error("no kscope_* series yet");
-    const conns = /^kscope_connections_total(?:\{[^}]*\})? (\S+)/m.exec(text);
+    const conns = new RegExp(`^${M.connectionsTotal}(?:\\{[^}]*\\})? (\\S+)`, "m").exec(text);
     return `${info!.series} series, ${conns ? conns[1] : 0} connections so far`;
   }, "no client has connected through the proxy yet"));
   out.push(await attempt("history for rates", async () => `${info!.history.intervalSeconds}s snapshots, ${info!.history.retentionSeconds / 60}m kept (longest -t window)`));
@@ -48,7 +48,7 @@ async function promChecks(base: string): Promise<Result[]> {
   const up = targets.filter((t) => t.up);
   out.push({ check: "targets up", ok: targets.length > 0 && up.length === targets.length, detail: `${up.length}/${targets.length} up${targets.length > up.length ? `; down: ${targets.filter((t) => !t.up).map((t) => t.instance).join(", ")}` : ""}`, hint: "check the scrape config and that each proxy's admin port is reachable from Prometheus" });
   const ks = targets.filter((t) => t.kscope);
-  out.push({ check: "kscope metrics scraped", ok: ks.length > 0, detail: ks.length ? `${ks.length} target(s) export kscope_*: ${ks.map((t) => t.instance).join(", ")}` : "no target exports kscope_connections_total", hint: "scrape kscope proxies at /metrics, or Envoy at /stats/prometheus with the stats_tags from examples/envoy" });
+  out.push({ check: "kscope metrics scraped", ok: ks.length > 0, detail: ks.length ? `${ks.length} target(s) export kscope_*: ${ks.map((t) => t.instance).join(", ")}` : `no target exports ${M.connectionsTotal}`, hint: "scrape kscope proxies at /metrics, or Envoy at /stats/prometheus with the stats_tags from examples/envoy" });
   return out;
 }
 

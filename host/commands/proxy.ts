@@ -1,4 +1,5 @@
-// `kscope proxy`: a standalone Kafka proxy running kscope.wasm, with an admin endpoint.
+// `kscope proxy`: a standalone Kafka proxy running kscope.wasm, with an admin endpoint; with
+// --http, an HTTP/1.1 proxy running the module's HTTP filter root (kscope_http) instead.
 import { Command } from "commander";
 import path from "node:path";
 import { parseAddress } from "../address";
@@ -9,6 +10,7 @@ import { DashboardData } from "../admin/data";
 import { proxyInfo } from "../admin/info";
 import { WindowSource } from "../cli/admin-source";
 import { startProxy } from "../proxy";
+import { startHttpProxy } from "../http-proxy";
 import { ProxyWasmVm } from "../wasm/vm";
 import { MetricStore } from "../metrics/store";
 import { History } from "../history";
@@ -31,9 +33,10 @@ export const DEFAULT_WASM = path.join(__dirname, "..", "..", "..", "build", "ksc
 
 export function proxyCommand(): Command {
   return new Command("proxy")
-    .description("run a Kafka proxy that observes traffic with the kscope filter")
-    .requiredOption("--upstream <host:port>", "the Kafka broker to forward to")
-    .option("--listen <host:port>", "where clients connect", "127.0.0.1:19092")
+    .description("run a Kafka (or, with --http, an HTTP) proxy that observes traffic with the kscope filter")
+    .requiredOption("--upstream <host:port>", "the Kafka broker (or HTTP service) to forward to")
+    .option("--listen <host:port>", "where clients connect (default 127.0.0.1:19092, with --http 127.0.0.1:18080)")
+    .option("--http", "proxy HTTP/1.1 and run the HTTP filter (root kscope_http): requests by workload, method, status")
     .option("--admin <host:port>", "admin endpoint (dashboard, /metrics, /healthz, the CLI's API); loopback by default", "127.0.0.1:9990")
     .option("--admin-token <token>", `require this bearer token on the admin endpoint (all but /healthz); default $${ADMIN_TOKEN_ENV}`)
     .option("--wasm <file>", "the filter module", DEFAULT_WASM)
@@ -44,13 +47,16 @@ export function proxyCommand(): Command {
 Examples:
   kscope proxy --upstream 127.0.0.1:9092
   kscope proxy --listen 0.0.0.0:19092 --upstream kafka:9092 --admin 127.0.0.1:9990 --config '{"workload":"gateway"}'
+  kscope proxy --http --listen 127.0.0.1:18080 --upstream 127.0.0.1:8080 --config '{"workload":"payments","namespace":"shop"}'
   ${ADMIN_TOKEN_ENV}=s3cret kscope proxy --upstream kafka:9092 --admin 0.0.0.0:9990   # open /?token=s3cret once in a browser
 
 The broker must advertise the proxy's address (advertised.listeners), or clients will
 bypass the proxy after their first Metadata request.`)
     .action(async (o) => {
       const metrics = new MetricStore();
-      const vm = o.filter ? new ProxyWasmVm({ wasmPath: o.wasm, configuration: o.config, metrics }) : undefined;
+      const rootId = o.http ? "kscope_http" : "kscope";
+      const vm = o.filter ? new ProxyWasmVm({ wasmPath: o.wasm, configuration: o.config, metrics, rootId }) : undefined;
+      o.listen ??= o.http ? "127.0.0.1:18080" : "127.0.0.1:19092";
       const listen = parseAddress(o.listen);
       const admin = parseAddress(o.admin);
       const upstream = parseAddress(o.upstream);
@@ -63,7 +69,8 @@ bypass the proxy after their first Metadata request.`)
       const upstreamHealth = new UpstreamHealth(upstream.host, upstream.port).watch(Number(o.probeInterval) * 1000);
       const routes = adminRoutes({ metrics, info, data, history, tap, health: () => upstreamHealth.health() });
       const adminServer = await bound("--admin", o.admin, startAdmin({ ...admin, token, routes, fallback: assets() }));
-      const proxy = await bound("--listen", o.listen, startProxy({ listen, upstream, vm, upstreamHealth, onError: (e) => console.error(`kscope: filter error: ${e.message}`) }));
+      const proxyOpts = { listen, upstream, vm, upstreamHealth, onError: (e: Error) => console.error(`kscope: filter error: ${e.message}`) };
+      const proxy = await bound<{ close(): Promise<void> }>("--listen", o.listen, o.http ? startHttpProxy(proxyOpts) : startProxy(proxyOpts));
       console.log(`kscope proxy: ${o.listen} -> ${o.upstream}${vm ? "" : " (no filter)"}; dashboard http://${o.admin}/ metrics http://${o.admin}/metrics`);
       const stop = async () => { await proxy.close(); adminServer.close(); process.exit(0); };
       process.on("SIGINT", stop);

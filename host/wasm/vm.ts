@@ -2,7 +2,7 @@
 // context, one context per connection — the way Envoy runs a filter. Only the imports a
 // network filter needs are real; the rest answer UNIMPLEMENTED instead of trapping.
 import { readFileSync } from "node:fs";
-import { Action, BufferType, LOG_LEVELS, PeerType, Status } from "./abi";
+import { Action, BufferType, LOG_LEVELS, MapType, PeerType, Status } from "./abi";
 import { MetricStore, MetricType } from "../metrics/store";
 import { SharedState } from "./shared";
 
@@ -21,7 +21,15 @@ interface Exports {
   proxy_on_done(id: number): number;
   proxy_on_delete(id: number): void;
   proxy_on_tick?: (id: number) => void;
+  // HTTP streams (the kscope_http root)
+  proxy_on_request_headers?: (id: number, headers: number, eos: number) => number;
+  proxy_on_response_headers?: (id: number, headers: number, eos: number) => number;
+  proxy_on_response_trailers?: (id: number, trailers: number) => number;
+  proxy_on_log?: (id: number) => void;
 }
+
+/** A header map as proxy-wasm sees it: lower-case names (pseudo-headers such as :method first), in order. */
+export type HeaderPairs = [string, string][];
 
 /** Wall-clock nanoseconds that never go backwards: the epoch read once, advanced by the
  *  monotonic clock. (Date.now() plus hrtime's sub-millisecond digits could step back by up to
@@ -69,6 +77,8 @@ export class ProxyWasmVm {
   private readonly rootContextId = 1;
   private buffers = new Map<number, Buffer>(); // BufferType -> bytes of the current callback
   private current?: ConnectionInfo;
+  /** The header maps of the HTTP callback running now (MapType -> pairs, changed in place). */
+  private maps = new Map<number, HeaderPairs>();
   private readonly config: Buffer;
   private readonly rootId: string;
   private readonly logger: (level: string, msg: string) => void;
@@ -163,6 +173,29 @@ export class ProxyWasmVm {
     });
     this.current = undefined;
     return new FilterConnection(this, id, info, this.generation);
+  }
+
+  /** A new HTTP stream (one request and its response) for the HTTP root: creates its context. */
+  stream(info: ConnectionInfo): HttpStream {
+    if (!this.reload()) return new HttpStream(this, 0, info, 0);
+    const id = this.nextId++;
+    this.guard(undefined, "proxy_on_context_create", info, () => this.ex.proxy_on_context_create(id, this.rootContextId));
+    return new HttpStream(this, id, info, this.generation);
+  }
+
+  /** @internal An HTTP callback with these header maps current (the filter may change them in place). */
+  http(id: number, generation: number, info: ConnectionInfo, maps: [MapType, HeaderPairs][], where: string, call: (ex: Exports) => unknown): void {
+    if (!this.live(generation)) return;
+    for (const [t, pairs] of maps) this.maps.set(t, pairs);
+    this.current = info;
+    this.currentId = id;
+    try {
+      this.guard(undefined, where, info, () => call(this.ex));
+    } finally {
+      this.maps.clear();
+      this.current = undefined;
+      this.currentId = undefined;
+    }
   }
 
   /** Whether a context of instance `generation` may still be called. */
@@ -297,6 +330,37 @@ export class ProxyWasmVm {
         return v ? this.give(v, ptrOut, lenOut) : Status.NotFound;
       },
       proxy_set_tick_period_milliseconds: (ms: number) => { this.setTickPeriod(ms); return Status.Ok; },
+      // Header maps of the current HTTP callback (Envoy's semantics: names are lower-case; get
+      // answers the first value; add appends; replace sets the first and drops the others).
+      proxy_get_header_map_value: (map: number, kp: number, kl: number, vpOut: number, vlOut: number) => {
+        const pairs = this.maps.get(map);
+        if (!pairs) return Status.NotFound;
+        const name = this.bytes(kp, kl).toString("utf8").toLowerCase();
+        const hit = pairs.find(([k]) => k === name);
+        return hit ? this.give(Buffer.from(hit[1]), vpOut, vlOut) : Status.NotFound;
+      },
+      proxy_add_header_map_value: (map: number, kp: number, kl: number, vp: number, vl: number) => {
+        const pairs = this.maps.get(map);
+        if (!pairs) return Status.NotFound;
+        pairs.push([this.bytes(kp, kl).toString("utf8").toLowerCase(), this.bytes(vp, vl).toString("utf8")]);
+        return Status.Ok;
+      },
+      proxy_replace_header_map_value: (map: number, kp: number, kl: number, vp: number, vl: number) => {
+        const pairs = this.maps.get(map);
+        if (!pairs) return Status.NotFound;
+        const name = this.bytes(kp, kl).toString("utf8").toLowerCase(), value = this.bytes(vp, vl).toString("utf8");
+        const i = pairs.findIndex(([k]) => k === name);
+        if (i < 0) pairs.push([name, value]);
+        else { pairs[i] = [name, value]; for (let j = pairs.length - 1; j > i; j--) if (pairs[j][0] === name) pairs.splice(j, 1); }
+        return Status.Ok;
+      },
+      proxy_remove_header_map_value: (map: number, kp: number, kl: number) => {
+        const pairs = this.maps.get(map);
+        if (!pairs) return Status.NotFound;
+        const name = this.bytes(kp, kl).toString("utf8").toLowerCase();
+        for (let j = pairs.length - 1; j >= 0; j--) if (pairs[j][0] === name) pairs.splice(j, 1);
+        return Status.Ok;
+      },
       proxy_set_effective_context: () => Status.Ok,
       proxy_continue_stream: () => { count("proxy_continue_stream"); return Status.Unimplemented; },
       proxy_close_stream: () => { count("proxy_close_stream"); return Status.Unimplemented; },
@@ -344,6 +408,35 @@ export class ProxyWasmVm {
       clock_time_get: (_id: number, _prec: bigint, out: number) => { this.view().setBigUint64(out, process.hrtime.bigint(), true); return 0; },
       random_get: () => 52,
     };
+  }
+}
+
+/** The filter's view of one HTTP stream; each call runs the matching proxy_on_* callback. */
+export class HttpStream {
+  private ended = false;
+  /** `generation` 0: made while the filter was down; the stream is forwarded unobserved. */
+  constructor(private vm: ProxyWasmVm, readonly id: number, readonly info: ConnectionInfo, private readonly generation: number) {}
+  requestHeaders(pairs: HeaderPairs, eos: boolean): void {
+    this.vm.http(this.id, this.generation, this.info, [[MapType.RequestHeaders, pairs]], "proxy_on_request_headers",
+      (ex) => ex.proxy_on_request_headers?.(this.id, pairs.length, eos ? 1 : 0));
+  }
+  responseHeaders(pairs: HeaderPairs, eos: boolean): void {
+    this.vm.http(this.id, this.generation, this.info, [[MapType.ResponseHeaders, pairs]], "proxy_on_response_headers",
+      (ex) => ex.proxy_on_response_headers?.(this.id, pairs.length, eos ? 1 : 0));
+  }
+  responseTrailers(pairs: HeaderPairs): void {
+    this.vm.http(this.id, this.generation, this.info, [[MapType.ResponseTrailers, pairs]], "proxy_on_response_trailers",
+      (ex) => ex.proxy_on_response_trailers?.(this.id, pairs.length));
+  }
+  /** The stream is over (complete or reset): Envoy's order, log then done then delete. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.vm.http(this.id, this.generation, this.info, [], "stream end", (ex) => {
+      ex.proxy_on_log?.(this.id);
+      ex.proxy_on_done(this.id);
+      ex.proxy_on_delete(this.id);
+    });
   }
 }
 

@@ -99,6 +99,12 @@ export interface StartKafkaOptions {
   proxyPort?: number;
   /** Extra server.properties entries. */
   serverProps?: Record<string, string | number | boolean>;
+  /**
+   * More plaintext listeners, NAME -> the address advertised for it (a proxy in front of it):
+   * one per proxy when several proxies front one broker, or clients of one would be sent to
+   * another after bootstrap. Each binds a free loopback port (Broker.listenerPorts).
+   */
+  listeners?: Record<string, string>;
   /** Start-up timeout, default 90 s. */
   timeoutMs?: number;
   /** Keep the temp dir after stop() (also KSCOPE_KEEP_KAFKA=1). */
@@ -119,6 +125,8 @@ export interface Broker {
   /** The advertised address of the PROXIED listener (the proxy): clients bootstrap here. */
   proxiedBootstrap: string;
   controllerPort: number;
+  /** Port of each extra listener (StartKafkaOptions.listeners), by name: that proxy's upstream. */
+  listenerPorts: Record<string, number>;
   /** Milliseconds `scripts/kafka.sh start` took. */
   startupMs: number;
   /** Stops the broker (SIGTERM, then SIGKILL after 30 s) and removes its dir. Idempotent. */
@@ -148,7 +156,9 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<Broker> 
   const keep = opts.keepDir ?? process.env.KSCOPE_KEEP_KAFKA === '1';
   let lastError = '';
   for (let attempt = 1; attempt <= 3; attempt++) {
-    const [proxiedPort, directPort, controllerPort] = await freePorts(3);
+    const extra = Object.entries(opts.listeners ?? {});
+    const [proxiedPort, directPort, controllerPort, ...extraPorts] = await freePorts(3 + extra.length);
+    const listenerPorts = Object.fromEntries(extra.map(([name], i) => [name, extraPorts[i]]));
     const proxiedBootstrap = opts.proxyAdvertised ?? `127.0.0.1:${opts.proxyPort ?? proxiedPort}`;
     const dir = tempDir('kafka');
     const args = [
@@ -161,6 +171,14 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<Broker> 
       ...(keep ? [] : ['--owner-cleanup']),
       '--timeout', String(Math.ceil(timeoutMs / 1000)),
     ];
+    if (extra.length) {
+      // scripts/kafka.sh writes PROXIED, DIRECT and CONTROLLER; later --set lines win.
+      const bind = extra.map(([name], i) => `${name}://127.0.0.1:${extraPorts[i]}`).join(',');
+      const adv = extra.map(([name, address]) => `${name}://${address}`).join(',');
+      args.push('--set', `listeners=PROXIED://127.0.0.1:${proxiedPort},DIRECT://127.0.0.1:${directPort},CONTROLLER://127.0.0.1:${controllerPort},${bind}`);
+      args.push('--set', `advertised.listeners=PROXIED://${proxiedBootstrap},DIRECT://127.0.0.1:${directPort},${adv}`);
+      args.push('--set', `listener.security.protocol.map=PROXIED:PLAINTEXT,DIRECT:PLAINTEXT,CONTROLLER:PLAINTEXT,${extra.map(([name]) => `${name}:PLAINTEXT`).join(',')}`);
+    }
     for (const [k, v] of Object.entries(opts.serverProps ?? {})) args.push('--set', `${k}=${v}`);
     const t0 = Date.now();
     const r = await run(kafkaScript, args, { timeoutMs: timeoutMs + 30_000 });
@@ -196,6 +214,7 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<Broker> 
       proxiedUpstream: `127.0.0.1:${proxiedPort}`,
       proxiedBootstrap,
       controllerPort,
+      listenerPorts,
       startupMs,
       stop() {
         stopping ??= (async () => {

@@ -17,7 +17,7 @@ export interface Kscope {
   stop(): Promise<void>;
 }
 
-export async function startKscope(opts: { upstream: string; listenPort?: number; config?: object; filter?: boolean; wasm?: string; args?: string[] }): Promise<Kscope> {
+export async function startKscope(opts: { upstream: string; listenPort?: number; config?: object; filter?: boolean; wasm?: string; http?: boolean; args?: string[] }): Promise<Kscope> {
   const listenPort = opts.listenPort ?? await freePort();
   const adminPort = await freePort();
   const args = [CLI, "proxy", "--listen", `127.0.0.1:${listenPort}`, "--upstream", opts.upstream, "--admin", `127.0.0.1:${adminPort}`];
@@ -25,6 +25,7 @@ export async function startKscope(opts: { upstream: string; listenPort?: number;
   if (opts.filter === false) args.push("--no-filter");
   if (opts.wasm) args.push("--wasm", opts.wasm);
   if (opts.args) args.push(...opts.args);
+  if (opts.http) args.push("--http");
   const proc = spawnProc("kscope", process.execPath, args);
   await proc.waitForPort(adminPort, 15_000);
   await proc.waitForPort(listenPort, 15_000);

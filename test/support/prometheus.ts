@@ -19,10 +19,10 @@ export interface Prometheus {
 
 export interface PrometheusTarget { address: string; metricsPath?: string; labels?: Record<string, string>; bearerToken?: string; }
 
-export async function startPrometheus(targets: PrometheusTarget[], opts: { scrapeInterval?: string } = {}): Promise<Prometheus> {
+export async function startPrometheus(targets: PrometheusTarget[], opts: { scrapeInterval?: string; port?: number } = {}): Promise<Prometheus> {
   if (!fs.existsSync(PROMETHEUS_BIN)) throw new Error(`${PROMETHEUS_BIN} not found: apt-get install -y prometheus (or set PROMETHEUS_BIN)`);
   const dir = tempDir("prometheus");
-  const port = await freePort();
+  const port = opts.port ?? await freePort();
   const interval = opts.scrapeInterval ?? "1s";
   const jobs = targets.map((t, i) => [
     `  - job_name: kscope-${i}`,

@@ -10,6 +10,8 @@ import YAML from 'yaml';
 import { bucketsFor } from '../../host/metrics/store';
 import { defaultWasm, renderEnvoyConfig, repoRoot } from '../support/envoy';
 import { ProxyWasmVm } from '../../host/wasm/vm';
+import * as L from '../../vocabulary/labels';
+import * as M from '../../vocabulary/metrics';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -39,23 +41,30 @@ function docs(rel: string): Obj[] {
   return YAML.parseAllDocuments(fs.readFileSync(path.join(EXAMPLES, rel), 'utf8')).map((d) => d.toJS() as Obj);
 }
 
-/** Label names kscope's filter code puts into metric names: label("x", ..) and LabelBudget("x", ..). */
+/** A name the filter code gives as a literal ("x") or from the vocabulary (L.x / M.x). */
+function vocabularyName(literal: string | undefined, constant: string | undefined, vocabulary: Record<string, unknown>): string {
+  if (literal !== undefined) return literal;
+  const v = vocabulary[constant!];
+  assert.equal(typeof v, 'string', `vocabulary has no constant ${constant}`);
+  return v as string;
+}
+
+/** Label names kscope's filter code puts into metric names: label(L.x, ..) and LabelBudget(L.x, ..). */
 function labelNamesInAssembly(): Set<string> {
   const names = new Set<string>();
   for (const f of walk(path.join(repoRoot, 'assembly')).filter((x) => x.endsWith('.ts'))) {
     const src = fs.readFileSync(f, 'utf8');
-    for (const m of src.matchAll(/\blabel\(\s*"([A-Za-z_][A-Za-z0-9_]*)"/g)) names.add(m[1]);
-    for (const m of src.matchAll(/new\s+LabelBudget\(\s*"([A-Za-z_][A-Za-z0-9_]*)"/g)) names.add(m[1]);
+    for (const m of src.matchAll(/(?:\blabel|new\s+LabelBudget)\(\s*(?:"([A-Za-z_][A-Za-z0-9_]*)"|L\.(\w+))/g)) names.add(vocabularyName(m[1], m[2], L));
   }
   return names;
 }
 
-/** Histograms kscope's filter code defines (series(MetricType.Histogram, "name", ..) or an IndexedFamily of them). */
+/** Histograms kscope's filter code defines (series(MetricType.Histogram, M.x, ..) or an IndexedFamily of them). */
 function histogramsInAssembly(): string[] {
   const names = new Set<string>();
   for (const f of walk(path.join(repoRoot, 'assembly')).filter((x) => x.endsWith('.ts'))) {
     const src = fs.readFileSync(f, 'utf8');
-    for (const m of src.matchAll(/MetricType\.Histogram,\s*"([A-Za-z_][A-Za-z0-9_]*)"/g)) names.add(m[1]);
+    for (const m of src.matchAll(/MetricType\.Histogram,\s*(?:"([A-Za-z_][A-Za-z0-9_]*)"|M\.(\w+))/g)) names.add(vocabularyName(m[1], m[2], M));
   }
   return [...names].sort();
 }
@@ -88,7 +97,8 @@ function checkStatsTags(tags: Obj[], where: string): void {
 
 function checkBuckets(settings: Obj[], where: string): void {
   const histograms = histogramsInAssembly();
-  assert.ok(histograms.includes('kscope_request_duration_microseconds') && histograms.includes('kscope_delivery_latency_milliseconds'), `histogram scan: ${histograms.join(', ')}`);
+  assert.ok(histograms.includes(M.requestDuration) && histograms.includes(M.deliveryLatency), `histogram scan: ${histograms.join(', ')}`);
+  for (const h of histograms) assert.ok(M.histograms.includes(h), `${h} is listed in vocabulary/metrics.ts histograms`);
   for (const h of histograms) {
     const s = settings.find((x) => x.match?.prefix === `wasmcustom.${h}`);
     assert.ok(s, `${where}: histogram_bucket_settings for wasmcustom.${h}`);

@@ -1,5 +1,6 @@
 // Clients: what each client id produces and consumes, its request latency and errors.
-import { Row, get, series, view } from "../api";
+import { Row, TopologyGraph, get, series, view } from "../api";
+import { workloadRows } from "./workload";
 import { TimeChart } from "../chart";
 import { card, fill, h, stat, table } from "../dom";
 import { bytes, ms, num, percent, rate } from "../format";
@@ -9,12 +10,13 @@ import { Route, link, rangeOf, windowOf } from "../route";
 const names = (v: unknown, page: string) => (Array.isArray(v) && v.length ? h("span", {}, ...v.flatMap((x, i) => [i ? ", " : "", h("a", { href: link(page, String(x)) }, String(x))])) : "-");
 
 export function clients(r: Route): Page {
-  const body = h("div");
-  const el = h("div", { class: "page" }, card("Clients", body));
+  const body = h("div"), workloads = h("div");
+  const el = h("div", { class: "page" }, card("Workloads", workloads), card("Client ids", body));
   return {
     el,
     async refresh() {
-      const rows = await view("clients", windowOf(r));
+      const [rows, graph] = await Promise.all([view("clients", windowOf(r)), get<TopologyGraph>("/api/topology", { window: windowOf(r) })]);
+      fill(workloads, workloadRows(graph));
       rows.sort((a, b) => String(a.client_id).localeCompare(String(b.client_id)));
       fill(body, table<Row>(rows, [
         { header: "Client id", cell: (c) => h("a", { href: link("clients", String(c.client_id)) }, String(c.client_id) || "(none)") },

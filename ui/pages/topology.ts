@@ -8,7 +8,8 @@ import { card, fill, h, table } from "../dom";
 import { bytes, duration, int, ms, num, percent, rate } from "../format";
 import { Page } from "../page";
 import { Route, link, windowOf } from "../route";
-import type { TopologyEdge, TopologyNode } from "../../host/topology/graph";
+import type { TopologyEdge } from "../../host/topology/graph";
+import { pageOf } from "./workload";
 
 cytoscape.use(dagre);
 
@@ -32,14 +33,6 @@ function edgeLabel(e: TopologyEdge): string {
   if (e.kind === "produce") return rate(s.recordsPerSec);
   if (e.kind === "consume") return `${rate(s.recordsPerSec)}${s.lagRecords ? ` lag ${num(s.lagRecords)}` : ""}`;
   return "";
-}
-
-/** Where a node's own page is. */
-export function pageOf(n: TopologyNode): string | undefined {
-  if (n.kind === "topic") return link("topics", n.name);
-  if (n.kind === "group") return link("groups", n.name);
-  if (n.kind === "workload") return link("clients", n.name);
-  return undefined;
 }
 
 export function topology(r: Route): Page {
@@ -78,7 +71,7 @@ export function topology(r: Route): Page {
     const edges = graph.edges.filter((e) => e.from === id || e.to === id);
     const href = pageOf(n);
     fill(details, h("h3", {}, h("span", { class: "kind" }, `${n.kind} `), n.name), n.state ? h("p", {}, `state ${n.state}`) : null,
-      href ? h("p", {}, h("a", { href, class: "open" }, `open ${n.kind === "workload" ? "client" : n.kind} page →`)) : null,
+      href ? h("p", {}, h("a", { href, class: "open" }, `open ${n.kind} page →`)) : null,
       table<TopologyEdge>(edges, [
         { header: "Edge", cell: (e) => `${e.kind}: ${e.from === id ? "→ " + nodeName(e.to) : "← " + nodeName(e.from)}` },
         { header: "Rate", cell: (e) => (e.stats.rps !== undefined ? `${num(e.stats.rps)} rps` : rate(e.stats.recordsPerSec)), num: true },
