@@ -155,12 +155,13 @@ start() {
     for kv in ${extra[@]+"${extra[@]}"}; do echo "$kv"; done
   } >"$dir/server.properties"
 
-  # Any 22-char base64url string of 16 bytes is a valid cluster id; saves a JVM start.
+  # Any 22-char base64url string of 16 bytes is a valid cluster id; saves a JVM start. It may
+  # begin with "-": passed as --cluster-id=ID so it is never taken for an option.
   local id
   id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
   local -a jvm=(java -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*")
   "${jvm[@]}" -Dkscope.log.level=WARN -XX:TieredStopAtLevel=1 -Xshare:auto \
-    kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
+    kafka.tools.StorageTool format --cluster-id="$id" -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
     { cat "$dir/format.log" >&2; die "storage format failed"; }
 
   rm -f "$dir/owner"

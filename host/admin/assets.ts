@@ -16,7 +16,11 @@ const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inl
 
 export function assets(dir = UI_DIR): Handler {
   return (_req, res, url) => {
-    const rel = url.pathname === "/" ? "index.html" : decodeURIComponent(url.pathname).replace(/^\/+/, "");
+    let rel: string;
+    try { rel = url.pathname === "/" ? "index.html" : decodeURIComponent(url.pathname).replace(/^\/+/, ""); } catch {
+      res.writeHead(400, { "content-type": "text/plain" }).end("bad path\n");
+      return;
+    }
     const file = path.resolve(dir, rel);
     if (!file.startsWith(path.resolve(dir) + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       res.writeHead(404, { "content-type": "text/plain" }).end(rel === "index.html" ? "dashboard not built: run `make build`\n" : "not found\n");

@@ -66,12 +66,14 @@ export function startAdmin(opts: AdminOptions): Promise<http.Server> {
     warn(`kscope: warning: the admin endpoint listens on ${opts.host}, not loopback, without a token: anyone who reaches it sees metrics, the dashboard and the live tap. Set --admin-token or ${ADMIN_TOKEN_ENV}.`);
   }
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://admin");
+    let url: URL;
+    try { url = new URL(req.url ?? "/", "http://admin"); } catch { res.writeHead(400).end(); return; }
     if (req.method !== "GET" && req.method !== "HEAD") { res.writeHead(405, { allow: "GET" }).end(); return; }
     if (opts.token && !authorised(opts.token, req, res, url)) return;
     const handler = opts.routes[url.pathname] ?? opts.fallback;
     if (!handler) { res.writeHead(404, { "content-type": "text/plain" }).end("not found\n"); return; }
-    Promise.resolve(handler(req, res, url)).catch((e: Error) => {
+    // A handler that throws (synchronously or not) answers 500; it never takes the proxy down.
+    Promise.resolve().then(() => handler(req, res, url)).catch((e: Error) => {
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
       res.end(`error: ${e.message}\n`);
     });

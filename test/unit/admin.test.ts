@@ -90,4 +90,6 @@ test("admin: assets stay inside their folder", async () => {
   assert.equal((await get("/../kscope-secret.txt", bearer)).status, 404);
   assert.equal((await get("/%2e%2e/kscope-secret.txt", bearer)).status, 404);
   assert.equal((await get("/index.html", bearer)).status, 200);
+  assert.equal((await get("/%E0%A4%A", bearer)).status, 400, "a malformed escape is answered, not a crash");
+  assert.equal((await get("/healthz")).status, 200, "still serving");
 });
