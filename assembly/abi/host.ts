@@ -45,6 +45,17 @@ export function propertyPath(segments: string[]): string {
   return property(segments.join("\0"));
 }
 
+/** An integer property (Envoy answers int attributes as 8 little-endian bytes); -1 when absent. */
+export function propertyInt(segments: string[]): i64 {
+  const p = String.UTF8.encode(segments.join("\0"));
+  if (imp.proxy_get_property(changetype<usize>(p), p.byteLength, OUT, OUT + 4) != Status.Ok) return -1;
+  const ptr = load<u32>(OUT) as usize, len = load<u32>(OUT + 4);
+  if (ptr == 0) return -1;
+  const v = len == 8 ? load<i64>(ptr) : -1;
+  heap.free(ptr);
+  return v;
+}
+
 export function nowNanos(): u64 {
   imp.proxy_get_current_time_nanoseconds(OUT);
   return load<u64>(OUT);

@@ -11,10 +11,9 @@
 //   identity.ts), else "unknown". It adds its own name to the response unless already there.
 // The reporter is configured ("reporter"), else Envoy's listener direction (OUTBOUND: source),
 // else "destination". Header values come from clients: they are bounded by the workload budget.
-import { Action, LogLevel, MapType } from "../abi/enums";
+import { Action, BufferType, LogLevel, MapType } from "../abi/enums";
 import { Context, RootContext } from "../abi/context";
-import { addHeader, bufferString, header, log, nowNanos, propertyPath } from "../abi/host";
-import { BufferType } from "../abi/enums";
+import { addHeader, bufferString, header, log, nowNanos, propertyInt, propertyPath } from "../abi/host";
 import { HttpRequest, codeLabel, grpcLabel, httpDurationId, httpRequestsId, methodLabel } from "../metrics/http";
 import { inc, observe } from "../metrics/registry";
 import { Config, parseConfig, resolveIdentity } from "./config";
@@ -24,12 +23,13 @@ import * as L from "../../vocabulary/labels";
 export const WORKLOAD_HEADER = "x-kscope-workload";
 export const NAMESPACE_HEADER = "x-kscope-namespace";
 /** Envoy's xds.listener_direction value for an outbound listener (envoy.config.core.v3.TrafficDirection). */
-const OUTBOUND = "2";
+const OUTBOUND: i64 = 2;
 
 export class HttpRoot extends RootContext {
   config: Config = new Config();
   own: Identity = new Identity(UNKNOWN, UNKNOWN);
-  source: bool = false;
+  /** The configured reporter; when none, each stream's listener direction decides. */
+  private fixedSource: i32 = -1;
 
   onConfigure(size: usize): bool {
     const parsed = parseConfig(bufferString(BufferType.PluginConfiguration, <i32>size));
@@ -42,35 +42,37 @@ export class HttpRoot extends RootContext {
     const c = this.config;
     this.own = new Identity(c.workload.length ? c.workload : UNKNOWN, c.namespace.length ? c.namespace : UNKNOWN);
     workloadLabels.limit = c.maxLabelValues;
-    if (c.reporter.length) this.source = c.reporter == L.REPORTER_SOURCE;
-    else this.source = listenerDirection() == OUTBOUND;
+    this.fixedSource = c.reporter.length ? (c.reporter == L.REPORTER_SOURCE ? 1 : 0) : -1;
     return true;
+  }
+
+  /** Whether this stream's proxy is the caller's (reporter "source"): configured, else the listener's direction. */
+  isSource(): bool {
+    return this.fixedSource >= 0 ? this.fixedSource == 1 : listenerDirection() == OUTBOUND;
   }
 
   createContext(id: u32): Context { return new HttpStream(id, this); }
 }
 
-/** Envoy's listener direction as a decimal string ("" when the host has none); the value is an int64. */
-function listenerDirection(): string {
-  const v = propertyPath(["xds", "listener_direction"]);
-  if (v.length == 8) return (<u64>v.charCodeAt(0)).toString(); // raw little-endian int64: the low byte is the enum
-  return v;
-}
+/** Envoy's listener direction (envoy.config.core.v3.TrafficDirection) of the current stream; -1 when the host has none. */
+function listenerDirection(): i64 { return propertyInt(["xds", "listener_direction"]); }
 
 class HttpStream extends Context {
   private req: HttpRequest = new HttpRequest();
   private start: u64 = 0;
   private done: bool = false;
   private http: HttpRoot;
+  private source: bool = false;
 
   constructor(id: u32, root: HttpRoot) { super(id, root); this.http = root; }
 
   onRequestHeaders(headers: u32, endOfStream: bool): Action {
     const root = this.http, r = this.req;
     this.start = nowNanos();
+    this.source = root.isSource();
     r.method = methodLabel(header(MapType.RequestHeaders, ":method"));
     const w = header(MapType.RequestHeaders, WORKLOAD_HEADER);
-    if (root.source) {
+    if (this.source) {
       r.reporter = L.REPORTER_SOURCE;
       this.set(true, root.own);
       if (w.length == 0) {
@@ -99,7 +101,7 @@ class HttpStream extends Context {
     const g = grpcLabel(header(MapType.ResponseHeaders, "grpc-status")); // trailers-only gRPC responses
     if (g.length) r.grpc = g;
     const w = header(MapType.ResponseHeaders, WORKLOAD_HEADER);
-    if (root.source) {
+    if (this.source) {
       const d = root.config.destination;
       if (w.length) this.set(false, bounded(new Identity(w, orUnknown(header(MapType.ResponseHeaders, NAMESPACE_HEADER)))));
       else this.set(false, d != null ? d : new Identity(UNKNOWN, UNKNOWN));
@@ -122,7 +124,7 @@ class HttpStream extends Context {
     this.done = true;
     const r = this.req;
     if (r.sourceWorkload.length == 0) this.set(true, new Identity(UNKNOWN, UNKNOWN));
-    if (r.destinationWorkload.length == 0) this.set(false, this.http.source ? (this.http.config.destination != null ? this.http.config.destination! : new Identity(UNKNOWN, UNKNOWN)) : this.http.own);
+    if (r.destinationWorkload.length == 0) this.set(false, this.source ? (this.http.config.destination != null ? this.http.config.destination! : new Identity(UNKNOWN, UNKNOWN)) : this.http.own);
     inc(httpRequestsId(r));
     const now = nowNanos();
     observe(httpDurationId(r), now > this.start ? (now - this.start) / 1000 : 0);

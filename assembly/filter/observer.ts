@@ -48,9 +48,8 @@ function findPart(m: Message, hint: i32, topic: string, partition: i32): PartEnt
  */
 function delivered(id: u32, s: BlobStats, from: i64, now: u64): void {
   const times = s.times;
-  if (times == null) return;
   const nowMs = <i64>(now / 1_000_000);
-  for (let k = 0; k < s.nTimes; k++) {
+  for (let k = 0; k < times.length; k++) {
     const t = unchecked(times[k]);
     if (t < 0 || (k == 0 && s.headDelivered(from) == 0)) continue;
     observe(id, nowMs > t ? <u64>(nowMs - t) : 0);

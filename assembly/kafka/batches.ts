@@ -40,9 +40,8 @@ export class BlobStats {
   headBase: i64 = -1;
   headLast: i64 = -1;
   headRecords: i32 = 0;
-  /** batchTime() of the first nTimes data batches (MAX_TIMES at most); times[0] is the head batch's. */
-  times: StaticArray<i64> | null = null;
-  nTimes: i32 = 0;
+  /** batchTime() of the first data batches (MAX_TIMES at most); times[0] is the head batch's. Grows as needed, reused. */
+  times: Array<i64> = [];
   /** A trailing batch cut short (normal at the end of a Fetch response). */
   partial: bool = false;
   /** Bytes that are not a batch header (corrupt blob). */
@@ -51,7 +50,7 @@ export class BlobStats {
   reset(): void {
     this.batches = 0; this.records = 0; this.bytes = 0; this.codecs = 0; this.transactional = false; this.control = 0;
     this.producerId = -1; this.firstOffset = -1; this.nextOffset = -1; this.maxTimestamp = -1;
-    this.headBase = -1; this.headLast = -1; this.headRecords = 0; this.nTimes = 0;
+    this.headBase = -1; this.headLast = -1; this.headRecords = 0; this.times.length = 0;
     this.partial = false; this.corrupt = false;
   }
 
@@ -73,9 +72,7 @@ export class BlobStats {
 
   /** Keeps a data batch's time (-1: none), in batch order. */
   addTime(t: i64): void {
-    let a = this.times;
-    if (a == null) { a = new StaticArray<i64>(MAX_TIMES); this.times = a; }
-    if (this.nTimes < MAX_TIMES) unchecked(a[this.nTimes++] = t);
+    if (this.times.length < MAX_TIMES) this.times.push(t);
   }
 
   copyFrom(s: BlobStats): void {
@@ -83,9 +80,9 @@ export class BlobStats {
     this.transactional = s.transactional; this.control = s.control; this.producerId = s.producerId;
     this.firstOffset = s.firstOffset; this.nextOffset = s.nextOffset; this.maxTimestamp = s.maxTimestamp;
     this.headBase = s.headBase; this.headLast = s.headLast; this.headRecords = s.headRecords;
-    this.nTimes = 0;
-    const from = s.times;
-    if (from != null) for (let i = 0; i < s.nTimes; i++) this.addTime(unchecked(from[i]));
+    const from = s.times, to = this.times;
+    to.length = from.length;
+    for (let i = 0; i < from.length; i++) unchecked(to[i] = unchecked(from[i]));
     this.partial = s.partial; this.corrupt = s.corrupt;
   }
 }

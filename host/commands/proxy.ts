@@ -69,8 +69,10 @@ bypass the proxy after their first Metadata request.`)
       const upstreamHealth = new UpstreamHealth(upstream.host, upstream.port).watch(Number(o.probeInterval) * 1000);
       const routes = adminRoutes({ metrics, info, data, history, tap, health: () => upstreamHealth.health() });
       const adminServer = await bound("--admin", o.admin, startAdmin({ ...admin, token, routes, fallback: assets() }));
-      const proxyOpts = { listen, upstream, vm, upstreamHealth, onError: (e: Error) => console.error(`kscope: filter error: ${e.message}`) };
-      const proxy = await bound<{ close(): Promise<void> }>("--listen", o.listen, o.http ? startHttpProxy(proxyOpts) : startProxy(proxyOpts));
+      const onError = (e: Error) => console.error(`kscope: filter error: ${e.message}`);
+      const proxy: { close(): Promise<void> } = o.http
+        ? await bound("--listen", o.listen, startHttpProxy({ listen, upstream, vm, onError }))
+        : await bound("--listen", o.listen, startProxy({ listen, upstream, vm, upstreamHealth, onError }));
       console.log(`kscope proxy: ${o.listen} -> ${o.upstream}${vm ? "" : " (no filter)"}; dashboard http://${o.admin}/ metrics http://${o.admin}/metrics`);
       const stop = async () => { await proxy.close(); adminServer.close(); process.exit(0); };
       process.on("SIGINT", stop);

@@ -5,8 +5,11 @@ import { readFileSync } from "node:fs";
 import { Action, BufferType, LOG_LEVELS, MapType, PeerType, Status } from "./abi";
 import { MetricStore, MetricType } from "../metrics/store";
 import { SharedState } from "./shared";
+import { HeaderPairs, HttpStream, headerMapImports } from "./http";
 
-interface Exports {
+export { HeaderPairs, HttpStream };
+
+export interface Exports {
   memory: WebAssembly.Memory;
   proxy_on_memory_allocate?: (size: number) => number;
   malloc?: (size: number) => number;
@@ -27,9 +30,6 @@ interface Exports {
   proxy_on_response_trailers?: (id: number, trailers: number) => number;
   proxy_on_log?: (id: number) => void;
 }
-
-/** A header map as proxy-wasm sees it: lower-case names (pseudo-headers such as :method first), in order. */
-export type HeaderPairs = [string, string][];
 
 /** Wall-clock nanoseconds that never go backwards: the epoch read once, advanced by the
  *  monotonic clock. (Date.now() plus hrtime's sub-millisecond digits could step back by up to
@@ -330,37 +330,7 @@ export class ProxyWasmVm {
         return v ? this.give(v, ptrOut, lenOut) : Status.NotFound;
       },
       proxy_set_tick_period_milliseconds: (ms: number) => { this.setTickPeriod(ms); return Status.Ok; },
-      // Header maps of the current HTTP callback (Envoy's semantics: names are lower-case; get
-      // answers the first value; add appends; replace sets the first and drops the others).
-      proxy_get_header_map_value: (map: number, kp: number, kl: number, vpOut: number, vlOut: number) => {
-        const pairs = this.maps.get(map);
-        if (!pairs) return Status.NotFound;
-        const name = this.bytes(kp, kl).toString("utf8").toLowerCase();
-        const hit = pairs.find(([k]) => k === name);
-        return hit ? this.give(Buffer.from(hit[1]), vpOut, vlOut) : Status.NotFound;
-      },
-      proxy_add_header_map_value: (map: number, kp: number, kl: number, vp: number, vl: number) => {
-        const pairs = this.maps.get(map);
-        if (!pairs) return Status.NotFound;
-        pairs.push([this.bytes(kp, kl).toString("utf8").toLowerCase(), this.bytes(vp, vl).toString("utf8")]);
-        return Status.Ok;
-      },
-      proxy_replace_header_map_value: (map: number, kp: number, kl: number, vp: number, vl: number) => {
-        const pairs = this.maps.get(map);
-        if (!pairs) return Status.NotFound;
-        const name = this.bytes(kp, kl).toString("utf8").toLowerCase(), value = this.bytes(vp, vl).toString("utf8");
-        const i = pairs.findIndex(([k]) => k === name);
-        if (i < 0) pairs.push([name, value]);
-        else { pairs[i] = [name, value]; for (let j = pairs.length - 1; j > i; j--) if (pairs[j][0] === name) pairs.splice(j, 1); }
-        return Status.Ok;
-      },
-      proxy_remove_header_map_value: (map: number, kp: number, kl: number) => {
-        const pairs = this.maps.get(map);
-        if (!pairs) return Status.NotFound;
-        const name = this.bytes(kp, kl).toString("utf8").toLowerCase();
-        for (let j = pairs.length - 1; j >= 0; j--) if (pairs[j][0] === name) pairs.splice(j, 1);
-        return Status.Ok;
-      },
+      ...headerMapImports(this.maps, (ptr, len) => this.bytes(ptr, len), (data, ptrOut, lenOut) => this.give(data, ptrOut, lenOut)),
       proxy_set_effective_context: () => Status.Ok,
       proxy_continue_stream: () => { count("proxy_continue_stream"); return Status.Unimplemented; },
       proxy_close_stream: () => { count("proxy_close_stream"); return Status.Unimplemented; },
@@ -408,35 +378,6 @@ export class ProxyWasmVm {
       clock_time_get: (_id: number, _prec: bigint, out: number) => { this.view().setBigUint64(out, process.hrtime.bigint(), true); return 0; },
       random_get: () => 52,
     };
-  }
-}
-
-/** The filter's view of one HTTP stream; each call runs the matching proxy_on_* callback. */
-export class HttpStream {
-  private ended = false;
-  /** `generation` 0: made while the filter was down; the stream is forwarded unobserved. */
-  constructor(private vm: ProxyWasmVm, readonly id: number, readonly info: ConnectionInfo, private readonly generation: number) {}
-  requestHeaders(pairs: HeaderPairs, eos: boolean): void {
-    this.vm.http(this.id, this.generation, this.info, [[MapType.RequestHeaders, pairs]], "proxy_on_request_headers",
-      (ex) => ex.proxy_on_request_headers?.(this.id, pairs.length, eos ? 1 : 0));
-  }
-  responseHeaders(pairs: HeaderPairs, eos: boolean): void {
-    this.vm.http(this.id, this.generation, this.info, [[MapType.ResponseHeaders, pairs]], "proxy_on_response_headers",
-      (ex) => ex.proxy_on_response_headers?.(this.id, pairs.length, eos ? 1 : 0));
-  }
-  responseTrailers(pairs: HeaderPairs): void {
-    this.vm.http(this.id, this.generation, this.info, [[MapType.ResponseTrailers, pairs]], "proxy_on_response_trailers",
-      (ex) => ex.proxy_on_response_trailers?.(this.id, pairs.length));
-  }
-  /** The stream is over (complete or reset): Envoy's order, log then done then delete. */
-  end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.vm.http(this.id, this.generation, this.info, [], "stream end", (ex) => {
-      ex.proxy_on_log?.(this.id);
-      ex.proxy_on_done(this.id);
-      ex.proxy_on_delete(this.id);
-    });
   }
 }
 

@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Envoy, parsePrometheus, renderHttpConfig, startEnvoy, sumSamples, type Sample } from '../support/envoy';
 import { HTTP_PLAN, drive, send, startHttpService, type HttpService } from '../support/http-service';
+import { startKscope } from '../support/kscope';
 
 let service: HttpService;
 let web: Envoy;
@@ -21,7 +22,8 @@ before(async () => {
     name: 'envoy-web', upstream: `127.0.0.1:${payments.listenPort}`,
     render: (listenPort, adminPort) => renderHttpConfig({
       listenPort, adminPort, upstream: `127.0.0.1:${payments.listenPort}`,
-      pluginConfig: { workload: 'web', namespace: 'shop', reporter: 'source' },
+      // No "reporter": an OUTBOUND listener (as Istio marks a sidecar's outbound ones) makes it "source".
+      pluginConfig: { workload: 'web', namespace: 'shop' }, trafficDirection: 'OUTBOUND',
     }),
   });
 });
@@ -31,6 +33,20 @@ after(async () => {
   await payments?.stop();
   await service?.close();
 });
+
+/** kscope_http_requests_total of one reporter with source web, by ends, method, code, class and gRPC status. */
+function view(m: Sample[], reporter: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of m.filter((x) => x.name === 'kscope_http_requests_total' && x.labels.reporter === reporter && x.labels.source_workload === 'web')) {
+    const { method, response_code, response_class, grpc_status = '', source_workload, destination_workload } = s.labels;
+    const k = [source_workload, destination_workload, method, response_code, response_class, grpc_status].join(' ');
+    out[k] = (out[k] ?? 0) + s.value;
+  }
+  return out;
+}
+
+/** Envoy's view right after one run of the plan, by reporter (compared with the host's). */
+const envoyAfterPlan = new Map<string, Record<string, number>>();
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -62,6 +78,7 @@ test('both proxies count what the client sent, per status class, with source web
     assert.equal(sumSamples(m, 'kscope_http_requests_total', { ...ends, method: 'POST' }), 3, `${reporter} POST`);
     assert.equal(sumSamples(m, 'kscope_http_requests_total', { ...ends, response_code: '404' }), 3, `${reporter} 404`);
     assert.equal(sumSamples(m, 'kscope_http_requests_total', { ...ends, grpc_status: '14' }), 1, `${reporter} grpc-status`);
+    envoyAfterPlan.set(reporter, view(m, reporter));
   }
   // The service saw the caller's name; the client saw the callee's.
   assert.equal(service.seen.at(-1)?.['x-kscope-workload'], 'web');
@@ -79,6 +96,25 @@ test('a header the application set is never overwritten, and names the source on
   const m = parsePrometheus(await payments.prometheus());
   const q = { reporter: 'destination', source_workload: 'app-chosen' };
   assert.equal(sumSamples(m, 'kscope_http_requests_total', q) - sumSamples(before, 'kscope_http_requests_total', q), 1);
+});
+
+test('kscope proxy --http gives the same series and counts as Envoy for the same requests', async () => {
+  // The same two hops with the host: web (source) -> payments (destination) -> the service.
+  const hostPayments = await startKscope({ http: true, upstream: service.address, config: { workload: 'payments', namespace: 'shop' } });
+  const hostWeb = await startKscope({ http: true, upstream: `127.0.0.1:${hostPayments.listenPort}`, config: { workload: 'web', namespace: 'shop', reporter: 'source' } });
+  try {
+    await drive(hostWeb.listenPort);
+    const total = HTTP_PLAN.reduce((a, [, , n]) => a + n, 0);
+    // Envoy's view of one run of the plan (the first test) against the host's.
+    for (const [reporter, hostProxy, envoyProxy] of [['source', hostWeb, web], ['destination', hostPayments, payments]] as const) {
+      const host = view(await hostProxy.metrics(), reporter);
+      assert.equal(Object.values(host).reduce((a, b) => a + b, 0), total);
+      assert.deepEqual(host, envoyAfterPlan.get(reporter), `${reporter}: host ${hostProxy.admin} vs Envoy ${envoyProxy.adminPort}`);
+    }
+  } finally {
+    await hostWeb.stop();
+    await hostPayments.stop();
+  }
 });
 
 test('histogram: kscope_http_request_duration_microseconds counts every request', async () => {

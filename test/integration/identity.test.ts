@@ -6,10 +6,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Broker, startKafka } from '../support/kafka';
 import { freePort } from '../support/ports';
-import { kcatConsume, kcatProduce } from '../support/clients';
+import { kcatConsume, kcatMetadata, kcatProduce } from '../support/clients';
 import { Envoy, parsePrometheus, startEnvoy, sumSamples, type Sample } from '../support/envoy';
 import { kcatTls, makePki, type Pki } from '../support/tls';
 import { tempDir } from '../support/procs';
+import { DELIVERY_BUCKETS } from '../../host/metrics/store';
 
 const ORDERS = 'spiffe://cluster.local/ns/shop/sa/orders';
 const BILLING = 'spiffe://cluster.local/ns/shop/sa/billing';
@@ -60,4 +61,37 @@ test('mTLS in Envoy: each connection is named by its peer certificate\'s SPIFFE 
   assert.deepEqual(workloads, ['shop/billing', 'shop/orders']);
   assert.ok(sumSamples(m, 'kscope_connections_total', { workload: 'orders' }) >= 1);
   assert.ok(sumSamples(m, 'kscope_connections_total', { workload: 'billing' }) >= 1);
+
+  // Delivery latency in Envoy: the host's buckets (histogram_bucket_settings), one observation per
+  // delivered batch, under the consumer's workload. Envoy merges histograms once per stats flush (5 s).
+  for (let i = 0; ; i++) {
+    const h = await samples();
+    const count = sumSamples(h, 'kscope_delivery_latency_milliseconds_count', { topic, workload: 'billing' });
+    if (count > 0) {
+      const les = h.filter((s) => s.name === 'kscope_delivery_latency_milliseconds_bucket' && s.labels.topic === topic && s.labels.le !== '+Inf').map((s) => Number(s.labels.le));
+      assert.deepEqual(les, DELIVERY_BUCKETS);
+      const batches = sumSamples(m, 'kscope_produced_batches_total', { topic });
+      assert.equal(count, batches, 'one observation per batch produced and delivered once');
+      assert.equal(sumSamples(h, 'kscope_delivery_latency_milliseconds_bucket', { topic, le: '60000' }), count, 'produced moments ago');
+      break;
+    }
+    assert.ok(i < 60, 'no delivery latency in Envoy');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+});
+
+test('no certificate: the peer address rule names the connection in Envoy (source.address)', async () => {
+  const plain = await startEnvoy({
+    name: 'envoy-rules', upstream: broker.proxiedUpstream,
+    pluginConfig: { clients: { rules: [{ client_id_prefix: 'orders-', workload: 'orders' }, { peer: '127.0.0.0/8', workload: 'loopback-clients', namespace: 'local' }] } },
+  });
+  try {
+    // Only the bootstrap connection goes through this Envoy: kcat -L asks it for metadata.
+    await kcatMetadata(plain.bootstrap);
+    const m = parsePrometheus(await plain.prometheus());
+    assert.ok(sumSamples(m, 'kscope_client_requests_total', { api: 'Metadata', workload: 'loopback-clients', namespace: 'local' }) >= 1);
+    assert.equal(sumSamples(m, 'kscope_client_requests_total', { workload: 'orders' }), 0);
+  } finally {
+    await plain.stop();
+  }
 });

@@ -108,12 +108,13 @@ export function renderEnvoyConfig(opts: EnvoyConfigOptions, base: Obj = loadExam
 export const httpExampleBootstrap: string = path.join(repoRoot, 'examples', 'envoy', 'envoy-http.yaml');
 
 /** examples/envoy/envoy-http.yaml with these ports, upstream (the service), plugin configuration and Wasm path. */
-export function renderHttpConfig(opts: { listenPort: number; adminPort: number; upstream: string; pluginConfig?: Record<string, unknown>; wasmPath?: string }): string {
+export function renderHttpConfig(opts: { listenPort: number; adminPort: number; upstream: string; pluginConfig?: Record<string, unknown>; wasmPath?: string; trafficDirection?: 'INBOUND' | 'OUTBOUND' }): string {
   const cfg = loadExampleBootstrap(httpExampleBootstrap);
   cfg.admin.address.socket_address = { address: '127.0.0.1', port_value: opts.adminPort };
   const listener = (cfg.static_resources.listeners as Obj[]).find((l) => l.name === 'http');
   if (!listener) throw new Error('HTTP example has no listener named "http"');
   listener.address.socket_address = { address: '127.0.0.1', port_value: opts.listenPort };
+  if (opts.trafficDirection) listener.traffic_direction = opts.trafficDirection;
   const hcm = listener.filter_chains[0].filters[0].typed_config as Obj;
   const wasm = (hcm.http_filters as Obj[]).find((f) => f.name === 'envoy.filters.http.wasm');
   if (!wasm) throw new Error('HTTP example has no envoy.filters.http.wasm filter');

@@ -24,6 +24,7 @@ export async function startKscope(opts: { upstream: string; listenPort?: number;
   if (opts.config) args.push("--config", JSON.stringify(opts.config));
   if (opts.filter === false) args.push("--no-filter");
   if (opts.wasm) args.push("--wasm", opts.wasm);
+  if (opts.http) args.push("--http");
   if (opts.args) args.push(...opts.args);
   if (opts.http) args.push("--http");
   const proc = spawnProc("kscope", process.execPath, args);
