@@ -16,6 +16,7 @@ export default {
       proxy_get_property: () => 1,
       proxy_set_tick_period_milliseconds: () => 0,
       proxy_get_shared_data: () => 1, // NOT_FOUND: no tap in unit tests
+      proxy_set_shared_data: () => 12, // UNIMPLEMENTED: label budgets stay per VM here
       proxy_register_shared_queue: () => 1,
       proxy_enqueue_shared_queue: () => 1,
       proxy_get_current_time_nanoseconds: (out) => { mem().setBigUint64(out, process.hrtime.bigint(), true); return 0; },

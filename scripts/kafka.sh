@@ -155,8 +155,8 @@ start() {
     for kv in ${extra[@]+"${extra[@]}"}; do echo "$kv"; done
   } >"$dir/server.properties"
 
-  # Any 22-char base64url string of 16 bytes is a valid cluster id; saves a JVM start. It may
-  # begin with "-": passed as --cluster-id=ID so it is never taken for an option.
+  # Any 22-char base64url string of 16 bytes is a valid cluster id; saves a JVM start. (It may
+  # start with "-": hence --cluster-id=, not -t.)
   local id
   id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
   local -a jvm=(java -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*")

@@ -90,6 +90,25 @@ export function sharedData(key: ArrayBuffer): string {
   return takeString(imp.proxy_get_shared_data(changetype<usize>(key), key.byteLength, OUT, OUT + 4, OUT + 8));
 }
 
+/** A shared-data entry as read: the host's status (Ok, NotFound, ...), value and CAS version. */
+export class SharedEntry {
+  constructor(readonly status: u32, readonly value: string, readonly cas: u32) {}
+}
+
+export function getShared(key: string): SharedEntry {
+  const k = String.UTF8.encode(key);
+  const st = imp.proxy_get_shared_data(changetype<usize>(k), k.byteLength, OUT, OUT + 4, OUT + 8);
+  if (st != Status.Ok) return new SharedEntry(st, "", 0);
+  const cas = load<u32>(OUT + 8);
+  return new SharedEntry(st, takeString(st), cas);
+}
+
+/** Sets a shared-data entry; with cas != 0 only if it is still at that version (else CasMismatch). */
+export function setShared(key: string, value: string, cas: u32): u32 {
+  const k = String.UTF8.encode(key), v = String.UTF8.encode(value);
+  return imp.proxy_set_shared_data(changetype<usize>(k), k.byteLength, changetype<usize>(v), v.byteLength, cas);
+}
+
 /** Registers a shared queue this VM writes to; u32.MAX_VALUE if the host has none. */
 export function registerQueue(name: string): u32 {
   const b = String.UTF8.encode(name);

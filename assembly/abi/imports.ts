@@ -19,6 +19,8 @@ export declare function proxy_get_property(path_ptr: usize, path_len: usize, out
 export declare function proxy_set_tick_period_milliseconds(ms: u32): u32;
 @external("env", "proxy_get_shared_data")
 export declare function proxy_get_shared_data(key_ptr: usize, key_len: usize, out_ptr: usize, out_len: usize, out_cas: usize): u32;
+@external("env", "proxy_set_shared_data")
+export declare function proxy_set_shared_data(key_ptr: usize, key_len: usize, value_ptr: usize, value_len: usize, cas: u32): u32;
 @external("env", "proxy_register_shared_queue")
 export declare function proxy_register_shared_queue(name_ptr: usize, name_len: usize, out_id: usize): u32;
 @external("env", "proxy_enqueue_shared_queue")

@@ -9,6 +9,9 @@ import {
 } from "../metrics/kafka";
 import { LagTracker } from "../metrics/lag";
 import { OTHER, inc, observe } from "../metrics/registry";
+import {
+  ALONE, NOT_RAISED, generationKey, membersKey, publishLatest, raiseShared, readLatest, sharedNumber, shareMembers848, sumMembers848,
+} from "../metrics/shared";
 import { tapRequest, tapResponse } from "./tap";
 
 const PRODUCE: i16 = 0, FETCH: i16 = 1, LIST_OFFSETS: i16 = 2, METADATA: i16 = 3, OFFSET_COMMIT: i16 = 8,
@@ -22,9 +25,12 @@ const MAX_MEMBERS: i32 = 10000;
 class GroupState {
   generation: i32 = -1;
   members: i32 = 0;
-  /** KIP-848 groups: member ids seen heartbeating and not yet left. */
+  /** When `members` was learnt (host time), to take a later count from another worker. */
+  membersAt: u64 = 0;
+  /** KIP-848 groups: member ids seen heartbeating (on this VM's connections) and not yet left. */
   memberSet: Set<string> = new Set();
-  constructor(readonly ids: GroupSeries) {}
+  kip848: bool = false;
+  constructor(readonly name: string, readonly ids: GroupSeries) {}
 }
 
 /** The request's partition entry for (topic, partition), or null. Entries are usually in the same order. */
@@ -74,7 +80,27 @@ export class MetricsObserver extends SessionObserver {
   get recyclesExchanges(): bool { return true; }
 
   /** Lag seconds grow with time: the root context's tick should call this. */
-  tick(): void { this.lag.refresh(nowNanos(), true); }
+  tick(): void {
+    const now = nowNanos();
+    this.lag.refresh(now, true);
+    this.syncGroups(now);
+  }
+
+  /**
+   * Takes in what other worker VMs learnt of the groups this VM knows (./metrics/shared): a higher
+   * generation, a later classic member count, the KIP-848 members heartbeating on their connections.
+   */
+  private syncGroups(now: u64): void {
+    const names = this.groups.keys();
+    for (let i = 0; i < names.length; i++) {
+      const g = this.groups.get(unchecked(names[i]));
+      const gen = sharedNumber(generationKey(g.name));
+      if (gen > <i64>g.generation) { g.generation = <i32>gen; observe(g.ids.generation, <u64>gen); }
+      if (g.kip848) { this.setMembers(g, sumMembers848(g.name), now, false); continue; }
+      const f = readLatest(membersKey(g.name));
+      if (f != null && f.time > g.membersAt) this.setMembers(g, <i32>f.value, f.time, false);
+    }
+  }
 
   request(ex: Exchange): void {
     tapRequest(ex);
@@ -97,7 +123,9 @@ export class MetricsObserver extends SessionObserver {
         const g = this.group(req.groupId);
         const n = max(1, req.memberIds.length);
         inc(g.ids.leaves, n);
-        this.setMembers(g, max(0, g.members - n));
+        const f = readLatest(membersKey(g.name)); // the count another worker may have learnt later
+        const base = f != null && f.time > g.membersAt ? <i32>f.value : g.members;
+        this.setMembers(g, max(0, base - n), ex.sentAt, true);
         break;
       }
     }
@@ -256,13 +284,14 @@ export class MetricsObserver extends SessionObserver {
     if (resp.error != 0 || req.groupId.length == 0) return;
     const g = this.group(req.groupId);
     this.generation(g, resp.generation);
-    if (resp.members > 0) this.setMembers(g, resp.members);
+    if (resp.members > 0) this.setMembers(g, resp.members, nowNanos(), true);
   }
 
   /** KIP-848: epoch -1/-2 leaves, anything else answered without error is a live member. */
   private heartbeat848(req: Message, resp: Message): void {
     if (req.groupId.length == 0) return;
     const g = this.group(req.groupId);
+    g.kip848 = true;
     const member = resp.memberId.length ? resp.memberId : req.memberId;
     if (req.generation < 0) {
       if (g.memberSet.has(req.memberId)) { g.memberSet.delete(req.memberId); inc(g.ids.leaves); }
@@ -270,7 +299,9 @@ export class MetricsObserver extends SessionObserver {
       g.memberSet.add(member);
       this.generation(g, resp.generation);
     }
-    this.setMembers(g, g.memberSet.size);
+    // Each worker sees the members heartbeating on its own connections: the gauge is their sum.
+    g.members = g.memberSet.size;
+    observe(g.ids.members, <u64>shareMembers848(g.name, g.memberSet.size));
   }
 
   private errors(ex: Exchange, resp: Message): void {
@@ -301,20 +332,29 @@ export class MetricsObserver extends SessionObserver {
 
   private group(name: string): GroupState {
     if (this.groups.has(name)) return this.groups.get(name);
-    const g = new GroupState(this.deep.group(name));
+    const g = new GroupState(name, this.deep.group(name));
     if (this.groups.size < MAX_CLIENTS) this.groups.set(name, g);
     return g;
   }
 
+  /**
+   * A generation (or member epoch) seen on the wire. A rebalance is counted once for the proxy:
+   * by the worker whose VM raises the shared generation above a known one (every member of a
+   * classic group gets the new generation, and members sit on different workers).
+   */
   private generation(g: GroupState, gen: i32): void {
     if (gen <= g.generation) return;
-    if (g.generation >= 0) inc(g.ids.rebalances);
+    const prev = raiseShared(generationKey(g.name), gen);
+    if (prev == ALONE ? g.generation >= 0 : prev != NOT_RAISED && prev >= 0) inc(g.ids.rebalances);
     g.generation = gen;
-    observe(g.ids.generation, <u64>gen);
+    observe(g.ids.generation, <u64>max<i64>(gen, sharedNumber(generationKey(g.name))));
   }
 
-  private setMembers(g: GroupState, n: i32): void {
+  /** A classic group's member count learnt at `at` (shared with the other workers when `publish`). */
+  private setMembers(g: GroupState, n: i32, at: u64, publish: bool): void {
     g.members = n;
+    g.membersAt = at;
+    if (publish) publishLatest(membersKey(g.name), n, at);
     observe(g.ids.members, <u64>n);
   }
 }

@@ -8,6 +8,7 @@ import { apiName } from "../kafka/header";
 import { GIVE_UP_REASONS } from "../kafka/framer";
 import { ERROR_NAMES } from "../kafka/generated/errors";
 import { IndexedFamily, LabelBudget, label, series } from "./registry";
+import { initCommitIndex, vmSlot } from "./shared";
 
 export const VERSION_SLOTS: i32 = 32;
 
@@ -62,6 +63,9 @@ export const principalLabels = new LabelBudget(L.principal, 200);
 export function setLabelLimit(n: i32): void {
   if (n <= 0) return;
   topicLabels.limit = n; groupLabels.limit = n; clientLabels.limit = n; principalLabels.limit = n;
+  topicLabels.init(); groupLabels.init(); clientLabels.init(); principalLabels.init();
+  initCommitIndex();
+  vmSlot();
 }
 
 /** Codes past Kafka's known ones are still named "code_N" (a newer broker's errors) up to here. */

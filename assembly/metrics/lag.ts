@@ -20,8 +20,9 @@
 // and by the root context's tick when it calls MetricsObserver.tick()).
 // Partitions of topics or groups beyond the label budget are not tracked (one `__other__` lag
 // series over many partitions would mean nothing).
-import { observe } from "./registry";
-import { CommitSeries, highWatermarkId } from "./kafka";
+import { OTHER, observe } from "./registry";
+import { CommitSeries, groupLabels, highWatermarkId, topicLabels } from "./kafka";
+import { commitIndex, publishCommit, publishHw, sharedCommit, sharedHw } from "./shared";
 
 const HISTORY: i32 = 64;
 const MAX_PARTITIONS: i32 = 100000;
@@ -79,6 +80,8 @@ export class PartitionState {
 
 export class CommitState {
   committed: i64 = -1;
+  /** When this offset was committed (host time), to order commits seen by different workers. */
+  at: u64 = 0;
   constructor(readonly group: string, readonly part: PartitionState, readonly ids: CommitSeries) {}
 
   update(now: u64): void {
@@ -99,8 +102,11 @@ export class CommitState {
 export class LagTracker {
   private parts: Map<string, Map<i32, PartitionState>> = new Map();
   private all: Array<CommitState> = [];
+  private allParts: Array<PartitionState> = [];
   private nParts: i32 = 0;
   private lastRefresh: u64 = 0;
+  /** Commit-index entries already taken in (see sync). */
+  private indexed: i32 = 0;
 
   /** The state of a topic partition (topic already admitted), or null past the partition cap. */
   partition(topic: string, partition: i32): PartitionState | null {
@@ -112,7 +118,18 @@ export class LagTracker {
     this.nParts++;
     const p = new PartitionState(topic, partition);
     m.set(partition, p);
+    this.allParts.push(p);
     return p;
+  }
+
+  private commitState(group: string, p: PartitionState): CommitState {
+    let s = p.commitOf(group);
+    if (s == null) {
+      s = new CommitState(group, p, new CommitSeries(group, p.topic, p.partition));
+      p.commits.push(s);
+      this.all.push(s);
+    }
+    return s;
   }
 
   highWatermark(topic: string, partition: i32, hw: i64, now: u64): void {
@@ -126,13 +143,9 @@ export class LagTracker {
     if (offset < 0) return;
     const p = this.partition(topic, partition);
     if (p == null) return;
-    let s = p.commitOf(group);
-    if (s == null) {
-      s = new CommitState(group, p, new CommitSeries(group, topic, partition));
-      p.commits.push(s);
-      this.all.push(s);
-    }
+    const s = this.commitState(group, p);
     s.committed = offset;
+    s.at = now;
     s.update(now);
   }
 
@@ -140,6 +153,38 @@ export class LagTracker {
   refresh(now: u64, force: bool = false): void {
     if (!force && now < this.lastRefresh + 1000000000) return;
     this.lastRefresh = now;
+    this.sync(now);
     for (let i = 0; i < this.all.length; i++) unchecked(this.all[i]).update(now);
+  }
+
+  /**
+   * Shares facts with the other worker VMs (./shared): publishes this VM's HWs and commits where
+   * the shared ones are behind, and takes in theirs, including commits of partitions this VM
+   * has not seen (the commit index). A HW learnt this way is timed when this VM learns it (at
+   * most a second late for lag seconds). Without shared data (the unit-test stub) it does nothing.
+   */
+  private sync(now: u64): void {
+    const index = commitIndex();
+    for (; this.indexed < index.length; this.indexed++) {
+      const f = unchecked(index[this.indexed]).split("\n");
+      if (f.length != 3) continue;
+      const topic = topicLabels.admit(f[0]), group = groupLabels.admit(f[2]);
+      if (topic == OTHER || group == OTHER) continue;
+      const p = this.partition(topic, I32.parseInt(f[1]));
+      if (p != null) this.commitState(group, p);
+    }
+    for (let i = 0; i < this.allParts.length; i++) {
+      const p = unchecked(this.allParts[i]);
+      if (p.hw < 0 && p.commits.length == 0) continue;
+      const hw = sharedHw(p.topic, p.partition);
+      if (hw > p.hw) p.observe(hw, now);
+      else if (hw < p.hw) publishHw(p.topic, p.partition, p.hw);
+    }
+    for (let i = 0; i < this.all.length; i++) {
+      const s = unchecked(this.all[i]);
+      const c = sharedCommit(s.part.topic, s.part.partition, s.group);
+      if (c != null && c.time > s.at) { s.committed = c.value; s.at = c.time; }
+      else if (s.at > 0 && (c == null || c.time < s.at)) publishCommit(s.part.topic, s.part.partition, s.group, s.committed, s.at);
+    }
   }
 }

@@ -9,6 +9,7 @@ import { MetricType } from "../abi/enums";
 import { defineMetric, incrementMetric, recordMetric } from "../abi/host";
 import * as M from "../../vocabulary/metrics";
 import * as L from "../../vocabulary/labels";
+import { Claim, claim, initClaims } from "./shared";
 
 export const MAX_VALUE_LEN: i32 = 96;
 
@@ -72,16 +73,24 @@ export class IndexedFamily {
 /**
  * Bounds the distinct values of one client-chosen label (topic, group, client id).
  * The first `limit` values get their own series; later ones share "__other__", and each
- * value turned away is counted once in kscope_label_overflow_total{label}.
+ * value turned away is counted once (per worker VM) in kscope_label_overflow_total{label}.
+ * The budget holds for the whole proxy: slots are claimed in shared data (./shared).
  */
 export class LabelBudget {
   private seen: Set<string> = new Set<string>();
   private rejected: Set<string> = new Set<string>();
   private overflowId: u32 = u32.MAX_VALUE - 1;
   constructor(readonly label: string, public limit: i32) {}
+  /** Creates this label's shared counter (at configure; see ./shared). */
+  init(): void { initClaims(this.label); }
+
   admit(value: string): string {
     if (this.seen.has(value)) return value;
-    if (this.seen.size < this.limit) { this.seen.add(value); return value; }
+    if (this.seen.size < this.limit) {
+      // One slot of the whole proxy's budget (shared by Envoy's worker VMs), or this VM's alone.
+      const c = this.rejected.has(value) ? Claim.Full : claim(this.label, sanitize(value), this.limit);
+      if (c != Claim.Full) { this.seen.add(value); return value; }
+    }
     if (!this.rejected.has(value) && this.rejected.size < 10000) {
       this.rejected.add(value);
       if (this.overflowId == u32.MAX_VALUE - 1) this.overflowId = series(MetricType.Counter, M.labelOverflow, label(L.label, this.label));

@@ -64,13 +64,13 @@ export interface FuzzOptions {
 const MiB = 1024 * 1024;
 const TRAFFIC_CALLS = ["proxy_set_buffer_bytes", "proxy_close_stream", "proxy_continue_stream"];
 
-/** The filter's last error log line (its abort handler logs the reason before trapping). */
-let lastError = "";
+/** Error lines logged while a connection is fed (the abort handler's reason, the host's trap line). */
+let errorLines: string[] = [];
 
 export function newVm(o: { wasm: string; configuration?: string }): ProxyWasmVm {
   const vm = new ProxyWasmVm({
     wasmPath: o.wasm, configuration: o.configuration ?? '{"max_label_values":50}',
-    log: (level, msg) => { if (level === "error" || level === "critical") lastError = msg; },
+    log: (level, msg) => { if ((level === "error" || level === "critical") && errorLines.length < 4) errorLines.push(msg); },
   });
   vm.countCalls = true;
   return vm;
@@ -146,20 +146,29 @@ export function buildConnection(corpus: SeedConn[], seed: number, index: number)
   return { steps, frames: reqs.length + resps.length, mutated, seedConn: base.name, ops };
 }
 
-/** Feeds one connection's steps; returns an error message on a trap, "" otherwise. */
+/**
+ * Feeds one connection's steps; returns the reason on a trap, "" otherwise. The host VM
+ * contains a trap (host/wasm/vm.ts: logged, the instance marked failed, traffic forwarded
+ * unobserved), so a trap shows as `vm.failed` and the filter's critical log line.
+ */
 export function feed(vm: ProxyWasmVm, steps: Step[], index: number, violations: string[]): string {
   const fc = vm.connect({ source: `10.0.${(index >> 8) & 255}.${index & 255}:${40000 + (index % 20000)}`, destination: "127.0.0.1:9092" });
   try {
     for (const s of steps) {
       const action = s.dir === "down" ? fc.downstream(s.data, s.eos) : fc.upstream(s.data, s.eos);
       if (action !== 0 && violations.length < 100) violations.push(`connection ${index}: a ${s.dir}stream callback returned ${action} (not Continue)`);
+      if (vm.failed) break;
     }
     fc.close(index % 2 ? PeerType.Remote : PeerType.Local);
   } catch (e) {
-    const why = lastError;
-    lastError = "";
-    return `${(e as Error).message}${why ? `: ${why}` : ""}`;
+    return `host error: ${(e as Error).message}`;
   }
+  if (vm.failed) {
+    const why = errorLines.join(" | ");
+    errorLines = [];
+    return why || "trapped";
+  }
+  errorLines = [];
   for (const name of TRAFFIC_CALLS) {
     if (vm.calls.get(name) && violations.length < 100) violations.push(`connection ${index}: the filter called ${name}`);
     vm.calls.delete(name);
