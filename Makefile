@@ -1,5 +1,5 @@
 # kscope: the two commands a new user needs are `make demo` and `make test`.
-.PHONY: setup build demo test bench clean
+.PHONY: setup build demo test lint coverage bench clean
 
 setup:
 	@scripts/setup.sh
@@ -16,6 +16,14 @@ test: build
 	npm run test:unit
 	npm run test:host
 	npm run test:integration
+
+## Lint: ESLint with type information, Prettier's check, the TypeScript compiler without output.
+lint: setup
+	npm run lint
+
+## Coverage of the filter by the as-pect specs and the host's unit tests, per file (scripts/coverage.mjs).
+coverage: build
+	npm run coverage
 
 ## Benchmarks: the filter alone, then every proxy path in one run, as ratios (see bench/RESULTS.md).
 bench: build

@@ -1,7 +1,9 @@
 // as-pect runs the filter's codec tests in Node. The proxy-wasm host imports are stubbed here
 // with a tiny in-memory metric store so code that defines metrics can be exercised too.
+// One spec file: SPEC=cursor npx asp --config as-pect.config.mjs (as-pect adds file arguments to
+// the configured entries instead of replacing them).
 export default {
-  entries: ["test/assembly/**/*.spec.ts"],
+  entries: [`test/assembly/${process.env.SPEC ?? "**/*"}.spec.ts`],
   include: ["test/assembly/**/*.include.ts"],
   disclude: [/node_modules/],
   async instantiate(memory, createImports, instantiate, binary) {

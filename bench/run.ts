@@ -33,12 +33,12 @@ const PATHS: Path[] = [
 
 async function kscope(b: Broker, port: number, filter: boolean, wasm?: string): Promise<Running> {
   const k = await startKscope({ upstream: b.proxiedUpstream, listenPort: port, filter, wasm });
-  return { bootstrap: k.bootstrap, pid: k.proc.pid, stop: k.stop };
+  return { bootstrap: k.bootstrap, pid: k.proc.pid, stop: () => k.stop() };
 }
 
 async function envoy(b: Broker, port: number, withWasm: boolean, wasmPath?: string): Promise<Running> {
   const e = await startEnvoy({ upstream: b.proxiedUpstream, listenPort: port, withWasm, wasmPath, logLevel: "warning" });
-  return { bootstrap: e.bootstrap, pid: e.pid, stop: e.stop };
+  return { bootstrap: e.bootstrap, pid: e.pid, stop: () => e.stop() };
 }
 
 const ROOT = path.join(__dirname, "..", "..");

@@ -9,10 +9,11 @@ import { topologyCommand } from "./commands/topology";
 import { checkCommand } from "./commands/check";
 import { tapCommand } from "./commands/tap";
 import { dashboardCommand } from "./commands/dashboard";
+import { VERSION } from "./version";
 
 const program = new Command("kscope")
   .description("Kafka observability for service meshes")
-  .version(require("../../package.json").version)
+  .version(VERSION)
   .addCommand(proxyCommand())
   .addCommand(statCommand())
   .addCommand(topCommand())

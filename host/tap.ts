@@ -60,7 +60,7 @@ export class TapHub {
   private publish(data: Buffer, origin: EnqueueOrigin): void {
     if (this.subs.size === 0) return;
     let e: TapEvent;
-    try { e = JSON.parse(data.toString("utf8")); } catch { this.dropped++; return; }
+    try { e = JSON.parse(data.toString("utf8")) as TapEvent; } catch { this.dropped++; return; }
     e.ts = Date.now();
     if (origin.contextId !== undefined) e.conn = origin.contextId;
     if (origin.connection) e.src = origin.connection.source;

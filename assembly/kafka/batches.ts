@@ -173,7 +173,8 @@ export class BatchScanner {
       }
     } else {
       // Legacy message set entry: one (possibly compressed wrapper) message.
-      s.codecs |= 1 << codecOf(load<u8>(h + 17));
+      const attrs = load<u8>(h + 17); // a local: TypeScript's parser (Prettier) misreads `1 << f(load<u8>(`
+      s.codecs |= 1 << codecOf(attrs);
       s.records += 1;
       s.nextOffset = base + 1;
       if (s.headBase < 0) { s.headBase = base; s.headLast = base; s.headRecords = 1; }

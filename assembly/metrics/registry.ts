@@ -3,7 +3,7 @@
 // Prometheus labels:   name;label=.=value;.;;label2=.=value2;.;
 // Every segment is ";label=.=value;.;": segments never share a character, so one regex per
 // label, (;label=\.=(.*?);\.;), finds it wherever it stands.
-// Label values are sanitised (';' and control characters become '_', at most 96 bytes)
+// Label values are sanitised (';' and control characters become '_', at most 96 UTF-16 characters, never splitting a surrogate pair)
 // so a value can never end its segment early.
 import { MetricType } from "../abi/enums";
 import { defineMetric, incrementMetric, recordMetric } from "../abi/host";
@@ -21,7 +21,8 @@ export function sanitize(v: string): string {
   }
   if (clean && v.length <= MAX_VALUE_LEN) return v;
   let out = "";
-  const n = min(v.length, MAX_VALUE_LEN);
+  let n = min(v.length, MAX_VALUE_LEN);
+  if (n < v.length && (v.charCodeAt(n - 1) & 0xfc00) == 0xd800) n--; // never split a surrogate pair
   for (let i = 0; i < n; i++) {
     const c = v.charCodeAt(i);
     out += c == 0x3b || c < 0x20 || c == 0x7f ? "_" : String.fromCharCode(c);

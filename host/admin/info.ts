@@ -4,6 +4,7 @@ import { History } from "../history";
 import { MetricStore } from "../metrics/store";
 import { TapHub } from "../tap";
 import { reachable } from "../upstream";
+import { VERSION } from "../version";
 
 export interface ProxyInfo {
   version: string;
@@ -25,8 +26,6 @@ export interface ProxyInfo {
 export interface DashboardInfo { version: string; source: string; }
 
 export interface InfoParts { history: History; metrics: MetricStore; tap: TapHub; filter: boolean; listen: string; upstream: { host: string; port: number }; }
-
-export const VERSION: string = (require("../../../package.json") as { version: string }).version;
 
 /** A function answering the proxy's info now (the upstream is probed on each call). */
 export function proxyInfo(o: InfoParts): () => Promise<ProxyInfo> {

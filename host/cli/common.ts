@@ -86,6 +86,8 @@ export function action<A extends unknown[]>(fn: (...a: A) => Promise<void>): (..
   };
 }
 
+const text = (v: unknown): string => (typeof v === "string" ? v : v == null ? "" : JSON.stringify(v));
+
 /** Sorts rows by a field (numbers descending, text ascending); unknown fields are an error. */
 export function sortRows<R extends Record<string, unknown>>(rows: R[], field: string | undefined, fallback: string, fields: string[]): R[] {
   const f = field ?? fallback;
@@ -93,6 +95,6 @@ export function sortRows<R extends Record<string, unknown>>(rows: R[], field: st
   return [...rows].sort((a, b) => {
     const x = a[f], y = b[f];
     if (typeof x === "number" || typeof y === "number") return ((y as number) ?? -Infinity) - ((x as number) ?? -Infinity);
-    return String(x ?? "").localeCompare(String(y ?? ""));
+    return text(x).localeCompare(text(y));
   });
 }

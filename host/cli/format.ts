@@ -40,6 +40,11 @@ export function table<R>(rows: R[], cols: Column<R>[], o: { wide?: boolean; c?: 
   return t.toString().split("\n").map((l) => l.replace(/\s+$/, "")).join("\n");
 }
 
+/** A label value (a dash when absent). */
+export function text(v: unknown): string {
+  return typeof v === "string" || typeof v === "number" ? String(v) : DASH;
+}
+
 export function stateColour(state: unknown, c: Colours): string {
   if (typeof state !== "string") return DASH;
   if (state === "OK") return c.green(state);

@@ -19,7 +19,7 @@ class Join {
       let row = this.rows.get(k);
       if (!row) {
         if (!create) continue;
-        row = {} as Record<string, unknown>;
+        row = {};
         for (const b of this.by) row[b] = r.labels[b] ?? "";
         this.rows.set(k, row);
       }
@@ -47,7 +47,7 @@ class Join {
 
 const w = (f: Filters, map: Partial<Record<keyof Filters, string>>): Labels => {
   const out: Labels = {};
-  for (const [k, label] of Object.entries(map)) { const v = f[k as keyof Filters]; if (v !== undefined) out[label!] = v; }
+  for (const [k, label] of Object.entries(map)) { const v = f[k as keyof Filters]; if (v !== undefined) out[label] = v; }
   return out;
 };
 

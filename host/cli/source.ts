@@ -92,7 +92,7 @@ export function histogramQuantile(q: number, buckets: { le: number; count: numbe
   if (!(total > 0)) return undefined;
   if (q <= 0) return 0;
   const rank = q * total;
-  let i = b.findIndex((x) => x.count >= rank);
+  const i = b.findIndex((x) => x.count >= rank);
   if (i === b.length - 1) return b[b.length - 2].le;
   const start = i === 0 ? 0 : b[i - 1].le;
   const below = i === 0 ? 0 : b[i - 1].count;

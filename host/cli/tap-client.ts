@@ -16,7 +16,7 @@ export interface TapStream {
 /** Opens a tap on the proxy at `base`; throws CliError (exit 2 unreachable, 5 cannot tap). */
 export async function openTap(base: string, filter: TapFilter = {}): Promise<TapStream> {
   const q = new URLSearchParams();
-  for (const k of ["topic", "group", "client", "api"] as const) if (filter[k]) q.set(k, filter[k]!);
+  for (const k of ["topic", "group", "client", "api"] as const) if (filter[k]) q.set(k, filter[k]);
   const ac = new AbortController();
   let res: Response;
   try {

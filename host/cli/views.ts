@@ -5,7 +5,7 @@ import * as model from "./model";
 import { Filters } from "./model";
 import { Source } from "./source";
 
-type R = Record<string, any>;
+type R = Record<string, unknown>;
 
 export interface View {
   resource: string;
@@ -23,7 +23,7 @@ export const VIEWS: Record<string, View> = {
     resource: "topics", key: "topic", filters: ["topic", "group", "client"], sort: "producedRecordsPerSec",
     load: model.topics,
     columns: () => [
-      { header: "TOPIC", cell: (r) => r.topic },
+      { header: "TOPIC", cell: (r) => fmt.text(r.topic) },
       { header: "PRODUCE", cell: (r) => fmt.rate(r.producedRecordsPerSec), align: right },
       { header: "PRODUCE_BYTES", cell: (r) => fmt.bytes(r.producedBytesPerSec, "/s"), align: right },
       { header: "FETCH", cell: (r) => fmt.rate(r.fetchedRecordsPerSec), align: right },
@@ -38,7 +38,7 @@ export const VIEWS: Record<string, View> = {
     resource: "groups", key: "group", filters: ["group", "topic", "client"], sort: "lagRecords",
     load: model.groups,
     columns: (c) => [
-      { header: "GROUP", cell: (r) => r.group },
+      { header: "GROUP", cell: (r) => fmt.text(r.group) },
       { header: "STATE", cell: (r) => fmt.stateColour(r.state, c) },
       { header: "MEMBERS", cell: (r) => fmt.num(r.members), align: right },
       { header: "REBALANCES", cell: (r) => fmt.num(r.rebalances), align: right, wide: true },
@@ -55,7 +55,7 @@ export const VIEWS: Record<string, View> = {
     resource: "clients", key: "client_id", filters: ["client", "topic", "group"], sort: "producedRecordsPerSec",
     load: model.clients,
     columns: (c) => [
-      { header: "CLIENT", cell: (r) => r.client_id || "(none)" },
+      { header: "CLIENT", cell: (r) => fmt.text(r.client_id || "(none)") },
       { header: "REQUESTS", cell: (r) => fmt.rate(r.requestsPerSec), align: right },
       { header: "SUCCESS", cell: (r) => (typeof r.successRate === "number" && r.successRate < 0.99 ? c.red(fmt.percent(r.successRate)) : fmt.percent(r.successRate)), align: right },
       { header: "LATENCY_P50", cell: (r) => fmt.ms(r.p50Ms), align: right },
@@ -74,7 +74,7 @@ export const VIEWS: Record<string, View> = {
     resource: "apis", key: "api", filters: ["api"], sort: "requestsPerSec",
     load: model.apis,
     columns: (c) => [
-      { header: "API", cell: (r) => r.api },
+      { header: "API", cell: (r) => fmt.text(r.api) },
       { header: "SUCCESS", cell: (r) => (typeof r.successRate === "number" && r.successRate < 0.99 ? c.red(fmt.percent(r.successRate)) : fmt.percent(r.successRate)), align: right },
       { header: "RPS", cell: (r) => fmt.num(r.requestsPerSec), align: right },
       { header: "LATENCY_P50", cell: (r) => fmt.ms(r.p50Ms), align: right },
@@ -89,7 +89,7 @@ export const VIEWS: Record<string, View> = {
     resource: "brokers", key: "broker", filters: ["topic"], sort: "partitionsLed",
     load: model.brokers,
     columns: () => [
-      { header: "BROKER", cell: (r) => r.broker },
+      { header: "BROKER", cell: (r) => fmt.text(r.broker) },
       { header: "LEADS", cell: (r) => fmt.num(r.partitionsLed), align: right },
       { header: "TOPICS", cell: (r) => fmt.list(r.topics, 5) },
     ],

@@ -20,7 +20,7 @@ async function adminChecks(base: string): Promise<Result[]> {
   const out: Result[] = [];
   let info: ProxyInfo | undefined;
   out.push(await attempt("admin endpoint reachable", async () => {
-    const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(3000) }).catch((e) => { throw new CliError(`cannot reach ${base} (${e.cause?.code ?? e.message})`, "is `kscope proxy` running? pass --admin HOST:PORT"); });
+    const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(3000) }).catch((e: Error & { cause?: { code?: string } }) => { throw new CliError(`cannot reach ${base} (${e.cause?.code ?? e.message})`, "is `kscope proxy` running? pass --admin HOST:PORT"); });
     // 503: the proxy answers but its upstream does not (the "broker reachable" check says why).
     if (!res.ok && res.status !== 503) throw new Error(`${base}/healthz answered HTTP ${res.status}`);
     info = await getJson<ProxyInfo>(`${base}/api/info`, "the kscope admin endpoint", "is this a kscope proxy of this version?");

@@ -7,7 +7,7 @@ import { ADMIN_TOKEN_ENV, startAdmin } from "../admin/server";
 import { adminRoutes } from "../admin/routes";
 import { assets } from "../admin/assets";
 import { DashboardData } from "../admin/data";
-import { VERSION } from "../admin/info";
+import { VERSION } from "../version";
 import { PromSource } from "../cli/prom-source";
 import { normaliseUrl } from "../cli/common";
 

@@ -23,13 +23,26 @@ async function bound<T>(option: string, address: string, listening: Promise<T>):
     return await listening;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE") throw new Error(`${option} ${address}: address already in use (another kscope proxy or service is listening there)`);
-    if (code === "EACCES" || code === "EADDRNOTAVAIL") throw new Error(`${option} ${address}: cannot listen there (${code})`);
+    if (code === "EADDRINUSE") throw new Error(`${option} ${address}: address already in use (another kscope proxy or service is listening there)`, { cause: e });
+    if (code === "EACCES" || code === "EADDRNOTAVAIL") throw new Error(`${option} ${address}: cannot listen there (${code})`, { cause: e });
     throw e;
   }
 }
 
 export const DEFAULT_WASM = path.join(__dirname, "..", "..", "..", "build", "kscope.wasm");
+
+/** What commander parses from the options below (`--no-filter` sets filter to false). */
+interface ProxyCommandOptions {
+  upstream: string;
+  listen?: string; // no default: it depends on --http
+  http?: boolean;
+  admin: string;
+  adminToken?: string;
+  wasm: string;
+  config: string;
+  filter: boolean;
+  probeInterval: string;
+}
 
 export function proxyCommand(): Command {
   return new Command("proxy")
@@ -52,7 +65,7 @@ Examples:
 
 The broker must advertise the proxy's address (advertised.listeners), or clients will
 bypass the proxy after their first Metadata request.`)
-    .action(async (o) => {
+    .action(async (o: ProxyCommandOptions) => {
       const metrics = new MetricStore();
       const rootId = o.http ? "kscope_http" : "kscope";
       const vm = o.filter ? new ProxyWasmVm({ wasmPath: o.wasm, configuration: o.config, metrics, rootId }) : undefined;
@@ -74,7 +87,7 @@ bypass the proxy after their first Metadata request.`)
         ? await bound("--listen", o.listen, startHttpProxy({ listen, upstream, vm, onError }))
         : await bound("--listen", o.listen, startProxy({ listen, upstream, vm, upstreamHealth, onError }));
       console.log(`kscope proxy: ${o.listen} -> ${o.upstream}${vm ? "" : " (no filter)"}; dashboard http://${o.admin}/ metrics http://${o.admin}/metrics`);
-      const stop = async () => { await proxy.close(); adminServer.close(); process.exit(0); };
+      const stop = () => void proxy.close().then(() => { adminServer.close(); process.exit(0); });
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);
     });

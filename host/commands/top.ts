@@ -125,9 +125,9 @@ With --prometheus, or a proxy that cannot tap, every column comes from metrics (
           flows: joinTapFlows(tap.tally.rows(Date.now(), seconds), metric, f, limit) };
       };
       const from = (s: Awaited<ReturnType<typeof snapshot>>) => s.latency === "tap"
-        ? c.dim(`COUNT BEST WORST LAST SUCCESS: tap, last ${formatWindow(s.tapSeconds!)}${s.note ? ` (${s.note})` : ""}  ·  RECORDS BYTES: metrics, last ${formatWindow(src.window)}`)
+        ? c.dim(`COUNT BEST WORST LAST SUCCESS: tap, last ${formatWindow(s.tapSeconds)}${s.note ? ` (${s.note})` : ""}  ·  RECORDS BYTES: metrics, last ${formatWindow(src.window)}`)
         : c.dim(`latency from metrics: P50/P99/WORST per API (WORST a bucket bound); BEST/LAST need tap: ${s.note}`);
-      const body = (s: Awaited<ReturnType<typeof snapshot>>) => s.latency === "tap" ? renderTap(s.flows as TapFlow[], c) : renderMetrics(s.flows as Flow[], c);
+      const body = (s: Awaited<ReturnType<typeof snapshot>>) => s.latency === "tap" ? renderTap(s.flows, c) : renderMetrics(s.flows, c);
       const header = () => `${c.bold("kscope top")}  ${src.describe}  window ${formatWindow(src.window)}  ${new Date().toLocaleTimeString()}`;
 
       if (!tty) { // one snapshot: tap for --interval seconds first

@@ -9,7 +9,7 @@ const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\S+)?$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?\s*/gy;
 
 function unescape(v: string): string {
-  return v.replace(/\\(.)/g, (_, c) => (c === "n" ? "\n" : c));
+  return v.replace(/\\(.)/g, (_: string, c: string) => (c === "n" ? "\n" : c));
 }
 
 export function parseSamples(text: string): Sample[] {

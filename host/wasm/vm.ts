@@ -210,7 +210,7 @@ export class ProxyWasmVm {
     try {
       const down = type === BufferType.DownstreamData;
       return this.guard(Action.Continue, down ? "proxy_on_downstream_data" : "proxy_on_upstream_data", info,
-        () => (down ? this.ex.proxy_on_downstream_data : this.ex.proxy_on_upstream_data)(id, chunk.length, eos ? 1 : 0) as Action);
+        () => (down ? this.ex.proxy_on_downstream_data(id, chunk.length, eos ? 1 : 0) : this.ex.proxy_on_upstream_data(id, chunk.length, eos ? 1 : 0)));
     } finally {
       this.buffers.delete(type);
       this.current = undefined;
@@ -277,7 +277,7 @@ export class ProxyWasmVm {
 
   private imports(): WebAssembly.ModuleImports {
     const count = (name: string) => { if (this.countCalls) this.calls.set(name, (this.calls.get(name) ?? 0) + 1); };
-    const imp: Record<string, (...a: any[]) => any> = {
+    const imp: Record<string, (...a: never[]) => unknown> = {
       proxy_log: (level: number, ptr: number, len: number) => {
         this.logger(LOG_LEVELS[level] ?? "info", this.bytes(ptr, len).toString("utf8"));
         return Status.Ok;
@@ -299,9 +299,9 @@ export class ProxyWasmVm {
         return Status.Ok;
       },
       proxy_set_buffer_bytes: () => { count("proxy_set_buffer_bytes"); return Status.Unimplemented; }, // kscope never rewrites traffic
-      proxy_define_metric: (type: number, ptr: number, len: number, out: number) => {
+      proxy_define_metric: (type: MetricType, ptr: number, len: number, out: number) => {
         if (type > MetricType.Histogram) return Status.BadArgument;
-        const id = this.metrics.define(type as MetricType, this.bytes(ptr, len).toString("utf8"));
+        const id = this.metrics.define(type, this.bytes(ptr, len).toString("utf8"));
         this.view().setUint32(out, id, true);
         return Status.Ok;
       },
@@ -368,7 +368,7 @@ export class ProxyWasmVm {
     };
     return new Proxy(imp, {
       get: (t, name: string) => t[name] ?? (() => Status.Unimplemented),
-    }) as WebAssembly.ModuleImports;
+    });
   }
 
   private wasi(): WebAssembly.ModuleImports {

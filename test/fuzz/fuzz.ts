@@ -8,7 +8,7 @@
 // as a replayable step list (test/fuzz/regressions/ keeps them as regression fixtures).
 import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
-import { PeerType } from "../../host/wasm/abi";
+import { Action, PeerType } from "../../host/wasm/abi";
 import { ProxyWasmVm } from "../../host/wasm/vm";
 import { SeedConn } from "./corpus";
 import { Dir, Rng, mutate } from "./mutate";
@@ -156,7 +156,7 @@ export function feed(vm: ProxyWasmVm, steps: Step[], index: number, violations: 
   try {
     for (const s of steps) {
       const action = s.dir === "down" ? fc.downstream(s.data, s.eos) : fc.upstream(s.data, s.eos);
-      if (action !== 0 && violations.length < 100) violations.push(`connection ${index}: a ${s.dir}stream callback returned ${action} (not Continue)`);
+      if (action !== Action.Continue && violations.length < 100) violations.push(`connection ${index}: a ${s.dir}stream callback returned ${action} (not Continue)`);
       if (vm.failed) break;
     }
     fc.close(index % 2 ? PeerType.Remote : PeerType.Local);

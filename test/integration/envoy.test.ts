@@ -15,7 +15,7 @@ import { assertRoundTrip, kafkajsRoundTrip, kcatCodecRoundTrip } from '../suppor
 import { request } from '../support/frames';
 import { Envoy, defaultWasm, parsePrometheus, repoRoot, startEnvoy, sumSamples, type Sample } from '../support/envoy';
 import { DURATION_BUCKETS } from '../../host/metrics/store';
-import { CLI as KSCOPE_CLI, startKscope } from '../support/kscope';
+import { startKscope } from '../support/kscope';
 
 const WASM = process.env.KSCOPE_WASM ?? defaultWasm;
 const IDENTITY = { workload: 'orders-producer', namespace: 'shop' };

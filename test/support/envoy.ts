@@ -50,7 +50,7 @@ export interface EnvoyConfigOptions {
   downstreamTls?: { cert: string; key: string; ca: string };
 }
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 
 function hostPort(s: string): { address: string; port_value: number } {
   const i = s.lastIndexOf(':');

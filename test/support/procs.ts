@@ -206,7 +206,7 @@ export class Proc {
     try {
       await waitForPort(port, { host, timeoutMs, isAlive: () => this.running });
     } catch (err) {
-      throw new Error(`${this.name}: ${(err as Error).message}\n${this.tail()}`);
+      throw new Error(`${this.name}: ${(err as Error).message}\n${this.tail()}`, { cause: err });
     }
   }
 

@@ -17,7 +17,7 @@ export interface RoundTrip {
 /** 20 sends of 5 random records (acks=all), then a consumer group reads them all back. */
 export async function kafkajsRoundTrip(bootstrap: string, topic: string, clientId: string, groupId: string): Promise<RoundTrip> {
   const completed = new Map<string, number>();
-  const count = (c: { on: (e: any, f: (ev: any) => void) => unknown; events: { REQUEST: any } }) => // eslint-disable-line @typescript-eslint/no-explicit-any
+  const count = (c: { on: (e: any, f: (ev: any) => void) => unknown; events: { REQUEST: any } }) =>
     c.on(c.events.REQUEST, (ev) => {
       const api = KAFKAJS_NAMES[ev.payload.apiName] ?? ev.payload.apiName;
       completed.set(api, (completed.get(api) ?? 0) + 1);

@@ -13,7 +13,7 @@ import { ProxyWasmVm } from '../../host/wasm/vm';
 import * as L from '../../vocabulary/labels';
 import * as M from '../../vocabulary/metrics';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 
 const EXAMPLES = path.join(repoRoot, 'examples');
 const WASM_FILTER = 'envoy.filters.network.wasm';
@@ -76,7 +76,7 @@ function checkStatsTags(tags: Obj[], where: string): void {
   const byName = new Map(tags.map((t) => [t.tag_name as string, t.regex as string]));
   assert.equal(byName.size, tags.length, `${where}: duplicate tag names`);
   const needed = new Set([...labelNamesInAssembly(), ...PLANNED_LABELS]);
-  assert.ok(needed.has('api') && needed.has('workload'), `label scan found ${[...needed]}`);
+  assert.ok(needed.has('api') && needed.has('workload'), `label scan found ${[...needed].join(", ")}`);
   for (const name of needed) {
     assert.equal(byName.get(name), tagRegex(name), `${where}: stats_tags entry for label "${name}"`);
   }
@@ -120,7 +120,7 @@ function checkWasmFilter(filter: Obj, where: string, failurePolicy: string): Obj
 }
 
 test('every YAML file under examples/ parses', () => {
-  assert.ok(yamlFiles.length >= 7, `found ${yamlFiles.map((f) => path.relative(repoRoot, f))}`);
+  assert.ok(yamlFiles.length >= 7, `found ${yamlFiles.map((f) => path.relative(repoRoot, f)).join(", ")}`);
   for (const f of yamlFiles) {
     for (const d of YAML.parseAllDocuments(fs.readFileSync(f, 'utf8'))) {
       assert.deepEqual(d.errors.map((e) => e.message), [], path.relative(repoRoot, f));

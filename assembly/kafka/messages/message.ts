@@ -225,7 +225,7 @@ export class Message extends Visitor {
 
   uuid(role: Role, hi: i64, lo: i64): void {
     const t = this.topic;
-    if (role == Role.TopicId && t) {
+    if (t && role == Role.TopicId) { // t first: @as-covers wraps the right operand, which would lose the null check
       t.idHi = hi; t.idLo = lo;
       if (t.name.length == 0) t.name = topicName(hi, lo);
     }
