@@ -23,6 +23,9 @@ export interface Series {
 
 const PART = ["group", "topic", "partition"];
 
+/** A row's key label as text (labels are strings; a missing one is ""). */
+const text = (v: unknown): string => (typeof v === "string" || typeof v === "number" ? String(v) : "");
+
 /** One row per (group, topic, partition): lag in records and seconds, committed offset, high watermark. */
 export async function partitions(src: Source, f: Filters): Promise<R[]> {
   const where: Record<string, string> = {};
@@ -45,7 +48,7 @@ export async function partitions(src: Source, f: Filters): Promise<R[]> {
 
 /** The resources the dashboard can chart: the CLI's views plus partitions. */
 const LOADERS: Record<string, { key: string[]; load: (src: Source, f: Filters) => Promise<R[]> }> = {
-  ...Object.fromEntries(Object.values(VIEWS).map((v) => [v.resource, { key: [v.key], load: v.load }])),
+  ...Object.fromEntries(Object.values(VIEWS).map((v) => [v.resource, { key: [v.key], load: (src: Source, f: Filters) => v.load(src, f) }])),
   partitions: { key: PART, load: partitions },
 };
 
@@ -73,9 +76,9 @@ export class DashboardData {
     const rows = new Map<string, Series["rows"][0]>();
     evaluated.forEach((rs, i) => {
       for (const r of rs) {
-        const key = l.key.map((k) => String(r[k] ?? "")).join("/");
+        const key = l.key.map((k) => text(r[k])).join("/");
         let row = rows.get(key);
-        if (!row) rows.set(key, (row = { key, labels: Object.fromEntries(l.key.map((k) => [k, String(r[k] ?? "")])), cols: {} }));
+        if (!row) rows.set(key, (row = { key, labels: Object.fromEntries(l.key.map((k) => [k, text(r[k])])), cols: {} }));
         for (const [c, v] of Object.entries(r)) {
           if (typeof v !== "number") continue;
           (row.cols[c] ??= new Array<number | null>(n).fill(null))[i] = v;

@@ -58,7 +58,7 @@ function name(url: URL): string {
 }
 
 /** Wraps a JSON handler: a BadRequest answers 400 with its message. */
-const api = (fn: (url: URL) => Promise<unknown> | unknown): Handler => async (_req, res, url) => {
+const api = (fn: (url: URL) => unknown): Handler => async (_req, res, url) => {
   try { json(res, await fn(url)); } catch (e) {
     if (!(e instanceof BadRequest)) throw e;
     res.writeHead(400, { "content-type": "text/plain" }).end(`${e.message}\n`);

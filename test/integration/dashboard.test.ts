@@ -42,7 +42,7 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 const api = async (p: string) => {
   const res = await fetch(`${kscope.admin}${p}`, { headers: auth });
   assert.equal(res.status, 200, `${p}: ${res.status}`);
-  return res.json() as Promise<any>;
+  return res.json();
 };
 
 async function shot(name: string): Promise<void> {

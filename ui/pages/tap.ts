@@ -12,7 +12,7 @@ const FILTERS = ["topic", "group", "client", "api"] as const;
 const MAX_LINES = 300;
 
 function filterOf(r: Route): Record<string, string> {
-  return Object.fromEntries(FILTERS.map((k) => [k, r.params.get(k) ?? ""]).filter(([, v]) => v));
+  return Object.fromEntries(FILTERS.map((k): [string, string] => [k, r.params.get(k) ?? ""]).filter(([, v]) => v));
 }
 
 function filterForm(r: Route, page: string): HTMLElement {

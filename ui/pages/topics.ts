@@ -55,7 +55,7 @@ export function topic(r: Route): Page {
       fill(parts, table<Row>(p.partitions, [
         { header: "Partition", cell: (x) => String(x.partition), num: true },
         { header: "High watermark", cell: (x) => int(x.highWatermark), num: true, title: "highest high watermark seen on the wire" },
-        { header: "Leader", cell: (x) => (x.leader === null || x.leader === undefined ? "-" : String(x.leader)), num: true },
+        { header: "Leader", cell: (x) => (typeof x.leader === "number" ? String(x.leader) : "-"), num: true },
       ], "no metadata or fetch seen for this topic yet"));
       fill(producers, table<Row>(p.producers, [
         { header: "Client id", cell: (x) => h("a", { href: link("clients", String(x.client_id)) }, String(x.client_id) || "(none)") },

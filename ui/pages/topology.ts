@@ -116,7 +116,7 @@ export function topology(r: Route): Page {
       graph = await get<TopologyGraph>("/api/topology", { window: windowOf(r) });
       if (!cy) {
         cy = create();
-        cy.on("tap", "node", (ev) => { selected = ev.target.id(); showDetails(selected!); });
+        cy.on("tap", "node", (ev: cytoscape.EventObjectNode) => { selected = ev.target.id(); showDetails(selected); });
         cy.on("layoutstop pan zoom", listNodes);
       }
       const had = new Set(cy.elements().map((e) => e.id()));

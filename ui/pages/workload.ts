@@ -28,7 +28,12 @@ export function workload(r: Route): Page {
     async refresh() {
       const g = await get<TopologyGraph>("/api/topology", { window: windowOf(r) });
       const name = (nid: string) => g.nodes.find((n) => n.id === nid);
-      const other = (nid: string) => { const n = name(nid); const href = n && pageOf(n); return href ? h("a", { href }, n!.name) : (n?.name ?? nid); };
+      const other = (nid: string) => {
+        const n = name(nid);
+        if (!n) return nid;
+        const href = pageOf(n);
+        return href ? h("a", { href }, n.name) : n.name;
+      };
       const edges = g.edges.filter((e) => e.from === id || e.to === id);
       const http = [
         { header: "Requests", cell: (e: TopologyEdge) => `${num(e.stats.rps)}/s`, num: true },
