@@ -25,11 +25,12 @@ lint: setup
 coverage: build
 	npm run coverage
 
-## Benchmarks: the filter alone, then every proxy path in one run, as ratios (see bench/RESULTS.md).
+## Benchmarks: the filter alone, every proxy path in one run, then the gateway against a three-broker cluster, as ratios (see bench/RESULTS.md).
 bench: build
 	npm run build:noop
 	node dist/bench/codec.js 300
 	node dist/bench/run.js
+	node dist/bench/gateway.js
 
 clean:
 	rm -rf build dist

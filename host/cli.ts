@@ -2,6 +2,7 @@
 // kscope's command line: every command is registered here.
 import { Command } from "commander";
 import { proxyCommand } from "./commands/proxy";
+import { gatewayCommand } from "./commands/gateway";
 import { statCommand } from "./commands/stat";
 import { topCommand } from "./commands/top";
 import { edgesCommand } from "./commands/edges";
@@ -15,6 +16,7 @@ const program = new Command("kscope")
   .description("Kafka observability for service meshes")
   .version(VERSION)
   .addCommand(proxyCommand())
+  .addCommand(gatewayCommand())
   .addCommand(statCommand())
   .addCommand(topCommand())
   .addCommand(tapCommand())

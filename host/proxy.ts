@@ -1,6 +1,7 @@
 // A TCP proxy that runs every connection through the filter: bytes are forwarded as they
-// arrive, with backpressure both ways and half-close, and the filter only observes them.
-// If the filter returns PAUSE, bytes are held and re-presented with the next chunk, as Envoy does.
+// arrive, with backpressure both ways and half-close. With Envoy's semantics: if the filter
+// returns PAUSE, the bytes (as the filter left them) are held and presented again with the next
+// chunk; on CONTINUE the bytes as the filter left them (proxy_set_buffer_bytes) are forwarded.
 import net from "node:net";
 import { Action, PeerType } from "./wasm/abi";
 import { FilterConnection, ProxyWasmVm } from "./wasm/vm";
@@ -8,7 +9,13 @@ import { UpstreamHealth } from "./upstream";
 
 export interface ProxyOptions {
   listen: { host: string; port: number };
-  upstream: { host: string; port: number };
+  /** Where to forward; a function is asked once per connection (the gateway's bootstrap picks a live broker). */
+  upstream: { host: string; port: number } | (() => { host: string; port: number });
+  /**
+   * What the filter sees as destination.address: the upstream by default; the listener's address
+   * with "listener", as in Envoy (the gateway tells brokers apart by the port clients dialled).
+   */
+  destination?: "upstream" | "listener";
   /** Without a VM the proxy forwards bytes only (the "no filter" benchmark path). */
   vm?: ProxyWasmVm;
   onError?: (err: Error) => void;
@@ -20,15 +27,18 @@ export interface ProxyOptions {
 
 export interface ProxyStats { accepted: number; active: number; }
 
+type Filter = (chunk: Buffer, eos: boolean) => { action: Action; data: Buffer };
+
 /** One direction: filter, then write, pausing the reader while the writer is full. */
-function pipe(from: net.Socket, to: net.Socket, filter: ((chunk: Buffer, eos: boolean) => Action) | undefined): void {
+function pipe(from: net.Socket, to: net.Socket, filter: Filter | undefined): void {
   let held: Buffer | null = null;
   from.on("data", (chunk: Buffer) => {
     if (filter) {
-      const data: Buffer = held ? Buffer.concat([held, chunk]) : chunk;
-      if (filter(data, false) === Action.Pause) { held = data; return; }
+      const r = filter(held ? Buffer.concat([held, chunk]) : chunk, false);
+      if (r.action === Action.Pause) { held = r.data; return; }
       held = null;
-      chunk = data;
+      chunk = r.data;
+      if (chunk.length === 0) return;
     }
     if (!to.write(chunk)) {
       from.pause();
@@ -37,8 +47,8 @@ function pipe(from: net.Socket, to: net.Socket, filter: ((chunk: Buffer, eos: bo
   });
   from.on("end", () => {
     if (filter) {
-      filter(held ?? Buffer.alloc(0), true);
-      if (held) to.write(held);
+      const r = filter(held ?? Buffer.alloc(0), true);
+      if (r.data.length) to.write(r.data);
       held = null;
     }
     to.end();
@@ -51,7 +61,8 @@ export function startProxy(opts: ProxyOptions): Promise<{ server: net.Server; st
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
     stats.accepted++;
     stats.active++;
-    const upstream = net.connect({ host: opts.upstream.host, port: opts.upstream.port, allowHalfOpen: true, noDelay: true });
+    const to = typeof opts.upstream === "function" ? opts.upstream() : opts.upstream;
+    const upstream = net.connect({ host: to.host, port: to.port, allowHalfOpen: true, noDelay: true });
     // Until connected, a failure is the upstream's: the client is closed at once, never left hanging.
     const timeoutMs = opts.connectTimeoutMs ?? 10_000;
     upstream.setTimeout(timeoutMs, () => upstream.destroy(new Error(`connect timed out after ${timeoutMs} ms`)));
@@ -60,15 +71,19 @@ export function startProxy(opts: ProxyOptions): Promise<{ server: net.Server; st
     upstream.once("error", (err) => { if (!connected) opts.upstreamHealth?.report(false, err.message); });
     sockets.add(client).add(upstream);
     let fc: FilterConnection | undefined;
+    const destination = opts.destination === "listener" ? `${client.localAddress}:${client.localPort}` : `${to.host}:${to.port}`;
     try {
-      fc = opts.vm?.connect({ source: `${client.remoteAddress}:${client.remotePort}`, destination: `${opts.upstream.host}:${opts.upstream.port}` });
+      fc = opts.vm?.connect({ source: `${client.remoteAddress}:${client.remotePort}`, destination });
     } catch (err) {
       opts.onError?.(err as Error); // a filter failure never stops traffic
     }
     // The VM contains the filter's traps itself; this only keeps a host bug from stopping traffic.
-    const guard = (dir: "downstream" | "upstream") => fc && ((chunk: Buffer, eos: boolean) => {
-      if (!fc) return Action.Continue;
-      try { return fc[dir](chunk, eos); } catch (err) { opts.onError?.(err as Error); fc = undefined; return Action.Continue; }
+    const guard = (dir: "downstream" | "upstream"): Filter | undefined => fc && ((chunk: Buffer, eos: boolean) => {
+      if (!fc) return { action: Action.Continue, data: chunk };
+      try {
+        const action = fc[dir](chunk, eos);
+        return { action, data: fc.output };
+      } catch (err) { opts.onError?.(err as Error); fc = undefined; return { action: Action.Continue, data: chunk }; }
     });
     pipe(client, upstream, guard("downstream"));
     pipe(upstream, client, guard("upstream"));

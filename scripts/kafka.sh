@@ -5,7 +5,9 @@
 #   scripts/kafka.sh start DIR --proxied-port P --direct-port D --controller-port C
 #                          [--proxy-advertised HOST:PORT] [--owner-pid PID [--owner-cleanup]]
 #                          [--set key=value]... [--timeout SECONDS]
-#   scripts/kafka.sh stop DIR
+#   scripts/kafka.sh cluster DIR --client-ports P1,P2,P3 --internal-ports I1,I2,I3 --controller-ports C1,C2,C3
+#                            [--owner-pid PID [--owner-cleanup]] [--set key=value]... [--timeout SECONDS]
+#   scripts/kafka.sh stop DIR            (a cluster node: DIR/node-ID)
 #   scripts/kafka.sh restart DIR [--kill]      (same data and ports; --kill: SIGKILL, a crash)
 #   scripts/kafka.sh tool CLASS [ARGS...]
 #
@@ -41,10 +43,10 @@ fetch() {
 
 alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
 
-# Runs the broker of an already formatted DIR in the background (own session), with the owner
-# watchdog recorded in DIR/owner, and waits for "Kafka Server started".
-launch() {
-  local dir=$1 timeout=$2 owner='' owner_cleanup=0
+# Starts the broker of an already formatted DIR in the background (own session), with the owner
+# watchdog recorded in DIR/owner; does not wait (see await_started).
+spawn() {
+  local dir=$1 owner='' owner_cleanup=0
   [[ -f $dir/owner ]] && read -r owner owner_cleanup <"$dir/owner"
   local -a jvm=(java -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*")
   [[ -f $dir/kafka.log ]] && mv "$dir/kafka.log" "$dir/kafka.log.$(date +%s%N)"
@@ -65,7 +67,12 @@ launch() {
       [[ $4 == 1 ]] && { sleep 0.5; rm -rf "$3"; }
       exit 0' _ "$owner" "$pid" "$dir" "$owner_cleanup" >/dev/null 2>&1 </dev/null &
   fi
+}
 
+# Waits up to TIMEOUT seconds for the broker of DIR to log "Kafka Server started".
+await_started() {
+  local dir=$1 timeout=$2 pid
+  pid=$(cat "$dir/pid")
   local deadline=$((SECONDS + timeout))
   until grep -q "Kafka Server started" "$dir/kafka.log" 2>/dev/null; do
     if ! alive "$pid"; then
@@ -80,6 +87,9 @@ launch() {
     sleep 0.2
   done
 }
+
+# Runs the broker of an already formatted DIR and waits for "Kafka Server started".
+launch() { spawn "$1"; await_started "$1" "$2"; }
 
 # Stops the broker of DIR (SIGKILL with --kill: a crash) and starts it again on the same data
 # and ports; prints pid=.
@@ -99,6 +109,88 @@ restart() {
   fi
   launch "$dir" 90
   echo "pid=$(cat "$dir/pid")"
+}
+
+# cluster DIR: N brokers (KRaft, each broker+controller, node ids 1..N) in DIR/node-ID.
+# Each has a CLIENT listener (advertised as itself: clients reach it only through a gateway
+# that maps it), INTERNAL (inter-broker) and CONTROLLER. Nodes are started together (a KRaft
+# quorum forms only once a majority is up); a node can be stopped and restarted (DIR/node-ID).
+cluster() {
+  local dir=${1:-} clients='' internals='' controllers='' owner='' owner_cleanup=0 timeout=120
+  local -a extra=()
+  [[ -n $dir && $dir != --* ]] || die "usage: cluster DIR --client-ports P1,P2,.. --internal-ports I1,.. --controller-ports C1,.."
+  shift
+  while (($#)); do
+    [[ $1 == --owner-cleanup ]] && { owner_cleanup=1; shift; continue; }
+    [[ $# -ge 2 ]] || die "missing value for $1"
+    case $1 in
+      --client-ports) clients=$2 ;;
+      --internal-ports) internals=$2 ;;
+      --controller-ports) controllers=$2 ;;
+      --owner-pid) owner=$2 ;;
+      --set) extra+=("$2") ;;
+      --timeout) timeout=$2 ;;
+      *) die "unknown option $1" ;;
+    esac
+    shift 2
+  done
+  local -a cp ip kp
+  IFS=, read -r -a cp <<<"$clients"
+  IFS=, read -r -a ip <<<"$internals"
+  IFS=, read -r -a kp <<<"$controllers"
+  local n=${#cp[@]}
+  ((n >= 1 && ${#ip[@]} == n && ${#kp[@]} == n)) || die "--client-ports, --internal-ports and --controller-ports need one port per node"
+  fetch
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  local voters='' i
+  for ((i = 0; i < n; i++)); do voters+="${voters:+,}$((i + 1))@127.0.0.1:${kp[i]}"; done
+  local rf=$((n < 3 ? n : 3))
+  local isr=$((rf > 1 ? rf - 1 : 1))
+  local id
+  id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n') # may start with "-": --cluster-id=
+  local -a jvm=(java -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*")
+  for ((i = 0; i < n; i++)); do
+    local node=$((i + 1)) nd="$dir/node-$((i + 1))"
+    if [[ -f $nd/pid ]] && alive "$(cat "$nd/pid")"; then die "a broker is already running in $nd"; fi
+    rm -rf "$nd" && mkdir -p "$nd"
+    {
+      echo "process.roles=broker,controller"
+      echo "node.id=$node"
+      echo "controller.quorum.voters=$voters"
+      echo "listeners=CLIENT://127.0.0.1:${cp[i]},INTERNAL://127.0.0.1:${ip[i]},CONTROLLER://127.0.0.1:${kp[i]}"
+      echo "advertised.listeners=CLIENT://127.0.0.1:${cp[i]},INTERNAL://127.0.0.1:${ip[i]}"
+      echo "listener.security.protocol.map=CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT"
+      echo "inter.broker.listener.name=INTERNAL"
+      echo "controller.listener.names=CONTROLLER"
+      echo "log.dirs=$nd/data"
+      echo "num.partitions=3"
+      echo "default.replication.factor=$rf"
+      echo "min.insync.replicas=$isr"
+      echo "offsets.topic.replication.factor=$rf"
+      echo "offsets.topic.num.partitions=3"
+      echo "transaction.state.log.replication.factor=$rf"
+      echo "transaction.state.log.min.isr=$isr"
+      echo "transaction.state.log.num.partitions=3"
+      echo "share.coordinator.state.topic.replication.factor=$rf"
+      echo "share.coordinator.state.topic.min.isr=$isr"
+      echo "group.initial.rebalance.delay.ms=0"
+      echo "auto.create.topics.enable=true"
+      local kv
+      for kv in ${extra[@]+"${extra[@]}"}; do echo "$kv"; done
+    } >"$nd/server.properties"
+    "${jvm[@]}" -Dkscope.log.level=WARN -XX:TieredStopAtLevel=1 -Xshare:auto \
+      kafka.tools.StorageTool format --cluster-id="$id" -c "$nd/server.properties" >"$nd/format.log" 2>&1 ||
+      { cat "$nd/format.log" >&2; die "storage format failed in $nd"; }
+    [[ -n $owner ]] && echo "$owner 0" >"$nd/owner"
+  done
+  for ((i = 0; i < n; i++)); do KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xmx512m -Xms128m} spawn "$dir/node-$((i + 1))"; done
+  for ((i = 0; i < n; i++)); do await_started "$dir/node-$((i + 1))" "$timeout"; done
+  if [[ -n $owner && $owner_cleanup == 1 ]]; then
+    setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; sleep 12; rm -rf "$2"' _ "$owner" "$dir" >/dev/null 2>&1 </dev/null &
+  fi
+  echo "dir=$dir"
+  for ((i = 0; i < n; i++)); do echo "node.$((i + 1))=127.0.0.1:${cp[i]} pid=$(cat "$dir/node-$((i + 1))/pid")"; done
 }
 
 start() {
@@ -213,8 +305,9 @@ cmd=${1:-}
 case $cmd in
   fetch) fetch ;;
   start) start "$@" ;;
+  cluster) cluster "$@" ;;
   stop) stop "$@" ;;
   restart) restart "$@" ;;
   tool) tool "$@" ;;
-  *) die "usage: kafka.sh fetch | start DIR --proxied-port P --direct-port D --controller-port C [--proxy-advertised HOST:PORT] | stop DIR | restart DIR [--kill] | tool CLASS [ARGS...]" ;;
+  *) die "usage: kafka.sh fetch | cluster DIR ... | start DIR --proxied-port P --direct-port D --controller-port C [--proxy-advertised HOST:PORT] | stop DIR | restart DIR [--kill] | tool CLASS [ARGS...]" ;;
 esac

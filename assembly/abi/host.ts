@@ -16,6 +16,14 @@ export function copyBuffer(buffer: BufferType, start: i32, len: i32, dest: usize
   return got;
 }
 
+/**
+ * Replaces bytes [start, start+size) of a host buffer with len bytes at ptr. Envoy accepts only
+ * start 0 (drop `size` bytes, then prepend) or start >= the buffer's length (append).
+ */
+export function setBuffer(buffer: BufferType, start: i32, size: i32, ptr: usize, len: i32): bool {
+  return imp.proxy_set_buffer_bytes(buffer, start, size, ptr, len) == Status.Ok;
+}
+
 /** The string the host just returned in OUT (pointer, length); frees the host's copy. */
 function takeString(status: u32): string {
   if (status != Status.Ok) return "";

@@ -25,6 +25,8 @@ export declare function proxy_set_shared_data(key_ptr: usize, key_len: usize, va
 export declare function proxy_register_shared_queue(name_ptr: usize, name_len: usize, out_id: usize): u32;
 @external("env", "proxy_enqueue_shared_queue")
 export declare function proxy_enqueue_shared_queue(id: u32, ptr: usize, len: usize): u32;
+@external("env", "proxy_set_buffer_bytes")
+export declare function proxy_set_buffer_bytes(buffer: u32, start: usize, size: usize, ptr: usize, len: usize): u32;
 @external("env", "proxy_get_header_map_value")
 export declare function proxy_get_header_map_value(map: u32, key_ptr: usize, key_len: usize, out_ptr: usize, out_len: usize): u32;
 @external("env", "proxy_add_header_map_value")

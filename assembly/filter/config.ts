@@ -8,6 +8,7 @@
 import { propertyPath } from "../abi/host";
 import { Identity, IdentityResolver, WorkloadRule } from "./identity";
 import { JsonKind, JsonValue, kindName, parseJson, position } from "../json/parse";
+import { GatewayConfig, applyGateway } from "../gateway/config";
 
 export class Config {
   /** Names who is talking (a workload, a service); added as a label to every series. */
@@ -23,6 +24,8 @@ export class Config {
   reporter: string = "";
   /** HTTP root, caller's side: the callee when its proxy does not answer with its name. */
   destination: Identity | null = null;
+  /** Broker address rewriting (assembly/gateway/); null: off, the filter only observes. */
+  gateway: GatewayConfig | null = null;
 }
 
 /** Envoy node metadata keys read for workload identity (the keys Istio's sidecars set). */
@@ -138,6 +141,12 @@ const KEYS: ConfigKey[] = [
     for (let i = 0; i < v.keys.length; i++) if (v.keys[i] != "workload" && v.keys[i] != "namespace") return 'unknown key "' + v.keys[i] + '" (known: workload, namespace)';
     c.destination = new Identity(w.str, n != null ? n.str : "");
     return "";
+  }),
+  new ConfigKey("gateway", JsonKind.Object, (c: Config, v: JsonValue): string => {
+    const g = new GatewayConfig();
+    const wrong = applyGateway(g, v);
+    if (wrong.length == 0) c.gateway = g;
+    return wrong;
   }),
 ];
 

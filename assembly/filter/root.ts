@@ -2,7 +2,9 @@
 // workload the connections resolve to, see identity.ts), and creates a KafkaConnection per connection.
 import { BufferType, LogLevel } from "../abi/enums";
 import { Context, RootContext } from "../abi/context";
-import { bufferString, log, propertyPath, setTickPeriod } from "../abi/host";
+import { bufferString, log, property, propertyPath, setTickPeriod } from "../abi/host";
+import { Gateway, GatewayShared } from "../gateway/gateway";
+import { GatewayMetrics } from "../metrics/gateway";
 import { ApiMetrics, ConnectionMetrics, setLabelLimit } from "../metrics/kafka";
 import { setCommonLabels } from "../metrics/registry";
 import { ConnectionObserver, Observers } from "./client";
@@ -53,6 +55,7 @@ class RootObservers extends Observers {
 export class KscopeRoot extends RootContext {
   config: Config = new Config();
   private observers: RootObservers = new RootObservers();
+  private gateway: GatewayShared | null = null;
 
   onConfigure(size: usize): bool {
     const parsed = parseConfig(bufferString(BufferType.PluginConfiguration, <i32>size));
@@ -74,6 +77,21 @@ export class KscopeRoot extends RootContext {
   onTick(): void { this.observers.tick(); }
 
   createContext(id: u32): Context {
-    return new KafkaConnection(id, this, new ConnectionObserver(this.observers));
+    let gw: Gateway | null = null;
+    const cfg = this.config.gateway;
+    if (cfg != null) {
+      if (this.gateway == null) this.gateway = new GatewayShared(cfg, new GatewayMetrics());
+      gw = new Gateway(this.gateway!, listenerPort());
+    }
+    return new KafkaConnection(id, this, new ConnectionObserver(this.observers), gw);
   }
+}
+
+/** The port clients connected to (Envoy: destination.address, the listener's address); -1 if unknown. */
+function listenerPort(): i32 {
+  const a = property("destination.address");
+  const i = a.lastIndexOf(":");
+  if (i < 0) return -1;
+  const p = I32.parseInt(a.substring(i + 1));
+  return p > 0 && p <= 65535 ? p : -1;
 }

@@ -18,6 +18,19 @@ export class MemorySource extends ByteSource {
   }
 }
 
+/** Bytes [start, start+len) of another source (the new part of a buffer the host re-presents). */
+export class SliceSource extends ByteSource {
+  private src: ByteSource | null = null;
+  private start: i32 = 0;
+  private len: i32 = 0;
+  reset(src: ByteSource, start: i32, len: i32): void { this.src = src; this.start = start; this.len = len; }
+  get length(): i32 { return this.len; }
+  copy(start: i32, len: i32, dest: usize): i32 {
+    const n = min(len, this.len - start);
+    return n > 0 ? this.src!.copy(this.start + start, n, dest) : 0;
+  }
+}
+
 /** A growable byte buffer in Wasm memory (the kept bytes of a frame). */
 export class ByteBuffer {
   ptr: usize = 0;

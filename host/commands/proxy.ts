@@ -4,17 +4,13 @@ import { Command } from "commander";
 import path from "node:path";
 import { parseAddress } from "../address";
 import { ADMIN_TOKEN_ENV, startAdmin } from "../admin/server";
-import { adminRoutes } from "../admin/routes";
+import { localRoutes } from "../admin/local";
 import { assets } from "../admin/assets";
-import { DashboardData } from "../admin/data";
-import { proxyInfo } from "../admin/info";
-import { WindowSource } from "../cli/admin-source";
 import { startProxy } from "../proxy";
 import { startHttpProxy } from "../http-proxy";
 import { ProxyWasmVm } from "../wasm/vm";
 import { MetricStore } from "../metrics/store";
 import { History } from "../history";
-import { TapHub } from "../tap";
 import { UpstreamHealth } from "../upstream";
 
 /** A listener that could not bind says which option to change. */
@@ -74,13 +70,9 @@ bypass the proxy after their first Metadata request.`)
       const admin = parseAddress(o.admin);
       const upstream = parseAddress(o.upstream);
       const history = new History(metrics).start(); // snapshots for `kscope stat` (/api/history)
-      const tap = new TapHub(vm);
-      const info = proxyInfo({ history, metrics, tap, filter: !!vm, listen: o.listen, upstream });
-      const local = (window: number, at?: number) => new WindowSource("admin (this proxy)", window, () => Promise.resolve(history.window(window, at)));
-      const data = new DashboardData(local, `kscope proxy ${o.listen}`, history.retentionMs / 1000);
       const token: string | undefined = o.adminToken ?? (process.env[ADMIN_TOKEN_ENV] || undefined);
       const upstreamHealth = new UpstreamHealth(upstream.host, upstream.port).watch(Number(o.probeInterval) * 1000);
-      const routes = adminRoutes({ metrics, info, data, history, tap, health: () => upstreamHealth.health() });
+      const routes = localRoutes({ metrics, history, vm, listen: o.listen, upstream, health: () => upstreamHealth.health() });
       const adminServer = await bound("--admin", o.admin, startAdmin({ ...admin, token, routes, fallback: assets() }));
       const onError = (e: Error) => console.error(`kscope: filter error: ${e.message}`);
       const proxy: { close(): Promise<void> } = o.http

@@ -76,6 +76,8 @@ export class ProxyWasmVm {
   private tick?: NodeJS.Timeout;
   private readonly rootContextId = 1;
   private buffers = new Map<number, Buffer>(); // BufferType -> bytes of the current callback
+  /** The data buffer as the last data callback left it (proxy_set_buffer_bytes may replace it). */
+  output: Buffer = Buffer.alloc(0);
   private current?: ConnectionInfo;
   /** The header maps of the HTTP callback running now (MapType -> pairs, changed in place). */
   private maps = new Map<number, HeaderPairs>();
@@ -203,14 +205,22 @@ export class ProxyWasmVm {
 
   /** @internal */
   data(id: number, generation: number, type: BufferType, chunk: Buffer, eos: boolean, info: ConnectionInfo): Action {
+    this.output = chunk;
     if (!this.live(generation)) return Action.Continue;
     this.buffers.set(type, chunk);
     this.current = info;
     this.currentId = id;
     try {
       const down = type === BufferType.DownstreamData;
-      return this.guard(Action.Continue, down ? "proxy_on_downstream_data" : "proxy_on_upstream_data", info,
-        () => (down ? this.ex.proxy_on_downstream_data(id, chunk.length, eos ? 1 : 0) : this.ex.proxy_on_upstream_data(id, chunk.length, eos ? 1 : 0)));
+      let trapped = true;
+      const action = this.guard(Action.Continue, down ? "proxy_on_downstream_data" : "proxy_on_upstream_data", info, () => {
+        const r = (down ? this.ex.proxy_on_downstream_data(id, chunk.length, eos ? 1 : 0) : this.ex.proxy_on_upstream_data(id, chunk.length, eos ? 1 : 0));
+        trapped = false;
+        return r;
+      });
+      // After a trap the bytes pass as they came (a rewrite the filter began is dropped).
+      this.output = trapped ? chunk : (this.buffers.get(type) ?? chunk);
+      return action;
     } finally {
       this.buffers.delete(type);
       this.current = undefined;
@@ -298,7 +308,18 @@ export class ProxyWasmVm {
         v.setUint32(flagsOut, 0, true);
         return Status.Ok;
       },
-      proxy_set_buffer_bytes: () => { count("proxy_set_buffer_bytes"); return Status.Unimplemented; }, // kscope never rewrites traffic
+      // Envoy's semantics (Buffer::copyFrom in source/extensions/common/wasm/context.cc): start 0
+      // drops `size` bytes and prepends the data; start >= length appends; anything else is refused.
+      proxy_set_buffer_bytes: (type: BufferType, start: number, size: number, ptr: number, len: number) => {
+        count("proxy_set_buffer_bytes");
+        const buf = this.buffers.get(type);
+        if (!buf || type === BufferType.PluginConfiguration) return Status.NotFound;
+        const data = Buffer.from(this.bytes(ptr, len));
+        if (start === 0) this.buffers.set(type, Buffer.concat([data, buf.subarray(Math.min(size, buf.length))]));
+        else if (start >= buf.length) this.buffers.set(type, Buffer.concat([buf, data]));
+        else return Status.BadArgument;
+        return Status.Ok;
+      },
       proxy_define_metric: (type: MetricType, ptr: number, len: number, out: number) => {
         if (type > MetricType.Histogram) return Status.BadArgument;
         const id = this.metrics.define(type, this.bytes(ptr, len).toString("utf8"));
@@ -381,11 +402,16 @@ export class ProxyWasmVm {
   }
 }
 
-/** The filter's view of one proxied connection. */
+/**
+ * The filter's view of one proxied connection. After each data call, `output` holds the bytes to
+ * forward (the filter may have replaced them); on Pause the proxy keeps them and presents them
+ * again, followed by the next bytes, as Envoy does.
+ */
 export class FilterConnection {
   private closed = false;
   /** `generation` 0: made while the filter was down; the connection is forwarded unobserved. */
   constructor(private vm: ProxyWasmVm, readonly id: number, readonly info: ConnectionInfo, private readonly generation: number) {}
+  get output(): Buffer { return this.vm.output; }
   downstream(chunk: Buffer, eos = false): Action { return this.vm.data(this.id, this.generation, BufferType.DownstreamData, chunk, eos, this.info); }
   upstream(chunk: Buffer, eos = false): Action { return this.vm.data(this.id, this.generation, BufferType.UpstreamData, chunk, eos, this.info); }
   close(peer: PeerType = PeerType.Unknown): void {

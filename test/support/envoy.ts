@@ -105,6 +105,37 @@ export function renderEnvoyConfig(opts: EnvoyConfigOptions, base: Obj = loadExam
   return YAML.stringify(cfg);
 }
 
+export const gatewayBootstrap: string = path.join(repoRoot, 'examples', 'envoy', 'gateway.yaml');
+
+/**
+ * examples/envoy/gateway.yaml for a cluster: bootstrap at `bootstrapPort`, node n at portBase + n
+ * (listener kafka_broker_N and cluster broker_N of the example for each node), every broker an
+ * endpoint of the bootstrap cluster, and the filter's gateway.port_base to match.
+ */
+export function renderGatewayConfig(o: { adminPort: number; bootstrapPort: number; portBase: number; brokers: { id: number; port: number }[]; wasmPath?: string }): string {
+  const cfg = YAML.parse(fs.readFileSync(gatewayBootstrap, 'utf8')) as Obj;
+  cfg.admin.address.socket_address = { address: '127.0.0.1', port_value: o.adminPort };
+  const listeners = cfg.static_resources.listeners as Obj[];
+  const clusters = cfg.static_resources.clusters as Obj[];
+  const named = (list: Obj[], name: string): Obj => list.find((x) => x.name === name) ?? (() => { throw new Error(`gateway.yaml has no ${name}`); })();
+  named(listeners, 'kafka_bootstrap').address.socket_address.port_value = o.bootstrapPort;
+  const endpoint = (port: number) => ({ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } });
+  named(clusters, 'bootstrap').load_assignment.endpoints[0].lb_endpoints = o.brokers.map((b) => endpoint(b.port));
+  for (const b of o.brokers) {
+    named(listeners, `kafka_broker_${b.id}`).address.socket_address.port_value = o.portBase + b.id;
+    named(clusters, `broker_${b.id}`).load_assignment.endpoints[0].lb_endpoints = [endpoint(b.port)];
+  }
+  for (const l of listeners) {
+    const wasm = (l.filter_chains[0].filters as Obj[]).find((f) => f.name === 'envoy.filters.network.wasm')!.typed_config.config as Obj;
+    wasm.vm_config.code.local.filename = path.resolve(o.wasmPath ?? defaultWasm);
+    const plugin = JSON.parse(wasm.configuration.value as string) as Record<string, unknown>;
+    wasm.configuration.value = JSON.stringify({ ...plugin, gateway: { ...(plugin.gateway as Record<string, unknown>), port_base: o.portBase } });
+  }
+  // Listeners of nodes the cluster does not have are dropped.
+  cfg.static_resources.listeners = listeners.filter((l) => !/^kafka_broker_\d+$/.test(l.name as string) || o.brokers.some((b) => l.name === `kafka_broker_${b.id}`));
+  return YAML.stringify(cfg, { aliasDuplicateObjects: false });
+}
+
 export const httpExampleBootstrap: string = path.join(repoRoot, 'examples', 'envoy', 'envoy-http.yaml');
 
 /** examples/envoy/envoy-http.yaml with these ports, upstream (the service), plugin configuration and Wasm path. */

@@ -41,7 +41,9 @@ export async function kafkajsRoundTrip(bootstrap: string, topic: string, clientI
   const got: Buffer[] = [];
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`consumed ${got.length}/${sent.length}`)), 30_000);
-    void consumer.run({ eachMessage: async ({ message }) => { got.push(message.value!); if (got.length === sent.length) { clearTimeout(timer); resolve(); } } });
+    // Until every record arrived once: a group rebalance may deliver some twice (at least once).
+    const seen = new Set<string>();
+    void consumer.run({ eachMessage: async ({ message }) => { got.push(message.value!); seen.add(message.value!.toString('base64')); if (seen.size === sent.length) { clearTimeout(timer); resolve(); } } });
   });
   await consumer.disconnect();
   return { sent, got, completed };

@@ -146,6 +146,27 @@ test('examples/envoy/envoy.yaml: wasm filter before tcp_proxy, admin on loopback
   checkBuckets(cfg.stats_config.histogram_bucket_settings, 'envoy.yaml');
 });
 
+test('examples/envoy/gateway.yaml: kscope.wasm with the gateway key before tcp_proxy on every listener, one cluster per broker, buffers above what is held', () => {
+  const [cfg] = docs('envoy/gateway.yaml');
+  assert.equal(cfg.admin.address.socket_address.address, '127.0.0.1');
+  const listeners = cfg.static_resources.listeners as Obj[];
+  const clusters = cfg.static_resources.clusters as Obj[];
+  assert.deepEqual(listeners.map((l) => l.name), ['kafka_bootstrap', 'kafka_broker_1', 'kafka_broker_2', 'kafka_broker_3']);
+  for (const l of listeners) {
+    const filters = l.filter_chains[0].filters as Obj[];
+    assert.deepEqual(filters.map((f) => f.name), [WASM_FILTER, TCP_PROXY], l.name as string);
+    const pc = checkWasmFilter(filters[0], `gateway.yaml ${l.name}`, 'FAIL_RELOAD');
+    const gw = (JSON.parse(pc.configuration.value as string) as { gateway: { host: string; port_base: number; max_held_bytes: number } }).gateway;
+    const node = /^kafka_broker_(\d+)$/.exec(l.name as string);
+    if (node) assert.equal(l.address.socket_address.port_value, gw.port_base + Number(node[1]), `${l.name}: port_base + node id`);
+    const cluster = clusters.find((c) => c.name === filters[1].typed_config.cluster);
+    assert.ok(cluster, `${l.name}: cluster defined`);
+    assert.ok(cluster.per_connection_buffer_limit_bytes > gw.max_held_bytes, `${l.name}: Envoy's buffer limit above max_held_bytes`);
+  }
+  checkStatsTags(cfg.stats_config.stats_tags, 'gateway.yaml');
+  checkBuckets(cfg.stats_config.histogram_bucket_settings, 'gateway.yaml');
+});
+
 test('renderEnvoyConfig: ports, upstream, wasm path and the plain tcp_proxy variant', () => {
   const withWasm = YAML.parse(renderEnvoyConfig({ listenPort: 4001, adminPort: 4002, upstream: '127.0.0.1:4003', wasmPath: '/x/k.wasm', pluginConfig: { workload: 'w' } })) as Obj;
   assert.equal(withWasm.admin.address.socket_address.port_value, 4002);
