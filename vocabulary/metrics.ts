@@ -87,5 +87,15 @@ export const httpRequests = "kscope_http_requests_total";
 /** Histogram {reporter,source_workload,source_workload_namespace,destination_workload,destination_workload_namespace}, microseconds. */
 export const httpDuration = "kscope_http_request_duration_microseconds";
 
+// ---- gateway (kscope gateway, issue 13) ------------------------------------------------------
+/** Counter: broker addresses rewritten to the gateway's in responses. */
+export const gatewayAddressesRewritten = "kscope_gateway_addresses_rewritten_total";
+/** Counter: broker ids in responses with no gateway port. */
+export const gatewayUnmappedNodes = "kscope_gateway_unmapped_nodes_total";
+/** Counter {api,result}: responses to requests whose answer can name brokers. */
+export const gatewayResponses = "kscope_gateway_responses_total";
+/** Counter {node_id,api}: requests through the gateway per broker. */
+export const gatewayRequests = "kscope_gateway_requests_total";
+
 /** Every histogram above (Envoy needs buckets for each; the host uses the same). */
 export const histograms: string[] = [requestDuration, clientDuration, deliveryLatency, httpDuration];

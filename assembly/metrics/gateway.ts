@@ -3,6 +3,7 @@ import { MetricType } from "../abi/enums";
 import { API_KEY_COUNT } from "../kafka/generated/apis";
 import { apiName } from "../kafka/header";
 import { IndexedFamily, LabelBudget, label, series } from "./registry";
+import * as M from "../../vocabulary/metrics";
 
 /** What became of a response that may carry broker addresses. */
 export const enum GatewayResult {
@@ -26,14 +27,14 @@ export class GatewayMetrics {
   /** kscope_gateway_responses_total{api,result}: responses to requests whose answer can name brokers. */
   readonly responses: IndexedFamily = new IndexedFamily(
     MetricType.Counter,
-    "kscope_gateway_responses_total",
+    M.gatewayResponses,
     API_KEY_COUNT * GATEWAY_RESULTS.length,
     responseLabels,
   );
   /** Broker addresses rewritten (node id, host and port of one broker entry). */
-  readonly addresses: u32 = series(MetricType.Counter, "kscope_gateway_addresses_rewritten_total", "");
+  readonly addresses: u32 = series(MetricType.Counter, M.gatewayAddressesRewritten, "");
   /** Broker entries left unchanged because their node id maps to no port (portBase + id > 65535). */
-  readonly unmapped: u32 = series(MetricType.Counter, "kscope_gateway_unmapped_nodes_total", "");
+  readonly unmapped: u32 = series(MetricType.Counter, M.gatewayUnmappedNodes, "");
   /** node label -> series id per API key (UNSET until first used). */
   private byNode: Map<string, StaticArray<u32>> = new Map();
 
@@ -54,7 +55,7 @@ export class GatewayMetrics {
     }
     let id = unchecked(ids[key]);
     if (id == UNSET) {
-      id = series(MetricType.Counter, "kscope_gateway_requests_total", label("node_id", n) + label("api", apiName(key)));
+      id = series(MetricType.Counter, M.gatewayRequests, label("node_id", n) + label("api", apiName(key)));
       unchecked((ids[key] = id));
     }
     return id;
