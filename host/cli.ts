@@ -9,6 +9,7 @@ import { edgesCommand } from "./commands/edges";
 import { topologyCommand } from "./commands/topology";
 import { checkCommand } from "./commands/check";
 import { tapCommand } from "./commands/tap";
+import { dashboardCommand } from "./commands/dashboard";
 import { VERSION } from "./version";
 
 const program = new Command("kscope")
@@ -21,7 +22,8 @@ const program = new Command("kscope")
   .addCommand(tapCommand())
   .addCommand(topologyCommand())
   .addCommand(edgesCommand())
-  .addCommand(checkCommand());
+  .addCommand(checkCommand())
+  .addCommand(dashboardCommand());
 
 program.parseAsync(process.argv).catch((err: Error) => {
   console.error(`kscope: ${err.message}`);

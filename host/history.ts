@@ -1,10 +1,10 @@
 // A small ring of metric snapshots, so `kscope stat --admin` can answer "rate over the last
 // minute" without a Prometheus. A timer copies the store's values every few seconds (one pass
 // over the series, no text rendering); the data path never sees it.
-// GET /api/history?window=60 answers a baseline snapshot (the oldest one inside the window)
-// and the live values now, as flat samples the way PromQL sees them (histograms as
-// _bucket/_sum/_count): the CLI computes rates and quantiles from the two.
-import http from "node:http";
+// GET /api/history?window=60 (host/admin/routes.ts) answers a baseline snapshot (the oldest one
+// inside the window) and the live values now (or a past snapshot, for the dashboard's charts),
+// as flat samples the way PromQL sees them (histograms as _bucket/_sum/_count): the CLI and the
+// dashboard compute rates and quantiles from the two.
 import { MetricStore, MetricType, Series } from "./metrics/store";
 import { Labels } from "./metrics/scheme";
 
@@ -85,37 +85,36 @@ export class History {
     return v;
   }
 
-  /** The oldest snapshot no older than `seconds`, and the live values now. */
-  window(seconds: number): HistoryWindow {
-    const end = this.now();
+  /**
+   * The oldest snapshot no older than `seconds` before `at`, and the values at `at`: live when
+   * `at` is now (the default) or later, else the newest snapshot taken at or before `at`.
+   */
+  window(seconds: number, at?: number): HistoryWindow {
+    const now = this.now();
+    let end = now;
+    let cur: Float64Array;
+    if (at !== undefined && at < now - this.intervalMs / 2) {
+      const past = [...this.ring].reverse().find((s) => s.t <= at + this.intervalMs / 2);
+      // Before the second snapshot there is no window to answer: no samples, not zeros.
+      if (!past || past === this.ring[0]) return { seconds: 0, start: at, end: at, samples: [] };
+      end = past.t; cur = past.values;
+    } else cur = this.capture();
     const from = end - seconds * 1000;
-    const base = this.ring.find((s) => s.t >= from - this.intervalMs / 2) ?? this.ring[this.ring.length - 1];
-    const cur = this.capture();
+    const base = this.ring.find((s) => s.t >= from - this.intervalMs / 2 && s.t <= end) ?? this.ring[this.ring.length - 1];
     const samples: WindowSample[] = [];
-    const at = (vals: Float64Array, i: number) => (i < vals.length ? vals[i] : 0);
+    const val = (vals: Float64Array, i: number) => (i < vals.length ? vals[i] : 0);
     for (let i = 0; i < this.series.length; i++) {
       const s = this.series[i], o = this.offsets[i];
       if (s.type !== MetricType.Histogram) {
-        samples.push({ name: s.name, labels: s.labels, kind: s.type === MetricType.Gauge ? "gauge" : "counter", v0: at(base.values, o), v1: cur[o] });
+        samples.push({ name: s.name, labels: s.labels, kind: s.type === MetricType.Gauge ? "gauge" : "counter", v0: val(base.values, o), v1: val(cur, o) });
         continue;
       }
-      s.buckets!.forEach((b, k) => samples.push({ name: `${s.name}_bucket`, labels: { ...s.labels, le: String(b) }, kind: "counter", v0: at(base.values, o + k), v1: cur[o + k] }));
+      s.buckets!.forEach((b, k) => samples.push({ name: `${s.name}_bucket`, labels: { ...s.labels, le: String(b) }, kind: "counter", v0: val(base.values, o + k), v1: val(cur, o + k) }));
       const n = s.buckets!.length;
-      samples.push({ name: `${s.name}_bucket`, labels: { ...s.labels, le: "+Inf" }, kind: "counter", v0: at(base.values, o + n), v1: cur[o + n] });
-      samples.push({ name: `${s.name}_count`, labels: s.labels, kind: "counter", v0: at(base.values, o + n), v1: cur[o + n] });
-      samples.push({ name: `${s.name}_sum`, labels: s.labels, kind: "counter", v0: at(base.values, o + n + 1), v1: cur[o + n + 1] });
+      samples.push({ name: `${s.name}_bucket`, labels: { ...s.labels, le: "+Inf" }, kind: "counter", v0: val(base.values, o + n), v1: val(cur, o + n) });
+      samples.push({ name: `${s.name}_count`, labels: s.labels, kind: "counter", v0: val(base.values, o + n), v1: val(cur, o + n) });
+      samples.push({ name: `${s.name}_sum`, labels: s.labels, kind: "counter", v0: val(base.values, o + n + 1), v1: val(cur, o + n + 1) });
     }
     return { seconds: (end - base.t) / 1000, start: base.t, end, samples };
-  }
-
-  /** GET /api/history?window=<seconds>: the route the admin server mounts. */
-  route(): (req: http.IncomingMessage, res: http.ServerResponse) => void {
-    return (req, res) => {
-      const q = new URL(req.url ?? "/", "http://x").searchParams;
-      const w = Number(q.get("window") ?? "60");
-      if (!(w > 0)) { res.writeHead(400, { "content-type": "text/plain" }).end("window must be a positive number of seconds\n"); return; }
-      res.writeHead(200, { "content-type": "application/json" })
-        .end(JSON.stringify({ intervalSeconds: this.intervalMs / 1000, retentionSeconds: this.retentionMs / 1000, ...this.window(w) }));
-    };
   }
 }

@@ -3,7 +3,6 @@
 // the shared queue "kscope.tap" (assembly/filter/tap.ts); each event is stamped with time and
 // connection, filtered per subscriber, and written as one NDJSON line. No subscriber: flag "0",
 // and the filter writes nothing.
-import http from "node:http";
 import { ProxyWasmVm } from "./wasm/vm";
 import { EnqueueOrigin } from "./wasm/shared";
 
@@ -31,9 +30,6 @@ export function tapMatches(e: TapEvent, f: TapFilter): boolean {
 
 interface Subscriber { filter: TapFilter; write(line: string): boolean; }
 
-/** Per-subscriber buffered bytes beyond which events are dropped (a slow reader never blocks the proxy). */
-const MAX_BUFFERED = 4 * 1024 * 1024;
-
 export class TapHub {
   private subs = new Set<Subscriber>();
   dropped = 0;
@@ -47,6 +43,9 @@ export class TapHub {
   }
 
   get subscribers(): number { return this.subs.size; }
+
+  /** Whether a VM (filter) is loaded at all. */
+  get filter(): boolean { return !!this.vm; }
 
   subscribe(filter: TapFilter, write: (line: string) => boolean): () => void {
     const s: Subscriber = { filter, write };
@@ -67,23 +66,5 @@ export class TapHub {
     if (origin.connection) e.src = origin.connection.source;
     const line = JSON.stringify(e) + "\n";
     for (const s of this.subs) if (tapMatches(e, s.filter) && !s.write(line)) this.dropped++;
-  }
-
-  /** GET /api/tap?topic=&group=&client=&api=: NDJSON, first line {"ev":"hello",…}. */
-  route(): (req: http.IncomingMessage, res: http.ServerResponse) => void {
-    return (req, res) => {
-      const q = new URL(req.url ?? "/", "http://x").searchParams;
-      const filter: TapFilter = {};
-      for (const k of ["topic", "group", "client", "api"] as const) { const v = q.get(k); if (v) filter[k] = v; }
-      res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-cache" });
-      res.write(JSON.stringify({ ev: "hello", supported: this.supported, filter: !!this.vm }) + "\n");
-      const unsubscribe = this.subscribe(filter, (line) => {
-        if (res.writableLength > MAX_BUFFERED) return false;
-        res.write(line);
-        return true;
-      });
-      req.on("close", unsubscribe);
-      res.on("close", unsubscribe);
-    };
   }
 }

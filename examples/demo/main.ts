@@ -2,6 +2,7 @@
 // filled, then runs until Ctrl-C (or for DEMO_SECONDS seconds).
 import { execFileSync } from "node:child_process";
 import { CLI } from "../../test/support/kscope";
+import { spawnProc } from "../../test/support/procs";
 import { startDemo } from "./system";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -19,13 +20,18 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log("\ndemo: stopping");
-    await demo.stop();
+    await Promise.allSettled([ui.kill("SIGTERM"), demo.stop()]);
     process.exit(0);
   };
+  // The dashboard over the demo's Prometheus: every proxy's view joined, like the CLI's.
+  const dashboard = `127.0.0.1:${process.env.DASHBOARD_PORT ?? 9991}`;
+  const ui = spawnProc("dashboard", process.execPath, [CLI, "dashboard", "--prometheus", demo.prometheus.url, "--listen", dashboard]);
+  await ui.waitForPort(Number(dashboard.split(":")[1]), 15_000);
   process.on("SIGINT", () => void stop());
   process.on("SIGTERM", () => void stop());
   const list = (m: Record<string, { bootstrap: string; admin: string }>) => Object.entries(m).map(([w, k]) => `${w} ${k.bootstrap} (admin ${k.admin})`).join(", ");
   console.log(`demo: running.
+  dashboard:     http://${dashboard}/   (kscope dashboard over the demo's Prometheus)
   Kafka proxies: ${list(demo.kafkaProxies)}
   HTTP proxies:  ${list(demo.httpProxies)}
   Prometheus:    ${demo.prometheus.url} (scrapes every proxy)

@@ -2,16 +2,24 @@
 // and end of the window, and rates, gauges and quantiles are computed here the way PromQL would.
 import { HistoryWindow, WindowSample } from "../history";
 import { Labels } from "../metrics/scheme";
+import { ADMIN_TOKEN_ENV } from "../admin/server";
 import { CliError, GaugeSelect, Row, Select, Source, histogramQuantile, keyOf, matches, pick } from "./source";
+
+/** The admin token the CLI sends (when the proxy was started with --admin-token). */
+export function authHeaders(): Record<string, string> {
+  const t = process.env[ADMIN_TOKEN_ENV];
+  return t ? { authorization: `Bearer ${t}` } : {};
+}
 
 export async function getJson<T>(url: string, what: string, hint: string): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    res = await fetch(url, { signal: AbortSignal.timeout(5000), headers: authHeaders() });
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     throw new CliError(`cannot reach ${what} at ${new URL(url).origin} (${cause?.code ?? cause?.message ?? (e as Error).message})`, hint, 2);
   }
+  if (res.status === 401) throw new CliError(`${new URL(url).origin} wants an admin token (401)`, `set ${ADMIN_TOKEN_ENV} to the proxy's --admin-token`, 2);
   if (res.status === 404) throw new CliError(`${new URL(url).origin} is not a kscope admin endpoint (${new URL(url).pathname}: 404)`, hint, 2);
   if (!res.ok) throw new CliError(`${what} answered HTTP ${res.status}: ${(await res.text()).slice(0, 200).trim()}`, hint, 2);
   return (await res.json()) as T;
@@ -87,19 +95,14 @@ export class WindowEval {
   }
 }
 
-export class AdminSource implements Source {
-  readonly describe: string;
+/** A Source over one proxy's history, however the window is fetched (over HTTP, or in process). */
+export class WindowSource implements Source {
   private pending?: Promise<WindowEval>;
-  constructor(readonly base: string, readonly window: number) {
-    this.base = base.replace(/\/+$/, "");
-    this.describe = `admin ${this.base}`;
-  }
+  constructor(readonly describe: string, readonly window: number, private readonly load: () => Promise<HistoryWindow>) {}
 
-  static hint = "is `kscope proxy` running? Pass its admin address with --admin http://HOST:PORT (default http://127.0.0.1:9990), or use --prometheus URL";
-
-  /** One fetch of /api/history per command run (top refreshes with refresh()). */
+  /** One load of the window per command run (top refreshes with refresh()). */
   private eval(): Promise<WindowEval> {
-    this.pending ??= getJson<HistoryWindow>(`${this.base}/api/history?window=${this.window}`, "the kscope admin endpoint", AdminSource.hint).then((w) => new WindowEval(w));
+    this.pending ??= this.load().then((w) => new WindowEval(w));
     return this.pending;
   }
 
@@ -110,18 +113,20 @@ export class AdminSource implements Source {
   async delta(metric: string, s: GaugeSelect) { return (await this.eval()).delta(metric, s, this.window); }
   async quantile(q: number, h: string, s: Select) { return (await this.eval()).quantile(q, h, s); }
   async names() { return (await this.eval()).names(); }
-  async ping() { await this.eval(); return `${this.base}/api/history answers`; }
+  async ping() { await this.eval(); return `${this.describe} answers`; }
   async covered(): Promise<number> { return (await this.eval()).w.seconds; }
 }
 
-/** A Source over a window already in hand (the admin server answering /api/topology itself). */
-export class WindowSource implements Source {
-  private readonly e: WindowEval;
-  constructor(w: HistoryWindow, readonly window: number, readonly describe: string) { this.e = new WindowEval(w); }
-  rate(metric: string, s: Select) { return Promise.resolve(this.e.rate(metric, s)); }
-  gauge(metric: string, s: GaugeSelect) { return Promise.resolve(this.e.gauge(metric, s)); }
-  delta(metric: string, s: GaugeSelect) { return Promise.resolve(this.e.delta(metric, s, this.window)); }
-  quantile(q: number, h: string, s: Select) { return Promise.resolve(this.e.quantile(q, h, s)); }
-  names() { return Promise.resolve(this.e.names()); }
-  ping() { return Promise.resolve(this.describe); }
+/** One kscope proxy through GET /api/history on its admin endpoint. */
+export class AdminSource extends WindowSource {
+  readonly base: string;
+  constructor(base: string, window: number) {
+    const b = base.replace(/\/+$/, "");
+    super(`admin ${b}`, window, () => getJson<HistoryWindow>(`${b}/api/history?window=${window}`, "the kscope admin endpoint", AdminSource.hint));
+    this.base = b;
+  }
+
+  static hint = "is `kscope proxy` running? Pass its admin address with --admin http://HOST:PORT (default http://127.0.0.1:9990), or use --prometheus URL";
+
+  override async ping() { await super.ping(); return `${this.base}/api/history answers`; }
 }

@@ -28,7 +28,8 @@ export const promql = {
 export class PromSource implements Source {
   readonly describe: string;
   private readonly w: string;
-  constructor(readonly base: string, readonly window: number) {
+  /** `at`: evaluate at this time (ms since the epoch) instead of now, for the dashboard's charts. */
+  constructor(readonly base: string, readonly window: number, readonly at?: number) {
     this.base = base.replace(/\/+$/, "");
     this.describe = `prometheus ${this.base}`;
     this.w = formatWindow(window);
@@ -37,7 +38,7 @@ export class PromSource implements Source {
   static hint = "pass the Prometheus server's base URL, e.g. --prometheus http://127.0.0.1:9090, and check that it scrapes the kscope proxies";
 
   async query(expr: string): Promise<Row[]> {
-    const r = await getJson<PromVector>(`${this.base}/api/v1/query?query=${encodeURIComponent(expr)}`, "Prometheus", PromSource.hint);
+    const r = await getJson<PromVector>(`${this.base}/api/v1/query?query=${encodeURIComponent(expr)}${this.at === undefined ? "" : `&time=${this.at / 1000}`}`, "Prometheus", PromSource.hint);
     if (r.status !== "success") throw new CliError(`Prometheus rejected a query: ${r.error}\n  ${expr}`);
     return r.data.result
       .map((x) => ({ labels: x.metric, value: Number(x.value[1]) }))

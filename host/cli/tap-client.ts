@@ -1,6 +1,6 @@
-// The client side of GET /api/tap (host/tap.ts), shared by `kscope tap` and `kscope top`:
+// The client side of GET /api/tap (host/admin/routes.ts), shared by `kscope tap` and `kscope top`:
 // opens the NDJSON stream, checks its hello line, and hands over one event per line.
-import { AdminSource } from "./admin-source";
+import { AdminSource, authHeaders } from "./admin-source";
 import { CliError } from "./source";
 import type { TapEvent, TapFilter } from "../tap";
 
@@ -20,7 +20,7 @@ export async function openTap(base: string, filter: TapFilter = {}): Promise<Tap
   const ac = new AbortController();
   let res: Response;
   try {
-    res = await fetch(`${base}/api/tap?${q}`, { signal: ac.signal });
+    res = await fetch(`${base}/api/tap?${q}`, { signal: ac.signal, headers: authHeaders() });
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause;
     throw new CliError(`cannot reach the kscope admin endpoint at ${base} (${cause?.code ?? (e as Error).message})`, AdminSource.hint, 2);

@@ -1,8 +1,8 @@
 // `kscope check`: can the CLI reach its source, is the filter loaded, is the broker reachable.
 import { Command } from "commander";
 import { action, DEFAULT_ADMIN, normaliseUrl, withSource, SourceOpts } from "../cli/common";
-import { getJson } from "../cli/admin-source";
-import { ProxyInfo } from "../cli/api";
+import { authHeaders, getJson } from "../cli/admin-source";
+import type { ProxyInfo } from "../admin/info";
 import { PromSource } from "../cli/prom-source";
 import { colours } from "../cli/format";
 import * as M from "../../vocabulary/metrics";
@@ -30,7 +30,7 @@ async function adminChecks(base: string): Promise<Result[]> {
   out.push({ check: "filter loaded", ok: info.filter, detail: info.filter ? `kscope.wasm observing ${info.listen}` : "proxy runs with --no-filter: bytes are forwarded, nothing is measured", hint: info.filter ? undefined : "restart `kscope proxy` without --no-filter" });
   out.push({ check: "broker reachable", ok: info.upstreamReachable, detail: info.upstreamReachable ? `upstream ${info.upstream} accepts connections` : `upstream ${info.upstream}: ${info.upstreamError}`, hint: info.upstreamReachable ? undefined : "check --upstream of `kscope proxy` and that the broker is up" });
   out.push(await attempt("metrics exported", async () => {
-    const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
+    const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(3000), headers: authHeaders() })).text();
     if (!text.includes(M.connectionsTotal)) throw new Error("no kscope_* series yet");
     const conns = new RegExp(`^${M.connectionsTotal}(?:\\{[^}]*\\})? (\\S+)`, "m").exec(text);
     return `${info!.series} series, ${conns ? conns[1] : 0} connections so far`;

@@ -2,12 +2,12 @@
 // filter rewriting broker addresses so that clients only ever talk to the gateway.
 import { Command } from "commander";
 import { parseAddress } from "../address";
-import { startAdmin } from "../admin";
-import { cliRoutes } from "../cli/api";
+import { ADMIN_TOKEN_ENV, startAdmin } from "../admin/server";
+import { localRoutes } from "../admin/local";
+import { assets } from "../admin/assets";
 import { gatewayConfig, startGateway } from "../gateway/gateway";
 import { History } from "../history";
 import { MetricStore } from "../metrics/store";
-import { TapHub } from "../tap";
 import { ProxyWasmVm } from "../wasm/vm";
 import { DEFAULT_WASM } from "./proxy";
 
@@ -69,9 +69,10 @@ Ports: node n listens at port-base + n, so node ids must keep port-base + n <= 6
           onError: (e) => console.error(`kscope gateway: ${e.message}`),
         });
         const history = new History(metrics).start();
-        const routes = cliRoutes({ history, metrics, tap: new TapHub(vm), filter: true, listen: o.bootstrap, upstream: upstream[0] });
+        const routes = localRoutes({ metrics, history, vm, listen: o.bootstrap, upstream: upstream[0] });
         const admin = parseAddress(o.admin);
-        const adminServer = await startAdmin({ ...admin, metrics, routes });
+        const token = process.env[ADMIN_TOKEN_ENV] || undefined;
+        const adminServer = await startAdmin({ ...admin, token, routes, fallback: assets() });
         console.log(
           `kscope gateway: bootstrap ${o.bootstrap}, node n at ${advertised}:${portBase}+n, ${gw.brokers.size} brokers; admin http://${o.admin}/metrics`,
         );

@@ -3,14 +3,14 @@
 import { Command } from "commander";
 import path from "node:path";
 import { parseAddress } from "../address";
-import { startAdmin } from "../admin";
+import { ADMIN_TOKEN_ENV, startAdmin } from "../admin/server";
+import { localRoutes } from "../admin/local";
+import { assets } from "../admin/assets";
 import { startProxy } from "../proxy";
 import { startHttpProxy } from "../http-proxy";
 import { ProxyWasmVm } from "../wasm/vm";
 import { MetricStore } from "../metrics/store";
 import { History } from "../history";
-import { cliRoutes } from "../cli/api";
-import { TapHub } from "../tap";
 import { UpstreamHealth } from "../upstream";
 
 /** A listener that could not bind says which option to change. */
@@ -33,6 +33,7 @@ interface ProxyCommandOptions {
   listen?: string; // no default: it depends on --http
   http?: boolean;
   admin: string;
+  adminToken?: string;
   wasm: string;
   config: string;
   filter: boolean;
@@ -45,7 +46,8 @@ export function proxyCommand(): Command {
     .requiredOption("--upstream <host:port>", "the Kafka broker (or HTTP service) to forward to")
     .option("--listen <host:port>", "where clients connect (default 127.0.0.1:19092, with --http 127.0.0.1:18080)")
     .option("--http", "proxy HTTP/1.1 and run the HTTP filter (root kscope_http): requests by workload, method, status")
-    .option("--admin <host:port>", "admin endpoint (GET /metrics, /healthz); loopback by default", "127.0.0.1:9990")
+    .option("--admin <host:port>", "admin endpoint (dashboard, /metrics, /healthz, the CLI's API); loopback by default", "127.0.0.1:9990")
+    .option("--admin-token <token>", `require this bearer token on the admin endpoint (all but /healthz); default $${ADMIN_TOKEN_ENV}`)
     .option("--wasm <file>", "the filter module", DEFAULT_WASM)
     .option("--config <json>", "plugin configuration for the filter, e.g. '{\"workload\":\"orders\"}'", "{}")
     .option("--no-filter", "forward bytes without the filter (for comparison)")
@@ -55,6 +57,7 @@ Examples:
   kscope proxy --upstream 127.0.0.1:9092
   kscope proxy --listen 0.0.0.0:19092 --upstream kafka:9092 --admin 127.0.0.1:9990 --config '{"workload":"gateway"}'
   kscope proxy --http --listen 127.0.0.1:18080 --upstream 127.0.0.1:8080 --config '{"workload":"payments","namespace":"shop"}'
+  ${ADMIN_TOKEN_ENV}=s3cret kscope proxy --upstream kafka:9092 --admin 0.0.0.0:9990   # open /?token=s3cret once in a browser
 
 The broker must advertise the proxy's address (advertised.listeners), or clients will
 bypass the proxy after their first Metadata request.`)
@@ -67,14 +70,15 @@ bypass the proxy after their first Metadata request.`)
       const admin = parseAddress(o.admin);
       const upstream = parseAddress(o.upstream);
       const history = new History(metrics).start(); // snapshots for `kscope stat` (/api/history)
-      const routes = cliRoutes({ history, metrics, tap: new TapHub(vm), filter: !!vm, listen: o.listen, upstream });
+      const token: string | undefined = o.adminToken ?? (process.env[ADMIN_TOKEN_ENV] || undefined);
       const upstreamHealth = new UpstreamHealth(upstream.host, upstream.port).watch(Number(o.probeInterval) * 1000);
-      const adminServer = await bound("--admin", o.admin, startAdmin({ ...admin, metrics, routes, health: () => upstreamHealth.health() }));
+      const routes = localRoutes({ metrics, history, vm, listen: o.listen, upstream, health: () => upstreamHealth.health() });
+      const adminServer = await bound("--admin", o.admin, startAdmin({ ...admin, token, routes, fallback: assets() }));
       const onError = (e: Error) => console.error(`kscope: filter error: ${e.message}`);
       const proxy: { close(): Promise<void> } = o.http
         ? await bound("--listen", o.listen, startHttpProxy({ listen, upstream, vm, onError }))
         : await bound("--listen", o.listen, startProxy({ listen, upstream, vm, upstreamHealth, onError }));
-      console.log(`kscope proxy: ${o.listen} -> ${o.upstream}${vm ? "" : " (no filter)"}; admin http://${o.admin}/metrics`);
+      console.log(`kscope proxy: ${o.listen} -> ${o.upstream}${vm ? "" : " (no filter)"}; dashboard http://${o.admin}/ metrics http://${o.admin}/metrics`);
       const stop = () => void proxy.close().then(() => { adminServer.close(); process.exit(0); });
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);

@@ -4,7 +4,7 @@
 import { Command } from "commander";
 import { action, filtersOf, sourceOf, withFilters, withSource, SourceOpts } from "../cli/common";
 import { AdminSource, getJson } from "../cli/admin-source";
-import type { ProxyInfo } from "../cli/api";
+import type { ProxyInfo } from "../admin/info";
 import * as fmt from "../cli/format";
 import { Filters } from "../cli/model";
 import { Flow, TapFlow, TapTally, flows, joinTapFlows } from "../cli/top";

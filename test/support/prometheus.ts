@@ -17,7 +17,7 @@ export interface Prometheus {
   stop(): Promise<void>;
 }
 
-export interface PrometheusTarget { address: string; metricsPath?: string; labels?: Record<string, string>; }
+export interface PrometheusTarget { address: string; metricsPath?: string; labels?: Record<string, string>; bearerToken?: string; }
 
 export async function startPrometheus(targets: PrometheusTarget[], opts: { scrapeInterval?: string; port?: number } = {}): Promise<Prometheus> {
   if (!fs.existsSync(PROMETHEUS_BIN)) throw new Error(`${PROMETHEUS_BIN} not found: apt-get install -y prometheus (or set PROMETHEUS_BIN)`);
@@ -29,6 +29,7 @@ export async function startPrometheus(targets: PrometheusTarget[], opts: { scrap
     `    scrape_interval: ${interval}`,
     `    scrape_timeout: ${interval}`,
     `    metrics_path: ${t.metricsPath ?? "/metrics"}`,
+    ...(t.bearerToken ? [`    authorization:`, `      credentials: ${JSON.stringify(t.bearerToken)}`] : []),
     `    static_configs:`,
     `      - targets: [${JSON.stringify(t.address)}]`,
     ...(t.labels ? [`        labels: ${JSON.stringify(t.labels)}`] : []),

@@ -59,7 +59,7 @@ const samples: WindowSample[] = [
   ctr(M.producedRecords, { topic: "orders", client_id: "script", compression: "none" }, 0, 10),
 ];
 
-const source = () => new WindowSource({ seconds: 10, start: 0, end: 10_000, samples }, 10, "test");
+const source = () => new WindowSource("test", 10, () => Promise.resolve({ seconds: 10, start: 0, end: 10_000, samples }));
 
 test("topology: nodes and edges of every kind, with their numbers", async () => {
   const g = await buildTopology(source());
