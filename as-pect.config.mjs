@@ -21,11 +21,27 @@ export default {
       proxy_set_shared_data: () => 12, // UNIMPLEMENTED: label budgets stay per VM here
       proxy_register_shared_queue: () => 1,
       proxy_enqueue_shared_queue: () => 1,
-      proxy_get_current_time_nanoseconds: (out) => { mem().setBigUint64(out, process.hrtime.bigint(), true); return 0; },
-      proxy_define_metric: (type, ptr, len, out) => { metrics.push(0n); mem().setUint32(out, metrics.length - 1, true); return 0; },
-      proxy_increment_metric: (id, by) => { metrics[id] += BigInt(by); return 0; },
-      proxy_record_metric: (id, v) => { metrics[id] = BigInt(v); return 0; },
-      proxy_get_metric: (id, out) => { mem().setBigUint64(out, BigInt.asUintN(64, metrics[id] ?? 0n), true); return 0; },
+      proxy_get_current_time_nanoseconds: (out) => {
+        mem().setBigUint64(out, process.hrtime.bigint(), true);
+        return 0;
+      },
+      proxy_define_metric: (type, ptr, len, out) => {
+        metrics.push(0n);
+        mem().setUint32(out, metrics.length - 1, true);
+        return 0;
+      },
+      proxy_increment_metric: (id, by) => {
+        metrics[id] += BigInt(by);
+        return 0;
+      },
+      proxy_record_metric: (id, v) => {
+        metrics[id] = BigInt(v);
+        return 0;
+      },
+      proxy_get_metric: (id, out) => {
+        mem().setBigUint64(out, BigInt.asUintN(64, metrics[id] ?? 0n), true);
+        return 0;
+      },
     };
     instance = await instantiate(binary, createImports({ env })); // the loader returns a Promise
     return instance;

@@ -17,22 +17,37 @@ const ROOT = path.join(__dirname, "..", "..");
  * connection; replayed in 16 KiB chunks (Envoy's read size) the bytes are mostly records skipped.
  */
 export function bulkConn(requests: number): Conn {
-  const BATCH = 65536, PARTS = 3;
-  const reqs: Buffer[] = [], resps: Buffer[] = [];
+  const BATCH = 65536,
+    PARTS = 3;
+  const reqs: Buffer[] = [],
+    resps: Buffer[] = [];
   for (let r = 0; r < requests; r++) {
     const head = Buffer.alloc(4 + 2 + 2 + 4 + 2 + 4 + 2 + 2 + 4 + 4 + 2 + 6 + 4);
     let o = 4;
-    o = head.writeInt16BE(0, o); o = head.writeInt16BE(3, o); o = head.writeInt32BE(r, o); // Produce v3, correlation id
-    o = head.writeInt16BE(4, o); o += head.write("perf", o); // client id
-    o = head.writeInt16BE(-1, o); o = head.writeInt16BE(1, o); o = head.writeInt32BE(30000, o); // txn id, acks, timeout
-    o = head.writeInt32BE(1, o); o = head.writeInt16BE(6, o); o += head.write("orders", o); o = head.writeInt32BE(PARTS, o);
+    o = head.writeInt16BE(0, o);
+    o = head.writeInt16BE(3, o);
+    o = head.writeInt32BE(r, o); // Produce v3, correlation id
+    o = head.writeInt16BE(4, o);
+    o += head.write("perf", o); // client id
+    o = head.writeInt16BE(-1, o);
+    o = head.writeInt16BE(1, o);
+    o = head.writeInt32BE(30000, o); // txn id, acks, timeout
+    o = head.writeInt32BE(1, o);
+    o = head.writeInt16BE(6, o);
+    o += head.write("orders", o);
+    o = head.writeInt32BE(PARTS, o);
     const parts: Buffer[] = [head.subarray(0, o)];
     for (let p = 0; p < PARTS; p++) {
       const pre = Buffer.alloc(8);
-      pre.writeInt32BE(p, 0); pre.writeInt32BE(BATCH, 4);
+      pre.writeInt32BE(p, 0);
+      pre.writeInt32BE(BATCH, 4);
       const batch = Buffer.alloc(BATCH);
-      batch.writeBigInt64BE(BigInt(r * 63), 0); batch.writeInt32BE(BATCH - 12, 8); batch.writeInt8(2, 16);
-      batch.writeInt32BE(62, 23); batch.writeBigInt64BE(-1n, 43); batch.writeInt32BE(63, 57);
+      batch.writeBigInt64BE(BigInt(r * 63), 0);
+      batch.writeInt32BE(BATCH - 12, 8);
+      batch.writeInt8(2, 16);
+      batch.writeInt32BE(62, 23);
+      batch.writeBigInt64BE(-1n, 43);
+      batch.writeInt32BE(63, 57);
       parts.push(pre, batch);
     }
     const req = Buffer.concat(parts);
@@ -40,8 +55,17 @@ export function bulkConn(requests: number): Conn {
     reqs.push(req);
     const resp = Buffer.alloc(4 + 4 + 4 + 2 + 6 + 4 + PARTS * (4 + 2 + 8 + 8) + 4);
     o = 4;
-    o = resp.writeInt32BE(r, o); o = resp.writeInt32BE(1, o); o = resp.writeInt16BE(6, o); o += resp.write("orders", o); o = resp.writeInt32BE(PARTS, o);
-    for (let p = 0; p < PARTS; p++) { o = resp.writeInt32BE(p, o); o = resp.writeInt16BE(0, o); o = resp.writeBigInt64BE(BigInt(r * 63), o); o = resp.writeBigInt64BE(-1n, o); }
+    o = resp.writeInt32BE(r, o);
+    o = resp.writeInt32BE(1, o);
+    o = resp.writeInt16BE(6, o);
+    o += resp.write("orders", o);
+    o = resp.writeInt32BE(PARTS, o);
+    for (let p = 0; p < PARTS; p++) {
+      o = resp.writeInt32BE(p, o);
+      o = resp.writeInt16BE(0, o);
+      o = resp.writeBigInt64BE(BigInt(r * 63), o);
+      o = resp.writeBigInt64BE(-1n, o);
+    }
     resp.writeInt32BE(resp.length - 4, 0);
     resps.push(resp);
   }
@@ -65,7 +89,11 @@ function replay(vm: ProxyWasmVm, conns: Conn[], chunk: number, rounds: number): 
   return chunks;
 }
 
-interface Result { usPerFrame: number; usPerChunk: number; calls: Map<string, number>; }
+interface Result {
+  usPerFrame: number;
+  usPerChunk: number;
+  calls: Map<string, number>;
+}
 
 function run(wasm: string, conns: Conn[], iterations: number, rounds: number, chunk = 1024): Result {
   const vm = new ProxyWasmVm({ wasmPath: wasm, log: () => {} });
@@ -85,8 +113,10 @@ function run(wasm: string, conns: Conn[], iterations: number, rounds: number, ch
 }
 
 function report(title: string, kscope: Result, noop: Result): void {
-  console.log(`${title}: kscope.wasm ${kscope.usPerFrame.toFixed(2)} µs/frame; no-op filter ${noop.usPerFrame.toFixed(2)} µs/frame; ratio ${(kscope.usPerFrame / noop.usPerFrame).toFixed(2)}` +
-    `; per chunk ${kscope.usPerChunk.toFixed(2)} vs ${noop.usPerChunk.toFixed(2)} µs`);
+  console.log(
+    `${title}: kscope.wasm ${kscope.usPerFrame.toFixed(2)} µs/frame; no-op filter ${noop.usPerFrame.toFixed(2)} µs/frame; ratio ${(kscope.usPerFrame / noop.usPerFrame).toFixed(2)}` +
+      `; per chunk ${kscope.usPerChunk.toFixed(2)} vs ${noop.usPerChunk.toFixed(2)} µs`,
+  );
   console.log(`  host calls per frame: ${[...kscope.calls].map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}`);
 }
 
@@ -95,9 +125,17 @@ const conns = loadFixtures();
 const bytes = conns.reduce((a, c) => a + c.req.length + c.resp.length, 0);
 const kscopeWasm = process.env.KSCOPE_WASM ?? path.join(ROOT, "build", "kscope.wasm");
 const noopWasm = path.join(ROOT, "build", "noop.wasm");
-console.log(`${conns.length} recorded connections, ${conns.reduce((a, c) => a + c.frames, 0)} frames, ${bytes} bytes, replayed ${iterations}× in 1 KiB chunks`);
+console.log(
+  `${conns.length} recorded connections, ${conns.reduce((a, c) => a + c.frames, 0)} frames, ${bytes} bytes, replayed ${iterations}× in 1 KiB chunks`,
+);
 const modes = (process.argv[3] ?? "recorded,long,bulk").split(",");
 if (modes.includes("recorded")) report("as recorded", run(kscopeWasm, conns, iterations, 1), run(noopWasm, conns, iterations, 1));
-if (modes.includes("long")) report(`long connections (${LONG} rounds each)`, run(kscopeWasm, conns, iterations, LONG), run(noopWasm, conns, iterations, LONG));
+if (modes.includes("long"))
+  report(`long connections (${LONG} rounds each)`, run(kscopeWasm, conns, iterations, LONG), run(noopWasm, conns, iterations, LONG));
 const bulk = [bulkConn(20)];
-if (modes.includes("bulk")) report("bulk Produce (192 KiB requests, 16 KiB chunks)", run(kscopeWasm, bulk, iterations, 1, 16384), run(noopWasm, bulk, iterations, 1, 16384));
+if (modes.includes("bulk"))
+  report(
+    "bulk Produce (192 KiB requests, 16 KiB chunks)",
+    run(kscopeWasm, bulk, iterations, 1, 16384),
+    run(noopWasm, bulk, iterations, 1, 16384),
+  );

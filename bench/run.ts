@@ -11,8 +11,16 @@ import { startKscope } from "../test/support/kscope";
 import { startEnvoy, procCpuSeconds } from "../test/support/envoy";
 import { consumerPerf, producerPerf } from "../test/support/clients";
 
-interface Running { bootstrap: string; pid?: number; stop(): Promise<void>; calls?: () => Promise<number>; }
-interface Path { name: string; start(b: Broker, port: number): Promise<Running>; }
+interface Running {
+  bootstrap: string;
+  pid?: number;
+  stop(): Promise<void>;
+  calls?: () => Promise<number>;
+}
+interface Path {
+  name: string;
+  start(b: Broker, port: number): Promise<Running>;
+}
 
 const PATHS: Path[] = [
   { name: "direct", start: async (b) => ({ bootstrap: b.directBootstrap, stop: async () => {} }) },
@@ -22,13 +30,16 @@ const PATHS: Path[] = [
   { name: "envoy + no-op wasm", start: (b, port) => envoy(b, port, true, NOOP_WASM) },
   { name: "envoy + kscope.wasm", start: (b, port) => envoy(b, port, true) },
   // BENCH_EXTRA_WASM=name=file,…: the same two proxied paths with another build (e.g. an older kscope.wasm).
-  ...(process.env.BENCH_EXTRA_WASM ?? "").split(",").filter(Boolean).flatMap((spec): Path[] => {
-    const [name, file] = spec.split("=");
-    return [
-      { name: `kscope host + ${name}`, start: (b, port) => kscope(b, port, true, path.resolve(file)) },
-      { name: `envoy + ${name}`, start: (b, port) => envoy(b, port, true, path.resolve(file)) },
-    ];
-  }),
+  ...(process.env.BENCH_EXTRA_WASM ?? "")
+    .split(",")
+    .filter(Boolean)
+    .flatMap((spec): Path[] => {
+      const [name, file] = spec.split("=");
+      return [
+        { name: `kscope host + ${name}`, start: (b, port) => kscope(b, port, true, path.resolve(file)) },
+        { name: `envoy + ${name}`, start: (b, port) => envoy(b, port, true, path.resolve(file)) },
+      ];
+    }),
 ];
 
 async function kscope(b: Broker, port: number, filter: boolean, wasm?: string): Promise<Running> {
@@ -44,14 +55,19 @@ async function envoy(b: Broker, port: number, withWasm: boolean, wasmPath?: stri
 const ROOT = path.join(__dirname, "..", "..");
 const NOOP_WASM = path.join(ROOT, "build", "noop.wasm"); // npm run build:noop (bench/wasm/noop.ts)
 
-
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
 const WARMUP = 20_000;
 const LATENCY_RATE = 5000; // records/s: well below saturation, so latency is the path, not producer queueing
 const RECORD_SIZE = 1024;
 
-interface Figures { produce: number; consume: number; p50: number; p99: number; cpuPerM: number; }
+interface Figures {
+  produce: number;
+  consume: number;
+  p50: number;
+  p99: number;
+  cpuPerM: number;
+}
 
 function percentiles(stdout: string): { p50: number; p99: number } {
   const m = /([\d.]+) ms 50th, [\d.]+ ms 95th, ([\d.]+) ms 99th/.exec(stdout);
@@ -59,7 +75,11 @@ function percentiles(stdout: string): { p50: number; p99: number } {
   return { p50: Number(m[1]), p99: Number(m[2]) };
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+};
 
 async function measure(path: Path, broker: Broker, port: number, round: number): Promise<Figures> {
   const r = await path.start(broker, port);
@@ -71,9 +91,19 @@ async function measure(path: Path, broker: Broker, port: number, round: number):
     await producerPerf(r.bootstrap, topic, WARMUP, { recordSize: RECORD_SIZE, throughput: -1, producerProps: props, timeoutMs: 120_000 });
     await consumerPerf(r.bootstrap, topic, WARMUP, { timeoutMs: 120_000 });
     const cpu0 = r.pid ? procCpuSeconds(r.pid) : 0;
-    const full = await producerPerf(r.bootstrap, topic, RECORDS, { recordSize: RECORD_SIZE, throughput: -1, producerProps: props, timeoutMs: 300_000 });
+    const full = await producerPerf(r.bootstrap, topic, RECORDS, {
+      recordSize: RECORD_SIZE,
+      throughput: -1,
+      producerProps: props,
+      timeoutMs: 300_000,
+    });
     const cons = await consumerPerf(r.bootstrap, topic, RECORDS + WARMUP, { timeoutMs: 300_000 });
-    const lat = await producerPerf(r.bootstrap, topic, LATENCY_RATE * 5, { recordSize: RECORD_SIZE, throughput: LATENCY_RATE, producerProps: props, timeoutMs: 120_000 });
+    const lat = await producerPerf(r.bootstrap, topic, LATENCY_RATE * 5, {
+      recordSize: RECORD_SIZE,
+      throughput: LATENCY_RATE,
+      producerProps: props,
+      timeoutMs: 120_000,
+    });
     const cpu = r.pid ? procCpuSeconds(r.pid) - cpu0 : NaN;
     const moved = RECORDS * 2 + WARMUP + LATENCY_RATE * 5; // records through the proxy while measured
     return { produce: full.recordsPerSec, consume: cons.msgPerSec, ...percentiles(lat.stdout), cpuPerM: (cpu / moved) * 1e6 };
@@ -95,7 +125,9 @@ async function main(): Promise<void> {
       for (const p of order) {
         const f = await measure(p, broker, port, round);
         results.get(p.name)!.push(f);
-        console.error(`round ${round + 1}/${ROUNDS} ${p.name}: ${Math.round(f.produce)} rec/s produce, ${Math.round(f.consume)} rec/s consume, p99 ${f.p99} ms, ${f.cpuPerM.toFixed(2)} CPU s/M records`);
+        console.error(
+          `round ${round + 1}/${ROUNDS} ${p.name}: ${Math.round(f.produce)} rec/s produce, ${Math.round(f.consume)} rec/s consume, p99 ${f.p99} ms, ${f.cpuPerM.toFixed(2)} CPU s/M records`,
+        );
       }
     }
   } finally {
@@ -109,9 +141,15 @@ async function main(): Promise<void> {
     "",
     `| path | produce × ${base} | consume × ${base} | p50 ms | p99 ms | p99 × ${base} | proxy CPU s / M records |`,
     "|---|---|---|---|---|---|---|",
-    ...paths.map((p) => `| ${p.name} | ${(med(p.name, "produce") / med(base, "produce")).toFixed(2)} | ${(med(p.name, "consume") / med(base, "consume")).toFixed(2)} | ${med(p.name, "p50")} | ${med(p.name, "p99")} | ${(med(p.name, "p99") / med(base, "p99")).toFixed(2)} | ${Number.isNaN(med(p.name, "cpuPerM")) ? "–" : med(p.name, "cpuPerM").toFixed(2)} |`),
+    ...paths.map(
+      (p) =>
+        `| ${p.name} | ${(med(p.name, "produce") / med(base, "produce")).toFixed(2)} | ${(med(p.name, "consume") / med(base, "consume")).toFixed(2)} | ${med(p.name, "p50")} | ${med(p.name, "p99")} | ${(med(p.name, "p99") / med(base, "p99")).toFixed(2)} | ${Number.isNaN(med(p.name, "cpuPerM")) ? "–" : med(p.name, "cpuPerM").toFixed(2)} |`,
+    ),
   ];
   console.log(lines.join("\n"));
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

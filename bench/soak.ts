@@ -20,12 +20,24 @@ const CODECS = ["none", "gzip", "snappy", "lz4", "zstd"] as const;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export interface SoakSample {
-  t: number; rssMiB: number; series: number; records: number; cpuSeconds: number; cpuMsPer1kRecords: number;
+  t: number;
+  rssMiB: number;
+  series: number;
+  records: number;
+  cpuSeconds: number;
+  cpuMsPer1kRecords: number;
   /** The most distinct values of one budgeted label (topic, group, client_id; "__other__" aside). */
   labelValues: number;
 }
 
-export interface SoakResult { proxy: string; samples: SoakSample[]; clientIds: number; topics: number; errors: number; flat: string[]; }
+export interface SoakResult {
+  proxy: string;
+  samples: SoakSample[];
+  clientIds: number;
+  topics: number;
+  errors: number;
+  flat: string[];
+}
 
 export interface SoakOptions {
   broker: Broker;
@@ -53,16 +65,26 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
   let pid: number, metricsText: () => Promise<string>, stop: () => Promise<void>;
   if (o.proxy === "host") {
     const k = await startKscope({ upstream: o.broker.proxiedUpstream, listenPort: o.listenPort, config });
-    pid = k.proc.pid; stop = () => k.stop();
+    pid = k.proc.pid;
+    stop = () => k.stop();
     metricsText = async () => (await fetch(`${k.admin}/metrics`)).text();
   } else {
-    const e = await startEnvoy({ name: "envoy-soak", listenPort: o.listenPort, upstream: o.broker.proxiedUpstream, pluginConfig: config, concurrency: 2 });
-    pid = e.pid; stop = () => e.stop();
+    const e = await startEnvoy({
+      name: "envoy-soak",
+      listenPort: o.listenPort,
+      upstream: o.broker.proxiedUpstream,
+      pluginConfig: config,
+      concurrency: 2,
+    });
+    pid = e.pid;
+    stop = () => e.stop();
     metricsText = () => e.prometheus();
   }
   const bootstrap = `127.0.0.1:${o.listenPort}`;
   const end = Date.now() + o.seconds * 1000;
-  let records = 0, errors = 0, clientIds = 0;
+  let records = 0,
+    errors = 0,
+    clientIds = 0;
   const topicsUsed = new Set<string>();
   const tag = `${o.proxy}-${Date.now() % 100000}`;
   // Producers: a kcat process per batch (a new connection and client id each time).
@@ -72,24 +94,43 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
       topicsUsed.add(topic);
       clientIds++;
       try {
-        await kcatProduce(bootstrap, topic, Array.from({ length: 20 }, (_, r) => `${tag}-${i}-${r}`), {
-          compression: CODECS[i % CODECS.length], X: { "client.id": `soak-${tag}-${i}`, acks: "all" },
-        });
+        await kcatProduce(
+          bootstrap,
+          topic,
+          Array.from({ length: 20 }, (_, r) => `${tag}-${i}-${r}`),
+          {
+            compression: CODECS[i % CODECS.length],
+            X: { "client.id": `soak-${tag}-${i}`, acks: "all" },
+          },
+        );
         records += 20;
-      } catch { errors++; }
+      } catch {
+        errors++;
+      }
     }
   };
   // Classic group members: join, read for a while, leave (each join and leave is a rebalance).
   const members = async (): Promise<void> => {
     for (let i = 0; Date.now() < end; i++) {
-      const c = kafkajs(bootstrap, { clientId: `soak-member-${tag}-${i}` }).consumer({ groupId: `soak-group-${i % 5}`, maxWaitTimeInMs: 200 });
+      const c = kafkajs(bootstrap, { clientId: `soak-member-${tag}-${i}` }).consumer({
+        groupId: `soak-group-${i % 5}`,
+        maxWaitTimeInMs: 200,
+      });
       clientIds++;
       try {
         await c.connect();
         await c.subscribe({ topics: [...topicsUsed].slice(0, 5), fromBeginning: true });
-        await c.run({ eachMessage: async () => { records++; } });
+        await c.run({
+          eachMessage: async () => {
+            records++;
+          },
+        });
         await sleep(3000);
-      } catch { errors++; } finally { await c.disconnect().catch(() => undefined); }
+      } catch {
+        errors++;
+      } finally {
+        await c.disconnect().catch(() => undefined);
+      }
     }
   };
   // A KIP-848 member now and then (a JVM start each: every 20 s).
@@ -97,9 +138,15 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     for (let i = 0; Date.now() + 15_000 < end; i++) {
       clientIds++;
       try {
-        const r = await consoleConsume(bootstrap, "soak-0", 50, { group: `soak-848-${i % 3}`, idleTimeoutMs: 5000, consumerProps: { "group.protocol": "consumer", "client.id": `soak-848-${tag}-${i}` } });
+        const r = await consoleConsume(bootstrap, "soak-0", 50, {
+          group: `soak-848-${i % 3}`,
+          idleTimeoutMs: 5000,
+          consumerProps: { "group.protocol": "consumer", "client.id": `soak-848-${tag}-${i}` },
+        });
         records += r.lines.length;
-      } catch { errors++; }
+      } catch {
+        errors++;
+      }
       await sleep(20_000);
     }
   };
@@ -112,15 +159,25 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
       const cpu = procCpuSeconds(pid);
       const all = parseSamples(await metricsText()).filter((x) => x.name.startsWith("kscope_"));
       const series = all.length;
-      const labelValues = Math.max(...["topic", "group", "client_id"].map((l) =>
-        new Set(all.map((x) => x.labels[l]).filter((v) => v !== undefined && v !== "" && v !== "__other__")).size));
+      const labelValues = Math.max(
+        ...["topic", "group", "client_id"].map(
+          (l) => new Set(all.map((x) => x.labels[l]).filter((v) => v !== undefined && v !== "" && v !== "__other__")).size,
+        ),
+      );
       const s: SoakSample = {
-        t: Math.round((Date.now() - t0) / 1000), rssMiB: rssMiB(pid), series, labelValues, records, cpuSeconds: cpu,
+        t: Math.round((Date.now() - t0) / 1000),
+        rssMiB: rssMiB(pid),
+        series,
+        labelValues,
+        records,
+        cpuSeconds: cpu,
         cpuMsPer1kRecords: records > last.records ? ((cpu - last.cpu) * 1e6) / (records - last.records) : 0,
       };
       last = { cpu, records };
       samples.push(s);
-      o.log?.(`${o.proxy} t=${s.t}s rss ${s.rssMiB.toFixed(1)} MiB, ${s.series} series (≤ ${s.labelValues} values per budgeted label), ${s.records} records, ${s.cpuMsPer1kRecords.toFixed(1)} CPU ms/1k records`);
+      o.log?.(
+        `${o.proxy} t=${s.t}s rss ${s.rssMiB.toFixed(1)} MiB, ${s.series} series (≤ ${s.labelValues} values per budgeted label), ${s.records} records, ${s.cpuMsPer1kRecords.toFixed(1)} CPU ms/1k records`,
+      );
     }
   };
   try {
@@ -138,10 +195,12 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
 export function flatness(samples: SoakSample[], warmup = 1 / 3, tolerance = { rss: 1.3, rssMiB: 20, series: 1.3, cpu: 2 }): string[] {
   const warm = samples.slice(Math.floor(samples.length * warmup));
   if (warm.length < 2) return ["too few samples after the warm-up"];
-  const first = warm[0], rest = warm.slice(1);
+  const first = warm[0],
+    rest = warm.slice(1);
   const out: string[] = [];
   const maxRss = Math.max(...rest.map((s) => s.rssMiB));
-  if (maxRss > first.rssMiB * tolerance.rss + tolerance.rssMiB) out.push(`RSS grew from ${first.rssMiB.toFixed(1)} to ${maxRss.toFixed(1)} MiB`);
+  if (maxRss > first.rssMiB * tolerance.rss + tolerance.rssMiB)
+    out.push(`RSS grew from ${first.rssMiB.toFixed(1)} to ${maxRss.toFixed(1)} MiB`);
   const maxSeries = Math.max(...rest.map((s) => s.series));
   if (maxSeries > first.series * tolerance.series + 50) out.push(`series grew from ${first.series} to ${maxSeries}`);
   const cpu = warm.map((s) => s.cpuMsPer1kRecords).filter((x) => x > 0);
@@ -170,10 +229,18 @@ async function main(): Promise<void> {
   try {
     for (const proxy of values.proxy.split(",") as ("host" | "envoy")[]) {
       const r = await soak({
-        broker, listenPort, proxy, seconds: Number(values.minutes) * 60, sampleSeconds: Number(values.sample),
-        budget: Number(values.budget), topics: Number(values.topics), log: (l) => console.log(l),
+        broker,
+        listenPort,
+        proxy,
+        seconds: Number(values.minutes) * 60,
+        sampleSeconds: Number(values.sample),
+        budget: Number(values.budget),
+        topics: Number(values.topics),
+        log: (l) => console.log(l),
       });
-      console.log(`${proxy}: ${r.clientIds} client ids, ${r.topics} topics, ${r.errors} client errors; ${r.flat.length ? `NOT FLAT: ${r.flat.join("; ")}` : "flat after warm-up"}`);
+      console.log(
+        `${proxy}: ${r.clientIds} client ids, ${r.topics} topics, ${r.errors} client errors; ${r.flat.length ? `NOT FLAT: ${r.flat.join("; ")}` : "flat after warm-up"}`,
+      );
       failed ||= r.flat.length > 0;
     }
   } finally {

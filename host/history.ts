@@ -17,7 +17,13 @@ export interface HistoryOptions {
 }
 
 /** One series at the two ends of a window. Counters (and buckets) are cumulative. */
-export interface WindowSample { name: string; labels: Labels; kind: "counter" | "gauge"; v0: number; v1: number; }
+export interface WindowSample {
+  name: string;
+  labels: Labels;
+  kind: "counter" | "gauge";
+  v0: number;
+  v1: number;
+}
 
 export interface HistoryWindow {
   /** Seconds the answer covers (less than asked when the proxy is younger). */
@@ -27,7 +33,10 @@ export interface HistoryWindow {
   samples: WindowSample[];
 }
 
-interface Snapshot { t: number; values: Float64Array; }
+interface Snapshot {
+  t: number;
+  values: Float64Array;
+}
 
 /** Slots a series takes in a snapshot: 1 for counters and gauges; buckets + sum for histograms. */
 const slots = (s: Series) => (s.type === MetricType.Histogram ? s.buckets!.length + 2 : 1);
@@ -42,7 +51,10 @@ export class History {
   readonly retentionMs: number;
   private readonly now: () => number;
 
-  constructor(private store: MetricStore, opts: HistoryOptions = {}) {
+  constructor(
+    private store: MetricStore,
+    opts: HistoryOptions = {},
+  ) {
     this.intervalMs = opts.intervalMs ?? 2000;
     this.retentionMs = opts.retentionMs ?? 10 * 60_000;
     this.now = opts.now ?? Date.now;
@@ -56,7 +68,9 @@ export class History {
     return this;
   }
 
-  stop(): void { clearInterval(this.timer); }
+  stop(): void {
+    clearInterval(this.timer);
+  }
 
   /** Copies the current values into the ring (also called by the timer). */
   snapshot(): void {
@@ -75,11 +89,18 @@ export class History {
     }
     const v = new Float64Array(this.width);
     for (let i = 0; i < this.series.length; i++) {
-      const s = this.series[i], o = this.offsets[i];
-      if (s.type !== MetricType.Histogram) { v[o] = s.value; continue; }
+      const s = this.series[i],
+        o = this.offsets[i];
+      if (s.type !== MetricType.Histogram) {
+        v[o] = s.value;
+        continue;
+      }
       let cum = 0;
       const n = s.buckets!.length;
-      for (let b = 0; b <= n; b++) { cum += s.counts![b]; v[o + b] = cum; }
+      for (let b = 0; b <= n; b++) {
+        cum += s.counts![b];
+        v[o + b] = cum;
+      }
       v[o + n + 1] = s.sum!;
     }
     return v;
@@ -97,21 +118,43 @@ export class History {
       const past = [...this.ring].reverse().find((s) => s.t <= at + this.intervalMs / 2);
       // Before the second snapshot there is no window to answer: no samples, not zeros.
       if (!past || past === this.ring[0]) return { seconds: 0, start: at, end: at, samples: [] };
-      end = past.t; cur = past.values;
+      end = past.t;
+      cur = past.values;
     } else cur = this.capture();
     const from = end - seconds * 1000;
     const base = this.ring.find((s) => s.t >= from - this.intervalMs / 2 && s.t <= end) ?? this.ring[this.ring.length - 1];
     const samples: WindowSample[] = [];
     const val = (vals: Float64Array, i: number) => (i < vals.length ? vals[i] : 0);
     for (let i = 0; i < this.series.length; i++) {
-      const s = this.series[i], o = this.offsets[i];
+      const s = this.series[i],
+        o = this.offsets[i];
       if (s.type !== MetricType.Histogram) {
-        samples.push({ name: s.name, labels: s.labels, kind: s.type === MetricType.Gauge ? "gauge" : "counter", v0: val(base.values, o), v1: val(cur, o) });
+        samples.push({
+          name: s.name,
+          labels: s.labels,
+          kind: s.type === MetricType.Gauge ? "gauge" : "counter",
+          v0: val(base.values, o),
+          v1: val(cur, o),
+        });
         continue;
       }
-      s.buckets!.forEach((b, k) => samples.push({ name: `${s.name}_bucket`, labels: { ...s.labels, le: String(b) }, kind: "counter", v0: val(base.values, o + k), v1: val(cur, o + k) }));
+      s.buckets!.forEach((b, k) =>
+        samples.push({
+          name: `${s.name}_bucket`,
+          labels: { ...s.labels, le: String(b) },
+          kind: "counter",
+          v0: val(base.values, o + k),
+          v1: val(cur, o + k),
+        }),
+      );
       const n = s.buckets!.length;
-      samples.push({ name: `${s.name}_bucket`, labels: { ...s.labels, le: "+Inf" }, kind: "counter", v0: val(base.values, o + n), v1: val(cur, o + n) });
+      samples.push({
+        name: `${s.name}_bucket`,
+        labels: { ...s.labels, le: "+Inf" },
+        kind: "counter",
+        v0: val(base.values, o + n),
+        v1: val(cur, o + n),
+      });
       samples.push({ name: `${s.name}_count`, labels: s.labels, kind: "counter", v0: val(base.values, o + n), v1: val(cur, o + n) });
       samples.push({ name: `${s.name}_sum`, labels: s.labels, kind: "counter", v0: val(base.values, o + n + 1), v1: val(cur, o + n + 1) });
     }

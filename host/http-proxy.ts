@@ -40,35 +40,61 @@ function outgoing(p: HeaderPairs): http.OutgoingHttpHeaders {
 export function startHttpProxy(opts: HttpProxyOptions): Promise<{ server: http.Server; close(): Promise<void> }> {
   const agent = new http.Agent({ keepAlive: true });
   const server = http.createServer((req, res) => {
-    const info = { source: `${req.socket.remoteAddress}:${req.socket.remotePort}`, destination: `${opts.upstream.host}:${opts.upstream.port}` };
+    const info = {
+      source: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
+      destination: `${opts.upstream.host}:${opts.upstream.port}`,
+    };
     let stream: HttpStream | undefined;
     // The VM contains the filter's traps; this only keeps a host bug from stopping traffic.
     const filter = (f: (s: HttpStream) => void) => {
       if (!stream) return;
-      try { f(stream); } catch (err) { opts.onError?.(err as Error); stream = undefined; }
+      try {
+        f(stream);
+      } catch (err) {
+        opts.onError?.(err as Error);
+        stream = undefined;
+      }
     };
-    try { stream = opts.vm?.stream(info); } catch (err) { opts.onError?.(err as Error); }
-    const reqHeaders: HeaderPairs = [[":method", req.method ?? "GET"], [":path", req.url ?? "/"], [":authority", req.headers.host ?? ""], ...pairs(req.rawHeaders)];
+    try {
+      stream = opts.vm?.stream(info);
+    } catch (err) {
+      opts.onError?.(err as Error);
+    }
+    const reqHeaders: HeaderPairs = [
+      [":method", req.method ?? "GET"],
+      [":path", req.url ?? "/"],
+      [":authority", req.headers.host ?? ""],
+      ...pairs(req.rawHeaders),
+    ];
     filter((s) => s.requestHeaders(reqHeaders, false));
     res.on("close", () => filter((s) => s.end()));
 
-    const up = http.request({ host: opts.upstream.host, port: opts.upstream.port, method: req.method, path: req.url, headers: outgoing(reqHeaders), agent }, (ures) => {
-      const respHeaders: HeaderPairs = [[":status", String(ures.statusCode ?? 502)], ...pairs(ures.rawHeaders)];
-      filter((s) => s.responseHeaders(respHeaders, false));
-      res.writeHead(ures.statusCode ?? 502, ures.statusMessage, outgoing(respHeaders));
-      ures.pipe(res, { end: false });
-      ures.on("end", () => {
-        const trailers = pairs(ures.rawTrailers);
-        if (trailers.length) {
-          filter((s) => s.responseTrailers(trailers));
-          res.addTrailers(outgoing(trailers));
-        }
-        res.end();
-      });
-    });
+    const up = http.request(
+      { host: opts.upstream.host, port: opts.upstream.port, method: req.method, path: req.url, headers: outgoing(reqHeaders), agent },
+      (ures) => {
+        const respHeaders: HeaderPairs = [[":status", String(ures.statusCode ?? 502)], ...pairs(ures.rawHeaders)];
+        filter((s) => s.responseHeaders(respHeaders, false));
+        res.writeHead(ures.statusCode ?? 502, ures.statusMessage, outgoing(respHeaders));
+        ures.pipe(res, { end: false });
+        ures.on("end", () => {
+          const trailers = pairs(ures.rawTrailers);
+          if (trailers.length) {
+            filter((s) => s.responseTrailers(trailers));
+            res.addTrailers(outgoing(trailers));
+          }
+          res.end();
+        });
+      },
+    );
     up.on("error", (err) => {
-      if (res.headersSent) { res.destroy(err); return; }
-      const local: HeaderPairs = [[":status", "502"], ["content-type", "text/plain"]];
+      if (res.headersSent) {
+        res.destroy(err);
+        return;
+      }
+      const local: HeaderPairs = [
+        [":status", "502"],
+        ["content-type", "text/plain"],
+      ];
       filter((s) => s.responseHeaders(local, false));
       res.writeHead(502, outgoing(local));
       res.end(`kscope: upstream ${info.destination}: ${err.message}\n`);
@@ -81,7 +107,12 @@ export function startHttpProxy(opts: HttpProxyOptions): Promise<{ server: http.S
     server.listen(opts.listen.port, opts.listen.host, () => {
       resolve({
         server,
-        close: () => new Promise<void>((r) => { server.closeAllConnections(); agent.destroy(); server.close(() => r()); }),
+        close: () =>
+          new Promise<void>((r) => {
+            server.closeAllConnections();
+            agent.destroy();
+            server.close(() => r());
+          }),
       });
     });
   });

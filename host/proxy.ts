@@ -25,7 +25,10 @@ export interface ProxyOptions {
   connectTimeoutMs?: number;
 }
 
-export interface ProxyStats { accepted: number; active: number; }
+export interface ProxyStats {
+  accepted: number;
+  active: number;
+}
 
 type Filter = (chunk: Buffer, eos: boolean) => { action: Action; data: Buffer };
 
@@ -35,7 +38,10 @@ function pipe(from: net.Socket, to: net.Socket, filter: Filter | undefined): voi
   from.on("data", (chunk: Buffer) => {
     if (filter) {
       const r = filter(held ? Buffer.concat([held, chunk]) : chunk, false);
-      if (r.action === Action.Pause) { held = r.data; return; }
+      if (r.action === Action.Pause) {
+        held = r.data;
+        return;
+      }
       held = null;
       chunk = r.data;
       if (chunk.length === 0) return;
@@ -67,8 +73,14 @@ export function startProxy(opts: ProxyOptions): Promise<{ server: net.Server; st
     const timeoutMs = opts.connectTimeoutMs ?? 10_000;
     upstream.setTimeout(timeoutMs, () => upstream.destroy(new Error(`connect timed out after ${timeoutMs} ms`)));
     let connected = false;
-    upstream.once("connect", () => { connected = true; upstream.setTimeout(0); opts.upstreamHealth?.report(true); });
-    upstream.once("error", (err) => { if (!connected) opts.upstreamHealth?.report(false, err.message); });
+    upstream.once("connect", () => {
+      connected = true;
+      upstream.setTimeout(0);
+      opts.upstreamHealth?.report(true);
+    });
+    upstream.once("error", (err) => {
+      if (!connected) opts.upstreamHealth?.report(false, err.message);
+    });
     sockets.add(client).add(upstream);
     let fc: FilterConnection | undefined;
     const destination = opts.destination === "listener" ? `${client.localAddress}:${client.localPort}` : `${to.host}:${to.port}`;
@@ -78,24 +90,41 @@ export function startProxy(opts: ProxyOptions): Promise<{ server: net.Server; st
       opts.onError?.(err as Error); // a filter failure never stops traffic
     }
     // The VM contains the filter's traps itself; this only keeps a host bug from stopping traffic.
-    const guard = (dir: "downstream" | "upstream"): Filter | undefined => fc && ((chunk: Buffer, eos: boolean) => {
-      if (!fc) return { action: Action.Continue, data: chunk };
-      try {
-        const action = fc[dir](chunk, eos);
-        return { action, data: fc.output };
-      } catch (err) { opts.onError?.(err as Error); fc = undefined; return { action: Action.Continue, data: chunk }; }
-    });
+    const guard = (dir: "downstream" | "upstream"): Filter | undefined =>
+      fc &&
+      ((chunk: Buffer, eos: boolean) => {
+        if (!fc) return { action: Action.Continue, data: chunk };
+        try {
+          const action = fc[dir](chunk, eos);
+          return { action, data: fc.output };
+        } catch (err) {
+          opts.onError?.(err as Error);
+          fc = undefined;
+          return { action: Action.Continue, data: chunk };
+        }
+      });
     pipe(client, upstream, guard("downstream"));
     pipe(upstream, client, guard("upstream"));
     let closed = 0;
     const done = (peer: PeerType) => {
       if (++closed < 2) return;
       stats.active--;
-      sockets.delete(client); sockets.delete(upstream);
-      try { fc?.close(peer); } catch (err) { opts.onError?.(err as Error); }
+      sockets.delete(client);
+      sockets.delete(upstream);
+      try {
+        fc?.close(peer);
+      } catch (err) {
+        opts.onError?.(err as Error);
+      }
     };
-    client.on("close", () => { upstream.destroy(); done(PeerType.Remote); });
-    upstream.on("close", () => { client.destroy(); done(PeerType.Local); });
+    client.on("close", () => {
+      upstream.destroy();
+      done(PeerType.Remote);
+    });
+    upstream.on("close", () => {
+      client.destroy();
+      done(PeerType.Local);
+    });
     client.on("error", () => upstream.destroy());
     upstream.on("error", () => client.destroy());
   });
@@ -103,8 +132,13 @@ export function startProxy(opts: ProxyOptions): Promise<{ server: net.Server; st
     server.once("error", reject);
     server.listen(opts.listen.port, opts.listen.host, () => {
       resolve({
-        server, stats,
-        close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
+        server,
+        stats,
+        close: () =>
+          new Promise<void>((r) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => r());
+          }),
       });
     });
   });

@@ -11,14 +11,31 @@ export const TAP_QUEUE = "kscope.tap";
 
 export interface TapEvent {
   ev: "req" | "rsp";
-  id: number; client: string; api: string; version: number;
-  topics: string[]; partitions: number; records: number; bytes: number;
-  group?: string; error?: string; errors?: number; latencyUs?: number; noResponse?: boolean;
+  id: number;
+  client: string;
+  api: string;
+  version: number;
+  topics: string[];
+  partitions: number;
+  records: number;
+  bytes: number;
+  group?: string;
+  error?: string;
+  errors?: number;
+  latencyUs?: number;
+  noResponse?: boolean;
   /** Added by the host: milliseconds since the epoch, connection id and client address. */
-  ts: number; conn?: number; src?: string;
+  ts: number;
+  conn?: number;
+  src?: string;
 }
 
-export interface TapFilter { topic?: string; group?: string; client?: string; api?: string; }
+export interface TapFilter {
+  topic?: string;
+  group?: string;
+  client?: string;
+  api?: string;
+}
 
 export function tapMatches(e: TapEvent, f: TapFilter): boolean {
   if (f.topic && !e.topics.includes(f.topic)) return false;
@@ -28,7 +45,10 @@ export function tapMatches(e: TapEvent, f: TapFilter): boolean {
   return true;
 }
 
-interface Subscriber { filter: TapFilter; write(line: string): boolean; }
+interface Subscriber {
+  filter: TapFilter;
+  write(line: string): boolean;
+}
 
 export class TapHub {
   private subs = new Set<Subscriber>();
@@ -42,10 +62,14 @@ export class TapHub {
     vm?.shared.listen(TAP_QUEUE, (data, origin) => this.publish(data, origin));
   }
 
-  get subscribers(): number { return this.subs.size; }
+  get subscribers(): number {
+    return this.subs.size;
+  }
 
   /** Whether a VM (filter) is loaded at all. */
-  get filter(): boolean { return !!this.vm; }
+  get filter(): boolean {
+    return !!this.vm;
+  }
 
   subscribe(filter: TapFilter, write: (line: string) => boolean): () => void {
     const s: Subscriber = { filter, write };
@@ -60,7 +84,12 @@ export class TapHub {
   private publish(data: Buffer, origin: EnqueueOrigin): void {
     if (this.subs.size === 0) return;
     let e: TapEvent;
-    try { e = JSON.parse(data.toString("utf8")) as TapEvent; } catch { this.dropped++; return; }
+    try {
+      e = JSON.parse(data.toString("utf8")) as TapEvent;
+    } catch {
+      this.dropped++;
+      return;
+    }
     e.ts = Date.now();
     if (origin.contextId !== undefined) e.conn = origin.contextId;
     if (origin.connection) e.src = origin.connection.source;

@@ -7,7 +7,10 @@ import net from "node:net";
 export function reachable(host: string, port: number, timeoutMs = 2000): Promise<string | undefined> {
   return new Promise((resolve) => {
     const s = net.connect({ host, port });
-    const done = (err?: string) => { s.destroy(); resolve(err); };
+    const done = (err?: string) => {
+      s.destroy();
+      resolve(err);
+    };
     s.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs} ms`));
     s.once("connect", () => done());
     s.once("error", (e) => done(e.message));
@@ -20,9 +23,15 @@ export class UpstreamHealth {
   error = "";
   private timer?: NodeJS.Timeout;
 
-  constructor(readonly host: string, readonly port: number, private readonly log: (msg: string) => void = (m) => console.error(m)) {}
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    private readonly log: (msg: string) => void = (m) => console.error(m),
+  ) {}
 
-  get address(): string { return `${this.host}:${this.port}`; }
+  get address(): string {
+    return `${this.host}:${this.port}`;
+  }
 
   /** A connect to the upstream succeeded (ok) or failed with `error`. */
   report(ok: boolean, error = ""): void {
@@ -30,19 +39,24 @@ export class UpstreamHealth {
     const was = this.reachable;
     this.reachable = ok;
     this.error = ok ? "" : error;
-    if (ok) { if (was === false) this.log(`kscope: upstream ${this.address} reachable again`); }
-    else this.log(`kscope: upstream ${this.address} unreachable (${error}): client connections are closed until it answers`);
+    if (ok) {
+      if (was === false) this.log(`kscope: upstream ${this.address} reachable again`);
+    } else this.log(`kscope: upstream ${this.address} unreachable (${error}): client connections are closed until it answers`);
   }
 
   /** Probes now and then every `intervalMs` (the timer does not keep the process alive). */
   watch(intervalMs = 5000): this {
-    const probe = (): void => { void reachable(this.host, this.port).then((err) => this.report(err === undefined, err)); };
+    const probe = (): void => {
+      void reachable(this.host, this.port).then((err) => this.report(err === undefined, err));
+    };
     probe();
     this.timer = setInterval(probe, intervalMs).unref();
     return this;
   }
 
-  stop(): void { if (this.timer) clearInterval(this.timer); }
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
 
   /** For /healthz: 200 with "ok", or 503 saying why. */
   health(): { ok: boolean; text: string } {

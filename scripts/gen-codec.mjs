@@ -9,7 +9,8 @@ import { fileURLToPath } from "node:url";
 import { FRAME_HOST, FRAME_PORT_BASE, genGateway, genGatewayFrames } from "./gen-gateway.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const JARS = [ // oldest first: later jars win for names, ranges are unioned
+const JARS = [
+  // oldest first: later jars win for names, ranges are unioned
   { version: "3.9.1", path: ".cache/kafka/schema-jars/kafka-clients-3.9.1.jar" },
   { version: "4.1.1", path: ".cache/kafka/schema-jars/kafka-clients-4.1.1.jar" },
 ];
@@ -17,13 +18,24 @@ const JARS = [ // oldest first: later jars win for names, ranges are unioned
 function fetchJars() {
   for (const j of JARS) {
     if (existsSync(join(root, j.path))) continue;
-    execFileSync("mvn", ["-q", "-B", `-Dmaven.repo.local=${join(root, ".cache/m2")}`, "dependency:copy",
-      `-Dartifact=org.apache.kafka:kafka-clients:${j.version}`, `-DoutputDirectory=${join(root, ".cache/kafka/schema-jars")}`], { stdio: "inherit" });
+    execFileSync(
+      "mvn",
+      [
+        "-q",
+        "-B",
+        `-Dmaven.repo.local=${join(root, ".cache/m2")}`,
+        "dependency:copy",
+        `-Dartifact=org.apache.kafka:kafka-clients:${j.version}`,
+        `-DoutputDirectory=${join(root, ".cache/kafka/schema-jars")}`,
+      ],
+      { stdio: "inherit" },
+    );
   }
 }
 
 function readSchemas(jar) {
-  const list = execFileSync("unzip", ["-Z1", jar], { encoding: "utf8" }).split("\n")
+  const list = execFileSync("unzip", ["-Z1", jar], { encoding: "utf8" })
+    .split("\n")
     .filter((n) => /^common\/message\/\w+(Request|Response)\.json$/.test(n));
   return list.map((n) => {
     const text = execFileSync("unzip", ["-p", jar, n], { encoding: "utf8" });
@@ -53,7 +65,10 @@ export function loadApis() {
       if (valid === null) continue; // an API a broker of this version no longer serves
       const per = all.get(s.apiKey) ?? [];
       let entry = per.find((e) => e.jar === j.version);
-      if (!entry) { entry = { jar: j.version }; per.push(entry); }
+      if (!entry) {
+        entry = { jar: j.version };
+        per.push(entry);
+      }
       entry[s.type] = s;
       all.set(s.apiKey, per);
       const flex = parseRange(s.flexibleVersions);
@@ -100,63 +115,152 @@ export const API_FLEX_RESPONSE: StaticArray<i16> = [${col((a) => a.flexResp).joi
 // visitor collects every message. Structs holding captured fields are opened/closed as scopes.
 
 export const ROLES = [
-  "None", "Scope",
+  "None",
+  "Scope",
   // scopes
-  "Topics", "Partitions", "Groups", "Members", "Brokers", "Forgotten",
+  "Topics",
+  "Partitions",
+  "Groups",
+  "Members",
+  "Brokers",
+  "Forgotten",
   // values
-  "Topic", "TopicId", "Partition", "PartitionList", "Error", "Offset", "HighWatermark", "LastStable",
-  "LogStart", "Timestamp", "Records", "LeaderId", "Acks", "TransactionalId", "GroupId", "MemberId",
-  "Generation", "SessionId", "SessionEpoch", "Isolation", "Mechanism", "AuthBytes", "ProtocolType",
-  "ProtocolName", "Leader", "Committed", "Key", "KeyType", "ProducerId", "ReplicaId",
+  "Topic",
+  "TopicId",
+  "Partition",
+  "PartitionList",
+  "Error",
+  "Offset",
+  "HighWatermark",
+  "LastStable",
+  "LogStart",
+  "Timestamp",
+  "Records",
+  "LeaderId",
+  "Acks",
+  "TransactionalId",
+  "GroupId",
+  "MemberId",
+  "Generation",
+  "SessionId",
+  "SessionEpoch",
+  "Isolation",
+  "Mechanism",
+  "AuthBytes",
+  "ProtocolType",
+  "ProtocolName",
+  "Leader",
+  "Committed",
+  "Key",
+  "KeyType",
+  "ProducerId",
+  "ReplicaId",
 ];
 
 const TOPIC_PART = (topics, name, parts, fields) => ({
-  [topics]: "Topics", [`${topics}.${name}`]: "Topic", [`${topics}.TopicId`]: "TopicId",
+  [topics]: "Topics",
+  [`${topics}.${name}`]: "Topic",
+  [`${topics}.TopicId`]: "TopicId",
   [`${topics}.${parts}`]: "Partitions",
   ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [`${topics}.${parts}.${k}`, v])),
 });
 
 export const CAPTURE = {
   Produce: {
-    request: { TransactionalId: "TransactionalId", Acks: "Acks",
-      ...TOPIC_PART("TopicData", "Name", "PartitionData", { Index: "Partition", Records: "Records" }) },
-    response: TOPIC_PART("Responses", "Name", "PartitionResponses",
-      { Index: "Partition", ErrorCode: "Error", BaseOffset: "Offset", LogStartOffset: "LogStart" }),
+    request: {
+      TransactionalId: "TransactionalId",
+      Acks: "Acks",
+      ...TOPIC_PART("TopicData", "Name", "PartitionData", { Index: "Partition", Records: "Records" }),
+    },
+    response: TOPIC_PART("Responses", "Name", "PartitionResponses", {
+      Index: "Partition",
+      ErrorCode: "Error",
+      BaseOffset: "Offset",
+      LogStartOffset: "LogStart",
+    }),
   },
   Fetch: {
-    request: { ReplicaId: "ReplicaId", IsolationLevel: "Isolation", SessionId: "SessionId", SessionEpoch: "SessionEpoch",
+    request: {
+      ReplicaId: "ReplicaId",
+      IsolationLevel: "Isolation",
+      SessionId: "SessionId",
+      SessionEpoch: "SessionEpoch",
       ...TOPIC_PART("Topics", "Topic", "Partitions", { Partition: "Partition", FetchOffset: "Offset" }),
-      ForgottenTopicsData: "Forgotten", "ForgottenTopicsData.Topic": "Topic", "ForgottenTopicsData.TopicId": "TopicId",
-      "ForgottenTopicsData.Partitions": "PartitionList" },
-    response: { ErrorCode: "Error", SessionId: "SessionId",
-      ...TOPIC_PART("Responses", "Topic", "Partitions", { PartitionIndex: "Partition", ErrorCode: "Error",
-        HighWatermark: "HighWatermark", LastStableOffset: "LastStable", LogStartOffset: "LogStart", Records: "Records" }) },
+      ForgottenTopicsData: "Forgotten",
+      "ForgottenTopicsData.Topic": "Topic",
+      "ForgottenTopicsData.TopicId": "TopicId",
+      "ForgottenTopicsData.Partitions": "PartitionList",
+    },
+    response: {
+      ErrorCode: "Error",
+      SessionId: "SessionId",
+      ...TOPIC_PART("Responses", "Topic", "Partitions", {
+        PartitionIndex: "Partition",
+        ErrorCode: "Error",
+        HighWatermark: "HighWatermark",
+        LastStableOffset: "LastStable",
+        LogStartOffset: "LogStart",
+        Records: "Records",
+      }),
+    },
   },
   ListOffsets: {
-    request: { ReplicaId: "ReplicaId", IsolationLevel: "Isolation",
-      ...TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", Timestamp: "Timestamp" }) },
-    response: TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", ErrorCode: "Error",
-      Timestamp: "Timestamp", Offset: "Offset", OldStyleOffsets: "Offset" }),
+    request: {
+      ReplicaId: "ReplicaId",
+      IsolationLevel: "Isolation",
+      ...TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", Timestamp: "Timestamp" }),
+    },
+    response: TOPIC_PART("Topics", "Name", "Partitions", {
+      PartitionIndex: "Partition",
+      ErrorCode: "Error",
+      Timestamp: "Timestamp",
+      Offset: "Offset",
+      OldStyleOffsets: "Offset",
+    }),
   },
   Metadata: {
-    response: { Brokers: "Brokers", ErrorCode: "Error",
+    response: {
+      Brokers: "Brokers",
+      ErrorCode: "Error",
       ...TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", LeaderId: "LeaderId", ErrorCode: "Error" }),
-      "Topics.ErrorCode": "Error" },
+      "Topics.ErrorCode": "Error",
+    },
   },
   OffsetCommit: {
-    request: { GroupId: "GroupId", GenerationIdOrMemberEpoch: "Generation", MemberId: "MemberId",
-      ...TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", CommittedOffset: "Offset" }) },
+    request: {
+      GroupId: "GroupId",
+      GenerationIdOrMemberEpoch: "Generation",
+      MemberId: "MemberId",
+      ...TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", CommittedOffset: "Offset" }),
+    },
     response: TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", ErrorCode: "Error" }),
   },
   OffsetFetch: {
-    request: { GroupId: "GroupId", Topics: "Topics", "Topics.Name": "Topic", "Topics.PartitionIndexes": "PartitionList",
-      Groups: "Groups", "Groups.GroupId": "GroupId", "Groups.MemberId": "MemberId", "Groups.Topics": "Topics",
-      "Groups.Topics.Name": "Topic", "Groups.Topics.TopicId": "TopicId", "Groups.Topics.PartitionIndexes": "PartitionList" },
-    response: { ErrorCode: "Error",
+    request: {
+      GroupId: "GroupId",
+      Topics: "Topics",
+      "Topics.Name": "Topic",
+      "Topics.PartitionIndexes": "PartitionList",
+      Groups: "Groups",
+      "Groups.GroupId": "GroupId",
+      "Groups.MemberId": "MemberId",
+      "Groups.Topics": "Topics",
+      "Groups.Topics.Name": "Topic",
+      "Groups.Topics.TopicId": "TopicId",
+      "Groups.Topics.PartitionIndexes": "PartitionList",
+    },
+    response: {
+      ErrorCode: "Error",
       ...TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", CommittedOffset: "Offset", ErrorCode: "Error" }),
-      Groups: "Groups", "Groups.GroupId": "GroupId", "Groups.ErrorCode": "Error",
-      ...Object.fromEntries(Object.entries(TOPIC_PART("Topics", "Name", "Partitions",
-        { PartitionIndex: "Partition", CommittedOffset: "Offset", ErrorCode: "Error" })).map(([k, v]) => [`Groups.${k}`, v])) },
+      Groups: "Groups",
+      "Groups.GroupId": "GroupId",
+      "Groups.ErrorCode": "Error",
+      ...Object.fromEntries(
+        Object.entries(
+          TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", CommittedOffset: "Offset", ErrorCode: "Error" }),
+        ).map(([k, v]) => [`Groups.${k}`, v]),
+      ),
+    },
   },
   FindCoordinator: {
     request: { Key: "Key", KeyType: "KeyType", CoordinatorKeys: "Key" },
@@ -164,8 +268,14 @@ export const CAPTURE = {
   },
   JoinGroup: {
     request: { GroupId: "GroupId", MemberId: "MemberId", ProtocolType: "ProtocolType", "Protocols.Name": "ProtocolName" },
-    response: { ErrorCode: "Error", GenerationId: "Generation", ProtocolName: "ProtocolName", Leader: "Leader",
-      MemberId: "MemberId", Members: "Members" },
+    response: {
+      ErrorCode: "Error",
+      GenerationId: "Generation",
+      ProtocolName: "ProtocolName",
+      Leader: "Leader",
+      MemberId: "MemberId",
+      Members: "Members",
+    },
   },
   SyncGroup: {
     request: { GroupId: "GroupId", GenerationId: "Generation", MemberId: "MemberId", ProtocolName: "ProtocolName" },
@@ -189,8 +299,11 @@ export const CAPTURE = {
   },
   AddPartitionsToTxn: {
     request: { V3AndBelowTransactionalId: "TransactionalId", "Transactions.TransactionalId": "TransactionalId" },
-    response: { ErrorCode: "Error", "ResultsByTopicV3AndBelow.ResultsByPartition.PartitionErrorCode": "Error",
-      "ResultsByTransaction.TopicResults.ResultsByPartition.PartitionErrorCode": "Error" },
+    response: {
+      ErrorCode: "Error",
+      "ResultsByTopicV3AndBelow.ResultsByPartition.PartitionErrorCode": "Error",
+      "ResultsByTransaction.TopicResults.ResultsByPartition.PartitionErrorCode": "Error",
+    },
   },
   AddOffsetsToTxn: {
     request: { TransactionalId: "TransactionalId", GroupId: "GroupId" },
@@ -201,8 +314,13 @@ export const CAPTURE = {
     response: { ErrorCode: "Error" },
   },
   TxnOffsetCommit: {
-    request: { TransactionalId: "TransactionalId", GroupId: "GroupId", MemberId: "MemberId", GenerationId: "Generation",
-      ...TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", CommittedOffset: "Offset" }) },
+    request: {
+      TransactionalId: "TransactionalId",
+      GroupId: "GroupId",
+      MemberId: "MemberId",
+      GenerationId: "Generation",
+      ...TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", CommittedOffset: "Offset" }),
+    },
     response: TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", ErrorCode: "Error" }),
   },
   SaslHandshake: {
@@ -216,12 +334,40 @@ export const CAPTURE = {
 };
 
 // Op kinds; the interpreter mirrors these numbers through the generated `Kind` enum.
-export const KINDS = ["Bool", "Int8", "Int16", "Uint16", "Int32", "Uint32", "Int64", "Float64", "Uuid",
-  "String", "Bytes", "Records", "Struct", "ArrayOf", "ArrayStruct"];
-const PRIM = { bool: 0, int8: 1, int16: 2, uint16: 3, int32: 4, uint32: 5, int64: 6, float64: 7, uuid: 8, string: 9, bytes: 10, records: 11 };
+export const KINDS = [
+  "Bool",
+  "Int8",
+  "Int16",
+  "Uint16",
+  "Int32",
+  "Uint32",
+  "Int64",
+  "Float64",
+  "Uuid",
+  "String",
+  "Bytes",
+  "Records",
+  "Struct",
+  "ArrayOf",
+  "ArrayStruct",
+];
+const PRIM = {
+  bool: 0,
+  int8: 1,
+  int16: 2,
+  uint16: 3,
+  int32: 4,
+  uint32: 5,
+  int64: 6,
+  float64: 7,
+  uuid: 8,
+  string: 9,
+  bytes: 10,
+  records: 11,
+};
 export const OP_WORDS = 6; // kind, versions, nullableVersions, role, a, b
 
-const packRange = (r) => (r === null ? (0x7fff << 16) : ((r[0] << 16) | Math.min(r[1], 0x7fff)));
+const packRange = (r) => (r === null ? 0x7fff << 16 : (r[0] << 16) | Math.min(r[1], 0x7fff));
 
 /** `versions` minus `taggedVersions` (tagged fields live in the tag section, which is skipped). */
 function regularRange(f) {
@@ -238,23 +384,34 @@ export function buildTable(schema, capture) {
   const common = new Map((schema.commonStructs ?? []).map((c) => [c.name, c.fields]));
   const used = new Set();
   const ops = []; // [kind, versions, nullable, role, a, b]
-  const subtreeCaptures = (fields, prefix) => fields.some((f) => {
-    const path = prefix + f.name;
-    if (capture[path] !== undefined) return true;
-    const kids = childFields(f);
-    return kids ? subtreeCaptures(kids, path + ".") : false;
-  });
+  const subtreeCaptures = (fields, prefix) =>
+    fields.some((f) => {
+      const path = prefix + f.name;
+      if (capture[path] !== undefined) return true;
+      const kids = childFields(f);
+      return kids ? subtreeCaptures(kids, path + ".") : false;
+    });
   function childFields(f) {
     const t = f.type.startsWith("[]") ? f.type.slice(2) : f.type;
     if (PRIM[t] !== undefined) return null;
-    return f.fields ?? common.get(t) ?? (() => { throw new Error(`${schema.name}: unknown type ${f.type}`); })();
+    return (
+      f.fields ??
+      common.get(t) ??
+      (() => {
+        throw new Error(`${schema.name}: unknown type ${f.type}`);
+      })()
+    );
   }
   // Lays out a struct's fields at consecutive indices, then their children (breadth first).
   function layout(fields, prefix, top) {
     let list = fields.map((f) => ({ f, range: regularRange(f) })).filter((x) => x.range !== null);
-    if (top) { // nothing after the last captured field of the message needs reading
+    if (top) {
+      // nothing after the last captured field of the message needs reading
       let last = -1;
-      list.forEach((x, i) => { const kids = childFields(x.f); if (capture[prefix + x.f.name] !== undefined || (kids && subtreeCaptures(kids, prefix + x.f.name + "."))) last = i; });
+      list.forEach((x, i) => {
+        const kids = childFields(x.f);
+        if (capture[prefix + x.f.name] !== undefined || (kids && subtreeCaptures(kids, prefix + x.f.name + "."))) last = i;
+      });
       list = list.slice(0, last + 1);
     }
     const start = ops.length;
@@ -268,17 +425,25 @@ export function buildTable(schema, capture) {
       if (roleId < 0) throw new Error(`unknown role ${role}`);
       const isArray = f.type.startsWith("[]");
       const elem = isArray ? f.type.slice(2) : f.type;
-      let kind, a = 0;
+      let kind,
+        a = 0;
       if (!isArray && PRIM[elem] !== undefined) kind = PRIM[elem];
-      else if (isArray && PRIM[elem] !== undefined) { kind = KINDS.indexOf("ArrayOf"); a = PRIM[elem]; }
-      else kind = KINDS.indexOf(isArray ? "ArrayStruct" : "Struct");
-      ops.push({ op: [kind, packRange(range), packRange(parseRange(f.nullableVersions)), roleId, a, 0], kids: kind >= 12 && kind != 13 ? kids : null, path });
+      else if (isArray && PRIM[elem] !== undefined) {
+        kind = KINDS.indexOf("ArrayOf");
+        a = PRIM[elem];
+      } else kind = KINDS.indexOf(isArray ? "ArrayStruct" : "Struct");
+      ops.push({
+        op: [kind, packRange(range), packRange(parseRange(f.nullableVersions)), roleId, a, 0],
+        kids: kind >= 12 && kind != 13 ? kids : null,
+        path,
+      });
     }
     const end = ops.length;
     for (let i = start; i < end; i++) {
       if (!ops[i].kids) continue;
       const [s, n] = layout(ops[i].kids, ops[i].path + ".", false);
-      ops[i].op[4] = s; ops[i].op[5] = n;
+      ops[i].op[4] = s;
+      ops[i].op[5] = n;
     }
     return [start, end - start];
   }
@@ -295,7 +460,10 @@ function genCodec(apis) {
   for (const [apiName, spec] of Object.entries(CAPTURE)) {
     const key = [...apis.values()].find((a) => a.name === apiName)?.key;
     if (key === undefined) throw new Error(`no API ${apiName}`);
-    const per = apis.schemas.get(key).slice().sort((x, y) => (x.jar < y.jar ? 1 : -1)); // newest first
+    const per = apis.schemas
+      .get(key)
+      .slice()
+      .sort((x, y) => (x.jar < y.jar ? 1 : -1)); // newest first
     for (const dir of ["request", "response"]) {
       const capture = spec[dir];
       if (!capture) continue;
@@ -315,7 +483,9 @@ function genCodec(apis) {
         if (!name) {
           name = `${snake(apiName)}_${dir === "request" ? "REQ" : "RESP"}_${e.jar.replace(/\./g, "_")}`;
           seen.set(text, name);
-          tables.push(`/** ${schema.name} ${valid[0]}-${hi} (Kafka ${e.jar}); flexible ${schema.flexibleVersions}. */\nconst ${name}: StaticArray<i32> = [${text}];`);
+          tables.push(
+            `/** ${schema.name} ${valid[0]}-${hi} (Kafka ${e.jar}); flexible ${schema.flexibleVersions}. */\nconst ${name}: StaticArray<i32> = [${text}];`,
+          );
         }
         cases.push({ lo: valid[0], hi, name });
         covered = valid[0];
@@ -358,12 +528,29 @@ ${dispatch[dir].join("\n")}
 // (the names are only in the compiled enum, so a throwaway Java program lists them).
 function genErrors() {
   const jar = join(root, JARS[JARS.length - 1].path);
-  const slf4j = execFileSync("bash", ["-c", `ls ${join(root, ".cache/kafka/libs")}/slf4j-api-*.jar ${join(root, ".cache/m2")}/org/slf4j/slf4j-api/*/slf4j-api-*.jar 2>/dev/null | head -1`], { encoding: "utf8" }).trim();
+  const slf4j = execFileSync(
+    "bash",
+    [
+      "-c",
+      `ls ${join(root, ".cache/kafka/libs")}/slf4j-api-*.jar ${join(root, ".cache/m2")}/org/slf4j/slf4j-api/*/slf4j-api-*.jar 2>/dev/null | head -1`,
+    ],
+    { encoding: "utf8" },
+  ).trim();
   const dir = execFileSync("mktemp", ["-d"], { encoding: "utf8" }).trim();
-  writeFileSync(join(dir, "Dump.java"), `import org.apache.kafka.common.protocol.Errors;
-public class Dump { public static void main(String[] a) { for (Errors e : Errors.values()) System.out.println(e.code() + " " + e.name()); } }\n`);
-  const out = execFileSync("java", ["-cp", slf4j ? `${jar}:${slf4j}` : jar, join(dir, "Dump.java")], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-  const pairs = out.trim().split("\n").map((l) => l.split(" ")).map(([c, n]) => [Number(c), n]);
+  writeFileSync(
+    join(dir, "Dump.java"),
+    `import org.apache.kafka.common.protocol.Errors;
+public class Dump { public static void main(String[] a) { for (Errors e : Errors.values()) System.out.println(e.code() + " " + e.name()); } }\n`,
+  );
+  const out = execFileSync("java", ["-cp", slf4j ? `${jar}:${slf4j}` : jar, join(dir, "Dump.java")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const pairs = out
+    .trim()
+    .split("\n")
+    .map((l) => l.split(" "))
+    .map(([c, n]) => [Number(c), n]);
   const max = Math.max(...pairs.map((p) => p[0]));
   const names = Array.from({ length: max + 2 }, () => "");
   for (const [c, n] of pairs) names[c + 1] = n;
@@ -384,8 +571,13 @@ const gwOut = join(root, "assembly/gateway/generated");
 mkdirSync(gwOut, { recursive: true });
 writeFileSync(join(gwOut, "addresses.ts"), genGateway(apis, { parseRange, KINDS, PRIM, packRange, snake, jars: JARS }));
 const frames = genGatewayFrames(apis, { parseRange, PRIM });
-writeFileSync(join(root, "test/fixtures/gateway-frames.json"), JSON.stringify({ host: FRAME_HOST, portBase: FRAME_PORT_BASE, frames }, null, 1) + "\n");
-writeFileSync(join(root, "test/assembly/gateway-frames.generated.ts"), `// Generated by scripts/gen-gateway.mjs (npm run gen). Do not edit.
+writeFileSync(
+  join(root, "test/fixtures/gateway-frames.json"),
+  JSON.stringify({ host: FRAME_HOST, portBase: FRAME_PORT_BASE, frames }, null, 1) + "\n",
+);
+writeFileSync(
+  join(root, "test/assembly/gateway-frames.generated.ts"),
+  `// Generated by scripts/gen-gateway.mjs (npm run gen). Do not edit.
 // Every version of every response that names brokers, encoded from Kafka's schemas: [api, key, version,
 // frame as the broker sends it (base64), frame as the gateway must forward it (base64)].
 export const GW_HOST = ${JSON.stringify(FRAME_HOST)};
@@ -393,5 +585,6 @@ export const GW_PORT_BASE: i32 = ${FRAME_PORT_BASE};
 export const GW_FRAMES: string[][] = [
 ${frames.map((f) => `  [${JSON.stringify(f.api)}, "${f.key}", "${f.version}", "${f.input}", "${f.expected}"],`).join("\n")}
 ];
-`);
+`,
+);
 console.log(`generated ${apis.size} APIs, ${Object.keys(CAPTURE).length} decoded, into ${out}`);

@@ -8,7 +8,14 @@ import type { ProxyInfo } from "../host/admin/info";
 export type Row = Record<string, unknown>;
 export type { Series, TopologyGraph, Flow, ProxyInfo };
 
-export class HttpError extends Error { constructor(readonly status: number, message: string) { super(message); } }
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export async function get<T>(path: string, params: Record<string, string | number | undefined> = {}): Promise<T> {
   const q = new URLSearchParams();

@@ -28,13 +28,21 @@ export function fill(el: Element, ...children: Child[]): void {
   append(el, ...children);
 }
 
-export interface Column<R> { header: string; cell: (r: R) => Child; num?: boolean; title?: string; }
+export interface Column<R> {
+  header: string;
+  cell: (r: R) => Child;
+  num?: boolean;
+  title?: string;
+}
 
 export function table<R>(rows: R[], cols: Column<R>[], empty = "nothing in this window"): HTMLElement {
   if (rows.length === 0) return h("p", { class: "empty" }, empty);
-  return h("table", {},
+  return h(
+    "table",
+    {},
     h("thead", {}, h("tr", {}, ...cols.map((c) => h("th", { class: c.num ? "num" : undefined, title: c.title }, c.header)))),
-    h("tbody", {}, ...rows.map((r) => h("tr", {}, ...cols.map((c) => h("td", { class: c.num ? "num" : undefined }, c.cell(r)))))));
+    h("tbody", {}, ...rows.map((r) => h("tr", {}, ...cols.map((c) => h("td", { class: c.num ? "num" : undefined }, c.cell(r)))))),
+  );
 }
 
 export function card(title: string, ...children: Child[]): HTMLElement {

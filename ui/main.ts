@@ -29,7 +29,8 @@ const PAGES: Record<string, { title: string; list: PageFactory; detail?: PageFac
 function lazy(load: () => Promise<PageFactory>): PageFactory {
   return (r) => {
     const el = h("div", { class: "page" });
-    let inner: Page | undefined, gone = false;
+    let inner: Page | undefined,
+      gone = false;
     return {
       el,
       async refresh() {
@@ -41,7 +42,10 @@ function lazy(load: () => Promise<PageFactory>): PageFactory {
         }
         await inner.refresh();
       },
-      destroy() { gone = true; inner?.destroy?.(); },
+      destroy() {
+        gone = true;
+        inner?.destroy?.();
+      },
     };
   };
 }
@@ -51,10 +55,34 @@ let page: Page | undefined;
 let timer: number | undefined;
 
 const nav = h("nav");
-const windowSel = h("select", { name: "window", title: "time window of rates", onchange: () => { location.hash = link(current().page, current().name, { w: windowSel.value }); } },
-  ...Object.keys(WINDOWS).map((w) => h("option", { value: w }, w)));
-const live = h("input", { type: "checkbox", name: "live", onchange: () => { location.hash = link(current().page, current().name, { live: live.checked ? "" : "0" }); } });
-const theme = h("button", { type: "button", class: "theme", title: "light or dark", onclick: () => setTheme(document.documentElement.dataset.theme === "dark" ? "light" : "dark") }, "◐");
+const windowSel = h(
+  "select",
+  {
+    name: "window",
+    title: "time window of rates",
+    onchange: () => {
+      location.hash = link(current().page, current().name, { w: windowSel.value });
+    },
+  },
+  ...Object.keys(WINDOWS).map((w) => h("option", { value: w }, w)),
+);
+const live = h("input", {
+  type: "checkbox",
+  name: "live",
+  onchange: () => {
+    location.hash = link(current().page, current().name, { live: live.checked ? "" : "0" });
+  },
+});
+const theme = h(
+  "button",
+  {
+    type: "button",
+    class: "theme",
+    title: "light or dark",
+    onclick: () => setTheme(document.documentElement.dataset.theme === "dark" ? "light" : "dark"),
+  },
+  "◐",
+);
 const info = h("span", { class: "info muted" });
 const banner = h("div", { class: "banner", hidden: true });
 const main = h("main");
@@ -67,12 +95,23 @@ function setTheme(t: string): void {
 
 function showError(e: unknown): void {
   banner.hidden = false;
-  fill(banner, e instanceof HttpError && e.status === 401 ? "This admin endpoint needs a token: open /?token=<token> once (the proxy's --admin-token)." : `Cannot load data: ${(e as Error).message}`);
+  fill(
+    banner,
+    e instanceof HttpError && e.status === 401
+      ? "This admin endpoint needs a token: open /?token=<token> once (the proxy's --admin-token)."
+      : `Cannot load data: ${(e as Error).message}`,
+  );
 }
 
 async function refresh(): Promise<void> {
   if (!page) return;
-  try { await page.refresh(); banner.hidden = true; document.body.dataset.loaded = String(Date.now()); } catch (e) { showError(e); }
+  try {
+    await page.refresh();
+    banner.hidden = true;
+    document.body.dataset.loaded = String(Date.now());
+  } catch (e) {
+    showError(e);
+  }
 }
 
 function mount(): void {
@@ -84,18 +123,34 @@ function mount(): void {
   fill(main, page.el);
   document.title = `kscope · ${spec.title}${r.name ? ` · ${r.name}` : ""}`;
   const active = spec.under ?? r.page;
-  fill(nav, ...Object.entries(PAGES).filter(([, p]) => !p.under).map(([k, p]) => h("a", { href: link(k), class: k === active ? "active" : undefined }, p.title)));
+  fill(
+    nav,
+    ...Object.entries(PAGES)
+      .filter(([, p]) => !p.under)
+      .map(([k, p]) => h("a", { href: link(k), class: k === active ? "active" : undefined }, p.title)),
+  );
   windowSel.value = r.params.get("w") ?? "1m";
   live.checked = r.params.get("live") !== "0";
   void refresh();
   if (live.checked) timer = window.setInterval(() => void refresh(), REFRESH_MS);
 }
 
-document.documentElement.dataset.theme = localStorage.getItem("kscope.theme") ?? (matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light");
+document.documentElement.dataset.theme =
+  localStorage.getItem("kscope.theme") ?? (matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light");
 document.body.append(
-  h("header", {}, h("a", { href: "#/overview", class: "brand" }, "kscope"), nav,
-    h("div", { class: "controls" }, h("label", {}, "window ", windowSel), h("label", {}, live, " live"), theme, info)),
-  banner, main);
+  h(
+    "header",
+    {},
+    h("a", { href: "#/overview", class: "brand" }, "kscope"),
+    nav,
+    h("div", { class: "controls" }, h("label", {}, "window ", windowSel), h("label", {}, live, " live"), theme, info),
+  ),
+  banner,
+  main,
+);
 window.addEventListener("hashchange", mount);
 mount();
-get<ProxyInfo | { source: string }>("/api/info").then((i) => fill(info, "listen" in i ? `${i.listen} → ${i.upstream}` : i.source), () => undefined);
+get<ProxyInfo | { source: string }>("/api/info").then(
+  (i) => fill(info, "listen" in i ? `${i.listen} → ${i.upstream}` : i.source),
+  () => undefined,
+);

@@ -9,17 +9,24 @@ export function openTap(filter: Record<string, string>, onEvent: (e: TapEvent) =
   void (async () => {
     try {
       const res = await fetch(`/api/tap?${q}`, { signal: ac.signal });
-      if (!res.ok || !res.body) { onState(`tap: HTTP ${res.status}`); return; }
+      if (!res.ok || !res.body) {
+        onState(`tap: HTTP ${res.status}`);
+        return;
+      }
       const reader = res.body.getReader();
       const dec = new TextDecoder();
       let buf = "";
       for (;;) {
         const { value, done } = await reader.read();
-        if (done) { onState("tap closed"); return; }
+        if (done) {
+          onState("tap closed");
+          return;
+        }
         buf += dec.decode(value, { stream: true });
         let nl: number;
         while ((nl = buf.indexOf("\n")) >= 0) {
-          const line = buf.slice(0, nl); buf = buf.slice(nl + 1);
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
           if (!line) continue;
           const e = JSON.parse(line) as TapEvent | { ev: "hello"; supported: boolean };
           if (e.ev === "hello") onState(e.supported ? "tapping" : "this proxy's filter cannot tap");

@@ -5,32 +5,57 @@ import { property } from "./host";
 
 export class BaseContext {
   constructor(readonly id: u32) {}
-  onDone(): bool { return true; }
+  onDone(): bool {
+    return true;
+  }
   onLog(): void {}
   onDelete(): void {}
 }
 
 /** One per plugin (per VM and configuration); creates the per-connection contexts. */
 export class RootContext extends BaseContext {
-  onVmStart(vmConfigurationSize: usize): bool { return true; }
-  onConfigure(pluginConfigurationSize: usize): bool { return true; }
+  onVmStart(vmConfigurationSize: usize): bool {
+    return true;
+  }
+  onConfigure(pluginConfigurationSize: usize): bool {
+    return true;
+  }
   onTick(): void {}
   /** Called for every new connection: return the filter's per-connection context. */
-  createContext(id: u32): Context { return new Context(id, this); }
+  createContext(id: u32): Context {
+    return new Context(id, this);
+  }
 }
 
 /** One per downstream connection; downstream and upstream data share it. */
 export class Context extends BaseContext {
-  constructor(id: u32, readonly root: RootContext) { super(id); }
-  onNewConnection(): Action { return Action.Continue; }
-  onDownstreamData(size: usize, endOfStream: bool): Action { return Action.Continue; }
-  onUpstreamData(size: usize, endOfStream: bool): Action { return Action.Continue; }
+  constructor(
+    id: u32,
+    readonly root: RootContext,
+  ) {
+    super(id);
+  }
+  onNewConnection(): Action {
+    return Action.Continue;
+  }
+  onDownstreamData(size: usize, endOfStream: bool): Action {
+    return Action.Continue;
+  }
+  onUpstreamData(size: usize, endOfStream: bool): Action {
+    return Action.Continue;
+  }
   onDownstreamConnectionClose(peer: PeerType): void {}
   onUpstreamConnectionClose(peer: PeerType): void {}
   // HTTP streams (a context per request)
-  onRequestHeaders(headers: u32, endOfStream: bool): Action { return Action.Continue; }
-  onResponseHeaders(headers: u32, endOfStream: bool): Action { return Action.Continue; }
-  onResponseTrailers(trailers: u32): Action { return Action.Continue; }
+  onRequestHeaders(headers: u32, endOfStream: bool): Action {
+    return Action.Continue;
+  }
+  onResponseHeaders(headers: u32, endOfStream: bool): Action {
+    return Action.Continue;
+  }
+  onResponseTrailers(trailers: u32): Action {
+    return Action.Continue;
+  }
 }
 
 type RootFactory = (id: u32) => RootContext;

@@ -57,7 +57,8 @@ export function propertyPath(segments: string[]): string {
 export function propertyInt(segments: string[]): i64 {
   const p = String.UTF8.encode(segments.join("\0"));
   if (imp.proxy_get_property(changetype<usize>(p), p.byteLength, OUT, OUT + 4) != Status.Ok) return -1;
-  const ptr = load<u32>(OUT) as usize, len = load<u32>(OUT + 4);
+  const ptr = load<u32>(OUT) as usize,
+    len = load<u32>(OUT + 4);
   if (ptr == 0) return -1;
   const v = len == 8 ? load<i64>(ptr) : -1;
   heap.free(ptr);
@@ -100,7 +101,11 @@ export function sharedData(key: ArrayBuffer): string {
 
 /** A shared-data entry as read: the host's status (Ok, NotFound, ...), value and CAS version. */
 export class SharedEntry {
-  constructor(readonly status: u32, readonly value: string, readonly cas: u32) {}
+  constructor(
+    readonly status: u32,
+    readonly value: string,
+    readonly cas: u32,
+  ) {}
 }
 
 export function getShared(key: string): SharedEntry {
@@ -113,7 +118,8 @@ export function getShared(key: string): SharedEntry {
 
 /** Sets a shared-data entry; with cas != 0 only if it is still at that version (else CasMismatch). */
 export function setShared(key: string, value: string, cas: u32): u32 {
-  const k = String.UTF8.encode(key), v = String.UTF8.encode(value);
+  const k = String.UTF8.encode(key),
+    v = String.UTF8.encode(value);
   return imp.proxy_set_shared_data(changetype<usize>(k), k.byteLength, changetype<usize>(v), v.byteLength, cas);
 }
 
@@ -136,6 +142,7 @@ export function header(map: MapType, name: string): string {
 
 /** Adds a header (a new entry; the caller checks that none is there). */
 export function addHeader(map: MapType, name: string, value: string): void {
-  const k = String.UTF8.encode(name), v = String.UTF8.encode(value);
+  const k = String.UTF8.encode(name),
+    v = String.UTF8.encode(value);
   imp.proxy_add_header_map_value(map, changetype<usize>(k), k.byteLength, changetype<usize>(v), v.byteLength);
 }

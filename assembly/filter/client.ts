@@ -26,8 +26,12 @@ export class ConnectionObserver extends SessionObserver {
     if (f != null) this.bind(f);
   }
 
-  now(): u64 { return nowNanos(); }
-  get recyclesExchanges(): bool { return true; }
+  now(): u64 {
+    return nowNanos();
+  }
+  get recyclesExchanges(): bool {
+    return true;
+  }
 
   private bind(o: MetricsObserver): void {
     this.target = o;
@@ -39,16 +43,28 @@ export class ConnectionObserver extends SessionObserver {
   /** The workload's observer, its labels current for the series defined during the event. */
   @inline private to(clientId: string): MetricsObserver {
     let o = this.target;
-    if (o == null) { o = this.observers.forClient(clientId); this.bind(o); }
-    else setCommonLabels(o.labels);
+    if (o == null) {
+      o = this.observers.forClient(clientId);
+      this.bind(o);
+    } else setCommonLabels(o.labels);
     return o;
   }
 
-  request(ex: Exchange): void { this.to(ex.clientId).request(ex); }
-  response(ex: Exchange): void { this.to(ex.clientId).response(ex); }
-  abandoned(ex: Exchange): void { this.to(ex.clientId).abandoned(ex); }
-  undecoded(response: bool, reason: Undecoded): void { this.to("").undecoded(response, reason); }
-  gaveUp(reason: GiveUp): void { this.to("").gaveUp(reason); }
+  request(ex: Exchange): void {
+    this.to(ex.clientId).request(ex);
+  }
+  response(ex: Exchange): void {
+    this.to(ex.clientId).response(ex);
+  }
+  abandoned(ex: Exchange): void {
+    this.to(ex.clientId).abandoned(ex);
+  }
+  undecoded(response: bool, reason: Undecoded): void {
+    this.to("").undecoded(response, reason);
+  }
+  gaveUp(reason: GiveUp): void {
+    this.to("").gaveUp(reason);
+  }
 
   /** The connection ended (a connection that never spoke is named without a client id). */
   close(): void {

@@ -74,7 +74,8 @@ export function resolveIdentity(cfg: Config, lookup: (key: string) => string = n
 function applyClients(c: Config, v: JsonValue): string {
   const r = new IdentityResolver();
   for (let i = 0; i < v.keys.length; i++) {
-    const k = v.keys[i], x = v.items[i];
+    const k = v.keys[i],
+      x = v.items[i];
     if (k == "spiffe") {
       if (x.kind != JsonKind.Bool) return '"spiffe" must be a boolean';
       r.spiffe = x.bool;
@@ -93,9 +94,13 @@ function applyClients(c: Config, v: JsonValue): string {
 /** One rule: workload (required), namespace, and exactly one of client_id_prefix or peer. */
 function addRule(r: IdentityResolver, v: JsonValue): string {
   if (v.kind != JsonKind.Object) return "must be an object";
-  let workload = "", namespace = "", prefix = "", peer = "";
+  let workload = "",
+    namespace = "",
+    prefix = "",
+    peer = "";
   for (let i = 0; i < v.keys.length; i++) {
-    const k = v.keys[i], x = v.items[i];
+    const k = v.keys[i],
+      x = v.items[i];
     if (x.kind != JsonKind.String || x.str.length == 0) return '"' + k + '" must be a non-empty string';
     if (k == "workload") workload = x.str;
     else if (k == "namespace") namespace = x.str;
@@ -116,19 +121,32 @@ function addRule(r: IdentityResolver, v: JsonValue): string {
 type Apply = (cfg: Config, v: JsonValue) => string;
 
 class ConfigKey {
-  constructor(readonly name: string, readonly kind: JsonKind, readonly apply: Apply) {}
+  constructor(
+    readonly name: string,
+    readonly kind: JsonKind,
+    readonly apply: Apply,
+  ) {}
 }
 
 /** Every key the plugin configuration knows, with the JSON kind of its value. */
 const KEYS: ConfigKey[] = [
-  new ConfigKey("workload", JsonKind.String, (c: Config, v: JsonValue): string => { c.workload = v.str; return ""; }),
-  new ConfigKey("namespace", JsonKind.String, (c: Config, v: JsonValue): string => { c.namespace = v.str; return ""; }),
+  new ConfigKey("workload", JsonKind.String, (c: Config, v: JsonValue): string => {
+    c.workload = v.str;
+    return "";
+  }),
+  new ConfigKey("namespace", JsonKind.String, (c: Config, v: JsonValue): string => {
+    c.namespace = v.str;
+    return "";
+  }),
   new ConfigKey("max_label_values", JsonKind.Number, (c: Config, v: JsonValue): string => {
     if (!v.isInt() || v.num < 1 || v.num > 100000) return "must be an integer from 1 to 100000";
     c.maxLabelValues = <i32>v.num;
     return "";
   }),
-  new ConfigKey("node_metadata", JsonKind.Bool, (c: Config, v: JsonValue): string => { c.nodeMetadata = v.bool; return ""; }),
+  new ConfigKey("node_metadata", JsonKind.Bool, (c: Config, v: JsonValue): string => {
+    c.nodeMetadata = v.bool;
+    return "";
+  }),
   new ConfigKey("clients", JsonKind.Object, applyClients),
   new ConfigKey("reporter", JsonKind.String, (c: Config, v: JsonValue): string => {
     if (v.str != "source" && v.str != "destination") return 'must be "source" or "destination"';
@@ -136,10 +154,12 @@ const KEYS: ConfigKey[] = [
     return "";
   }),
   new ConfigKey("destination", JsonKind.Object, (c: Config, v: JsonValue): string => {
-    const w = v.get("workload"), n = v.get("namespace");
+    const w = v.get("workload"),
+      n = v.get("namespace");
     if (w == null || w.kind != JsonKind.String || w.str.length == 0) return 'needs "workload" (a non-empty string)';
     if (n != null && n.kind != JsonKind.String) return '"namespace" must be a string';
-    for (let i = 0; i < v.keys.length; i++) if (v.keys[i] != "workload" && v.keys[i] != "namespace") return 'unknown key "' + v.keys[i] + '" (known: workload, namespace)';
+    for (let i = 0; i < v.keys.length; i++)
+      if (v.keys[i] != "workload" && v.keys[i] != "namespace") return 'unknown key "' + v.keys[i] + '" (known: workload, namespace)';
     c.destination = new Identity(w.str, n != null ? n.str : "");
     return "";
   }),
@@ -152,7 +172,10 @@ const KEYS: ConfigKey[] = [
 ];
 
 export class ConfigResult {
-  constructor(readonly config: Config, readonly error: string) {}
+  constructor(
+    readonly config: Config,
+    readonly error: string,
+  ) {}
 }
 
 function knownKeys(): string {
@@ -180,7 +203,10 @@ export function parseConfig(text: string): ConfigResult {
     let key: ConfigKey | null = null;
     for (let k = 0; k < KEYS.length; k++) if (KEYS[k].name == name) key = KEYS[k];
     if (key == null) {
-      return new ConfigResult(new Config(), 'unknown key "' + name + '" at ' + position(text, root.keyOffsets[i]) + " (known keys: " + knownKeys() + ")");
+      return new ConfigResult(
+        new Config(),
+        'unknown key "' + name + '" at ' + position(text, root.keyOffsets[i]) + " (known keys: " + knownKeys() + ")",
+      );
     }
     let wrong = "";
     if (v.kind != key.kind) wrong = "must be " + kindName(key.kind) + ", found " + kindName(v.kind);

@@ -16,7 +16,12 @@ export class KafkaConnection extends Context {
   private slice: SliceSource | null = null;
 
   /** `gateway`: the address rewriter of this connection, when the gateway is configured. */
-  constructor(id: u32, root: RootContext, private obs: ConnectionObserver, private gateway: Gateway | null = null) {
+  constructor(
+    id: u32,
+    root: RootContext,
+    private obs: ConnectionObserver,
+    private gateway: Gateway | null = null,
+  ) {
     super(id, root);
     this.session = new KafkaSession(obs);
   }
@@ -52,7 +57,10 @@ export class KafkaConnection extends Context {
       if (from == 0) this.session.feedResponses(this.src);
       else {
         let slice = this.slice;
-        if (slice == null) { slice = new SliceSource(); this.slice = slice; }
+        if (slice == null) {
+          slice = new SliceSource();
+          this.slice = slice;
+        }
         slice.reset(this.src, from, size - from);
         this.session.feedResponses(slice);
       }
@@ -65,7 +73,9 @@ export class KafkaConnection extends Context {
     return true;
   }
 
-  onDelete(): void { this.close(); }
+  onDelete(): void {
+    this.close();
+  }
 
   private close(): void {
     if (this.closed) return;

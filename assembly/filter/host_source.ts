@@ -15,10 +15,15 @@ export class HostSource extends ByteSource {
   private winLen: i32 = 0;
 
   reset(buffer: BufferType, size: i32): void {
-    this.buffer = buffer; this.size = size; this.winStart = 0; this.winLen = 0;
+    this.buffer = buffer;
+    this.size = size;
+    this.winStart = 0;
+    this.winLen = 0;
   }
 
-  get length(): i32 { return this.size; }
+  get length(): i32 {
+    return this.size;
+  }
 
   copy(start: i32, len: i32, dest: usize): i32 {
     len = min(len, this.size - start);
@@ -35,5 +40,7 @@ export class HostSource extends ByteSource {
     return n;
   }
 
-  dispose(): void { heap.free(this.win); }
+  dispose(): void {
+    heap.free(this.win);
+  }
 }

@@ -47,11 +47,15 @@ export class HttpRoot extends RootContext {
     return this.fixedSource >= 0 ? this.fixedSource == 1 : listenerDirection() == OUTBOUND;
   }
 
-  createContext(id: u32): Context { return new HttpStream(id, this); }
+  createContext(id: u32): Context {
+    return new HttpStream(id, this);
+  }
 }
 
 /** Envoy's listener direction (envoy.config.core.v3.TrafficDirection) of the current stream; -1 when the host has none. */
-function listenerDirection(): i64 { return propertyInt(["xds", "listener_direction"]); }
+function listenerDirection(): i64 {
+  return propertyInt(["xds", "listener_direction"]);
+}
 
 class HttpStream extends Context {
   private req: HttpRequest = new HttpRequest();
@@ -60,10 +64,14 @@ class HttpStream extends Context {
   private http: HttpRoot;
   private source: bool = false;
 
-  constructor(id: u32, root: HttpRoot) { super(id, root); this.http = root; }
+  constructor(id: u32, root: HttpRoot) {
+    super(id, root);
+    this.http = root;
+  }
 
   onRequestHeaders(headers: u32, endOfStream: bool): Action {
-    const root = this.http, r = this.req;
+    const root = this.http,
+      r = this.req;
     this.start = nowNanos();
     this.source = root.isSource();
     r.method = methodLabel(header(MapType.RequestHeaders, ":method"));
@@ -73,7 +81,8 @@ class HttpStream extends Context {
       this.set(true, root.own);
       if (w.length == 0) {
         addHeader(MapType.RequestHeaders, WORKLOAD_HEADER, root.own.workload);
-        if (header(MapType.RequestHeaders, NAMESPACE_HEADER).length == 0) addHeader(MapType.RequestHeaders, NAMESPACE_HEADER, root.own.namespace);
+        if (header(MapType.RequestHeaders, NAMESPACE_HEADER).length == 0)
+          addHeader(MapType.RequestHeaders, NAMESPACE_HEADER, root.own.namespace);
       }
     } else {
       r.reporter = L.REPORTER_DESTINATION;
@@ -82,9 +91,10 @@ class HttpStream extends Context {
       if (w.length) src = bounded(new Identity(w, orUnknown(header(MapType.RequestHeaders, NAMESPACE_HEADER))));
       else {
         const resolver = root.config.resolver;
-        src = resolver != null
-          ? resolver.resolve(propertyPath(["connection", "uri_san_peer_certificate"]), propertyPath(["source", "address"]), "")
-          : new Identity(UNKNOWN, UNKNOWN);
+        src =
+          resolver != null
+            ? resolver.resolve(propertyPath(["connection", "uri_san_peer_certificate"]), propertyPath(["source", "address"]), "")
+            : new Identity(UNKNOWN, UNKNOWN);
       }
       this.set(true, src);
     }
@@ -92,7 +102,8 @@ class HttpStream extends Context {
   }
 
   onResponseHeaders(headers: u32, endOfStream: bool): Action {
-    const root = this.http, r = this.req;
+    const root = this.http,
+      r = this.req;
     r.code = codeLabel(header(MapType.ResponseHeaders, ":status"));
     const g = grpcLabel(header(MapType.ResponseHeaders, "grpc-status")); // trailers-only gRPC responses
     if (g.length) r.grpc = g;
@@ -103,7 +114,8 @@ class HttpStream extends Context {
       else this.set(false, d != null ? d : new Identity(UNKNOWN, UNKNOWN));
     } else if (w.length == 0) {
       addHeader(MapType.ResponseHeaders, WORKLOAD_HEADER, root.own.workload);
-      if (header(MapType.ResponseHeaders, NAMESPACE_HEADER).length == 0) addHeader(MapType.ResponseHeaders, NAMESPACE_HEADER, root.own.namespace);
+      if (header(MapType.ResponseHeaders, NAMESPACE_HEADER).length == 0)
+        addHeader(MapType.ResponseHeaders, NAMESPACE_HEADER, root.own.namespace);
     }
     return Action.Continue;
   }
@@ -120,7 +132,15 @@ class HttpStream extends Context {
     this.done = true;
     const r = this.req;
     if (r.sourceWorkload.length == 0) this.set(true, new Identity(UNKNOWN, UNKNOWN));
-    if (r.destinationWorkload.length == 0) this.set(false, this.source ? (this.http.config.destination != null ? this.http.config.destination! : new Identity(UNKNOWN, UNKNOWN)) : this.http.own);
+    if (r.destinationWorkload.length == 0)
+      this.set(
+        false,
+        this.source
+          ? this.http.config.destination != null
+            ? this.http.config.destination!
+            : new Identity(UNKNOWN, UNKNOWN)
+          : this.http.own,
+      );
     inc(httpRequestsId(r));
     const now = nowNanos();
     observe(httpDurationId(r), now > this.start ? (now - this.start) / 1000 : 0);
@@ -128,9 +148,16 @@ class HttpStream extends Context {
 
   private set(source: bool, id: Identity): void {
     const r = this.req;
-    if (source) { r.sourceWorkload = id.workload; r.sourceNamespace = orUnknown(id.namespace); }
-    else { r.destinationWorkload = id.workload; r.destinationNamespace = orUnknown(id.namespace); }
+    if (source) {
+      r.sourceWorkload = id.workload;
+      r.sourceNamespace = orUnknown(id.namespace);
+    } else {
+      r.destinationWorkload = id.workload;
+      r.destinationNamespace = orUnknown(id.namespace);
+    }
   }
 }
 
-function orUnknown(v: string): string { return v.length ? v : UNKNOWN; }
+function orUnknown(v: string): string {
+  return v.length ? v : UNKNOWN;
+}

@@ -15,7 +15,10 @@ export const workloadLabels = new LabelBudget(L.workload, 200);
 /** A workload and its namespace, as the common labels of its series. */
 export class Identity {
   readonly labels: string;
-  constructor(readonly workload: string, readonly namespace: string) {
+  constructor(
+    readonly workload: string,
+    readonly namespace: string,
+  ) {
     let l = "";
     if (workload.length) l += label(L.workload, workload);
     if (namespace.length) l += label(L.namespace, namespace);
@@ -41,7 +44,10 @@ export function ipv4(s: string): i64 {
   for (let i = 0; i < 4; i++) {
     const p = parts[i];
     if (p.length == 0 || p.length > 3) return -1;
-    for (let j = 0; j < p.length; j++) { const c = p.charCodeAt(j); if (c < 0x30 || c > 0x39) return -1; }
+    for (let j = 0; j < p.length; j++) {
+      const c = p.charCodeAt(j);
+      if (c < 0x30 || c > 0x39) return -1;
+    }
     const n = I32.parseInt(p);
     if (n > 255) return -1;
     v = (v << 8) | n;
@@ -51,7 +57,10 @@ export function ipv4(s: string): i64 {
 
 /** The address part of "ip:port" or "[ipv6]:port" (Envoy's source.address). */
 export function hostOf(address: string): string {
-  if (address.startsWith("[")) { const e = address.indexOf("]"); return e > 0 ? address.substring(1, e) : address; }
+  if (address.startsWith("[")) {
+    const e = address.indexOf("]");
+    return e > 0 ? address.substring(1, e) : address;
+  }
   const c = address.lastIndexOf(":");
   return c > 0 && address.indexOf(":") == c ? address.substring(0, c) : address;
 }
@@ -69,10 +78,14 @@ export class WorkloadRule {
     this.peer = p;
     const slash = p.indexOf("/");
     const ip = ipv4(slash < 0 ? p : p.substring(0, slash));
-    if (slash < 0) { this.net = ip; this.mask = ip < 0 ? 0 : 0xffffffff; return true; }
+    if (slash < 0) {
+      this.net = ip;
+      this.mask = ip < 0 ? 0 : 0xffffffff;
+      return true;
+    }
     const bits = I32.parseInt(p.substring(slash + 1));
     if (ip < 0 || bits < 0 || bits > 32 || p.length == slash + 1) return false;
-    this.mask = bits == 0 ? 0 : (<i64>0xffffffff << (32 - bits)) & 0xffffffff;
+    this.mask = bits == 0 ? 0 : ((<i64>0xffffffff) << (32 - bits)) & 0xffffffff;
     this.net = ip & this.mask;
     return true;
   }

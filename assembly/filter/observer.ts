@@ -5,18 +5,45 @@ import { GiveUp } from "../kafka/framer";
 import { Message, PartEntry } from "../kafka/messages/index";
 import { Exchange, SessionObserver, Undecoded } from "../kafka/session";
 import {
-  ApiMetrics, ConnectionMetrics, DeepMetrics, GroupSeries, apiVersionIndex, clientLabels, groupLabels, topicLabels,
+  ApiMetrics,
+  ConnectionMetrics,
+  DeepMetrics,
+  GroupSeries,
+  apiVersionIndex,
+  clientLabels,
+  groupLabels,
+  topicLabels,
 } from "../metrics/kafka";
 import { LagTracker } from "../metrics/lag";
 import { OTHER, inc, observe } from "../metrics/registry";
 import {
-  ALONE, NOT_RAISED, generationKey, membersKey, publishLatest, raiseShared, readLatest, sharedNumber, shareMembers848, sumMembers848,
+  ALONE,
+  NOT_RAISED,
+  generationKey,
+  membersKey,
+  publishLatest,
+  raiseShared,
+  readLatest,
+  sharedNumber,
+  shareMembers848,
+  sumMembers848,
 } from "../metrics/shared";
 import { tapRequest, tapResponse } from "./tap";
 
-const PRODUCE: i16 = 0, FETCH: i16 = 1, LIST_OFFSETS: i16 = 2, METADATA: i16 = 3, OFFSET_COMMIT: i16 = 8,
-  OFFSET_FETCH: i16 = 9, JOIN_GROUP: i16 = 11, HEARTBEAT: i16 = 12, LEAVE_GROUP: i16 = 13, SYNC_GROUP: i16 = 14,
-  END_TXN: i16 = 26, TXN_OFFSET_COMMIT: i16 = 28, SASL_AUTHENTICATE: i16 = 36, CONSUMER_GROUP_HEARTBEAT: i16 = 68;
+const PRODUCE: i16 = 0,
+  FETCH: i16 = 1,
+  LIST_OFFSETS: i16 = 2,
+  METADATA: i16 = 3,
+  OFFSET_COMMIT: i16 = 8,
+  OFFSET_FETCH: i16 = 9,
+  JOIN_GROUP: i16 = 11,
+  HEARTBEAT: i16 = 12,
+  LEAVE_GROUP: i16 = 13,
+  SYNC_GROUP: i16 = 14,
+  END_TXN: i16 = 26,
+  TXN_OFFSET_COMMIT: i16 = 28,
+  SASL_AUTHENTICATE: i16 = 36,
+  CONSUMER_GROUP_HEARTBEAT: i16 = 68;
 
 const MAX_CLIENTS: i32 = 10000;
 const MAX_MEMBERS: i32 = 10000;
@@ -30,7 +57,10 @@ class GroupState {
   /** KIP-848 groups: member ids seen heartbeating (on this VM's connections) and not yet left. */
   memberSet: Set<string> = new Set();
   kip848: bool = false;
-  constructor(readonly name: string, readonly ids: GroupSeries) {}
+  constructor(
+    readonly name: string,
+    readonly ids: GroupSeries,
+  ) {}
 }
 
 /** The request's partition entry for (topic, partition), or null. Entries are usually in the same order. */
@@ -62,7 +92,9 @@ function delivered(id: u32, s: BlobStats, from: i64, now: u64): void {
   }
 }
 
-@inline function codecOf(mask: i32): i32 { return mask == 0 ? 0 : 31 - clz(mask); }
+@inline function codecOf(mask: i32): i32 {
+  return mask == 0 ? 0 : 31 - clz(mask);
+}
 
 export class MetricsObserver extends SessionObserver {
   readonly deep: DeepMetrics = new DeepMetrics();
@@ -72,12 +104,22 @@ export class MetricsObserver extends SessionObserver {
   private groups: Map<string, GroupState> = new Map();
 
   /** labels: the workload's common labels (see identity.ts), current while its series are defined. */
-  constructor(readonly labels: string, readonly conn: ConnectionMetrics, readonly api: ApiMetrics) { super(); }
+  constructor(
+    readonly labels: string,
+    readonly conn: ConnectionMetrics,
+    readonly api: ApiMetrics,
+  ) {
+    super();
+  }
 
-  now(): u64 { return nowNanos(); }
+  now(): u64 {
+    return nowNanos();
+  }
 
   /** Nothing here outlives a callback: exchanges can be reused (see KafkaSession.recycle). */
-  get recyclesExchanges(): bool { return true; }
+  get recyclesExchanges(): bool {
+    return true;
+  }
 
   /** Lag seconds grow with time: the root context's tick should call this. */
   tick(): void {
@@ -95,8 +137,14 @@ export class MetricsObserver extends SessionObserver {
     for (let i = 0; i < names.length; i++) {
       const g = this.groups.get(unchecked(names[i]));
       const gen = sharedNumber(generationKey(g.name));
-      if (gen > <i64>g.generation) { g.generation = <i32>gen; observe(g.ids.generation, <u64>gen); }
-      if (g.kip848) { this.setMembers(g, sumMembers848(g.name), now, false); continue; }
+      if (gen > <i64>g.generation) {
+        g.generation = <i32>gen;
+        observe(g.ids.generation, <u64>gen);
+      }
+      if (g.kip848) {
+        this.setMembers(g, sumMembers848(g.name), now, false);
+        continue;
+      }
       const f = readLatest(membersKey(g.name));
       if (f != null && f.time > g.membersAt) this.setMembers(g, <i32>f.value, f.time, false);
     }
@@ -111,8 +159,14 @@ export class MetricsObserver extends SessionObserver {
     const req = ex.request;
     if (req == null) return;
     switch (ex.apiKey) {
-      case PRODUCE: this.produced(ex, req); break;
-      case JOIN_GROUP: case SYNC_GROUP: case HEARTBEAT: case OFFSET_COMMIT: case CONSUMER_GROUP_HEARTBEAT: {
+      case PRODUCE:
+        this.produced(ex, req);
+        break;
+      case JOIN_GROUP:
+      case SYNC_GROUP:
+      case HEARTBEAT:
+      case OFFSET_COMMIT:
+      case CONSUMER_GROUP_HEARTBEAT: {
         if (req.groupId.length == 0) break;
         this.learnClient(ex.clientId, req.groupId);
         if (ex.apiKey == JOIN_GROUP) inc(this.group(req.groupId).ids.joins);
@@ -149,34 +203,61 @@ export class MetricsObserver extends SessionObserver {
     this.errors(ex, resp);
     const req = ex.request;
     switch (ex.apiKey) {
-      case PRODUCE: if (req) this.produceAcked(req, resp, now); break;
-      case FETCH: this.fetched(ex, req, resp, now); break;
-      case LIST_OFFSETS: if (req) this.listed(req, resp, now); break;
-      case METADATA: this.metadata(resp); break;
-      case OFFSET_COMMIT: case TXN_OFFSET_COMMIT: if (req) this.commitAcked(req, resp, now); break;
-      case OFFSET_FETCH: this.offsetsFetched(req, resp, now); break;
-      case JOIN_GROUP: if (req) this.joined(req, resp); break;
-      case CONSUMER_GROUP_HEARTBEAT: if (req) this.heartbeat848(req, resp); break;
-      case END_TXN: if (req && resp.error == 0) inc(this.deep.txnId(ex.clientId, req.committed)); break;
-      case SASL_AUTHENTICATE: if (req && req.principal.length) inc(this.deep.saslId(req.mechanism, req.principal, resp.error)); break;
+      case PRODUCE:
+        if (req) this.produceAcked(req, resp, now);
+        break;
+      case FETCH:
+        this.fetched(ex, req, resp, now);
+        break;
+      case LIST_OFFSETS:
+        if (req) this.listed(req, resp, now);
+        break;
+      case METADATA:
+        this.metadata(resp);
+        break;
+      case OFFSET_COMMIT:
+      case TXN_OFFSET_COMMIT:
+        if (req) this.commitAcked(req, resp, now);
+        break;
+      case OFFSET_FETCH:
+        this.offsetsFetched(req, resp, now);
+        break;
+      case JOIN_GROUP:
+        if (req) this.joined(req, resp);
+        break;
+      case CONSUMER_GROUP_HEARTBEAT:
+        if (req) this.heartbeat848(req, resp);
+        break;
+      case END_TXN:
+        if (req && resp.error == 0) inc(this.deep.txnId(ex.clientId, req.committed));
+        break;
+      case SASL_AUTHENTICATE:
+        if (req && req.principal.length) inc(this.deep.saslId(req.mechanism, req.principal, resp.error));
+        break;
     }
     this.lag.refresh(now);
   }
 
-  abandoned(ex: Exchange): void { inc(this.conn.inFlight, -1); }
-
-  undecoded(response: bool, reason: Undecoded): void {
-    inc(this.api.undecoded.id((<i32>reason << 1) | (response ? 1 : 0)));
+  abandoned(ex: Exchange): void {
+    inc(this.conn.inFlight, -1);
   }
 
-  gaveUp(reason: GiveUp): void { inc(this.conn.unparsed.id(reason)); }
+  undecoded(response: bool, reason: Undecoded): void {
+    inc(this.api.undecoded.id(((<i32>reason) << 1) | (response ? 1 : 0)));
+  }
+
+  gaveUp(reason: GiveUp): void {
+    inc(this.conn.unparsed.id(reason));
+  }
 
   // ---- per API ----
 
   /** Partitions of one topic and codec are summed first: one host call per series, not per partition. */
   private produced(ex: Exchange, req: Message): void {
     const client = clientLabels.admit(ex.clientId);
-    let records: i64 = 0, bytes: i64 = 0, batches: i64 = 0;
+    let records: i64 = 0,
+      bytes: i64 = 0,
+      batches: i64 = 0;
     let topic: string | null = null;
     let codec = -1;
     for (let i = 0; i <= req.nParts; i++) {
@@ -190,12 +271,16 @@ export class MetricsObserver extends SessionObserver {
         if (records > 0) inc(t.producedId(ids, client, 0, codec), records);
         inc(t.producedId(ids, client, 1, codec), bytes);
         inc(t.producedId(ids, client, 2, codec), batches);
-        records = 0; bytes = 0; batches = 0;
+        records = 0;
+        bytes = 0;
+        batches = 0;
       }
       if (p == null || s == null) break;
       topic = p.topic;
       codec = c;
-      records += s.records; bytes += s.bytes; batches += s.batches;
+      records += s.records;
+      bytes += s.bytes;
+      batches += s.batches;
     }
   }
 
@@ -208,7 +293,8 @@ export class MetricsObserver extends SessionObserver {
       const q = findPart(req, i, p.topic, p.partition);
       if (q == null || q.records == null) continue;
       const s = q.records!;
-      if (s.nextOffset > s.firstOffset && s.firstOffset >= 0) this.highWatermark(p.topic, p.partition, p.offset + (s.nextOffset - s.firstOffset), now);
+      if (s.nextOffset > s.firstOffset && s.firstOffset >= 0)
+        this.highWatermark(p.topic, p.partition, p.offset + (s.nextOffset - s.firstOffset), now);
     }
   }
 
@@ -275,7 +361,7 @@ export class MetricsObserver extends SessionObserver {
     for (let i = 0; i < resp.nParts; i++) {
       const p = resp.part_(i);
       if (p.error != 0 || p.offset < 0) continue;
-      const group = p.group.length ? p.group : (req != null ? req.groupId : "");
+      const group = p.group.length ? p.group : req != null ? req.groupId : "";
       if (group.length) this.committed(group, p.topic, p.partition, p.offset, now);
     }
   }
@@ -294,7 +380,10 @@ export class MetricsObserver extends SessionObserver {
     g.kip848 = true;
     const member = resp.memberId.length ? resp.memberId : req.memberId;
     if (req.generation < 0) {
-      if (g.memberSet.has(req.memberId)) { g.memberSet.delete(req.memberId); inc(g.ids.leaves); }
+      if (g.memberSet.has(req.memberId)) {
+        g.memberSet.delete(req.memberId);
+        inc(g.ids.leaves);
+      }
     } else if (resp.error == 0 && member.length && g.memberSet.size < MAX_MEMBERS) {
       g.memberSet.add(member);
       this.generation(g, resp.generation);
@@ -321,7 +410,8 @@ export class MetricsObserver extends SessionObserver {
   }
 
   private committed(group: string, topic: string, partition: i32, offset: i64, now: u64): void {
-    const t = topicLabels.admit(topic), g = groupLabels.admit(group);
+    const t = topicLabels.admit(topic),
+      g = groupLabels.admit(group);
     if (t != OTHER && g != OTHER) this.lag.committed(g, t, partition, offset, now);
   }
 

@@ -68,7 +68,9 @@ export class KscopeRoot extends RootContext {
     return true;
   }
 
-  onTick(): void { this.observers.tick(); }
+  onTick(): void {
+    this.observers.tick();
+  }
 
   createContext(id: u32): Context {
     let gw: Gateway | null = null;

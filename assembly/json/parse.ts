@@ -7,7 +7,14 @@
 export const MAX_DEPTH = 32;
 export const MAX_LENGTH = 1 << 20; // characters
 
-export enum JsonKind { Null, Bool, Number, String, Array, Object }
+export enum JsonKind {
+  Null,
+  Bool,
+  Number,
+  String,
+  Array,
+  Object,
+}
 
 export class JsonValue {
   bool: bool = false;
@@ -19,7 +26,10 @@ export class JsonValue {
   keys: string[] = [];
   /** Where each object member name starts, parallel to `keys`. */
   keyOffsets: i32[] = [];
-  constructor(readonly kind: JsonKind, readonly offset: i32) {}
+  constructor(
+    readonly kind: JsonKind,
+    readonly offset: i32,
+  ) {}
 
   /** The member `key` of an object; null when absent (or not an object). */
   get(key: string): JsonValue | null {
@@ -36,27 +46,41 @@ export class JsonValue {
 /** What a JSON kind is called in error messages. */
 export function kindName(kind: JsonKind): string {
   switch (kind) {
-    case JsonKind.Null: return "null";
-    case JsonKind.Bool: return "a boolean";
-    case JsonKind.Number: return "a number";
-    case JsonKind.String: return "a string";
-    case JsonKind.Array: return "an array";
-    default: return "an object";
+    case JsonKind.Null:
+      return "null";
+    case JsonKind.Bool:
+      return "a boolean";
+    case JsonKind.Number:
+      return "a number";
+    case JsonKind.String:
+      return "a string";
+    case JsonKind.Array:
+      return "an array";
+    default:
+      return "an object";
   }
 }
 
 /** "line L, column C" (both from 1) of a character offset in `text`. */
 export function position(text: string, offset: i32): string {
-  let line = 1, col = 1;
+  let line = 1,
+    col = 1;
   const end = min(offset, text.length);
   for (let i = 0; i < end; i++) {
-    if (text.charCodeAt(i) == 0x0a) { line++; col = 1; } else col++;
+    if (text.charCodeAt(i) == 0x0a) {
+      line++;
+      col = 1;
+    } else col++;
   }
   return "line " + line.toString() + ", column " + col.toString();
 }
 
 export class JsonResult {
-  constructor(readonly value: JsonValue | null, readonly error: string, readonly offset: i32) {}
+  constructor(
+    readonly value: JsonValue | null,
+    readonly error: string,
+    readonly offset: i32,
+  ) {}
 }
 
 /** Parses one JSON value (with surrounding whitespace) that must fill the whole text. */
@@ -72,7 +96,9 @@ export function parseJson(text: string): JsonResult {
   return p.error.length ? new JsonResult(null, p.error, p.errorAt) : new JsonResult(v, "", 0);
 }
 
-function isDigit(c: i32): bool { return c >= 0x30 && c <= 0x39; }
+function isDigit(c: i32): bool {
+  return c >= 0x30 && c <= 0x39;
+}
 
 function hexDigit(c: i32): i32 {
   if (isDigit(c)) return c - 0x30;
@@ -93,7 +119,9 @@ class Parser {
     this.errorAt = at;
   }
 
-  peek(): i32 { return this.pos < this.text.length ? this.text.charCodeAt(this.pos) : -1; }
+  peek(): i32 {
+    return this.pos < this.text.length ? this.text.charCodeAt(this.pos) : -1;
+  }
 
   /** The character at pos, quoted, for messages ("end of text" past the end). */
   describe(): string {
@@ -115,7 +143,10 @@ class Parser {
     if (this.error.length) return null;
     const c = this.peek();
     if (c == 0x7b || c == 0x5b) {
-      if (depth >= MAX_DEPTH) { this.fail("nesting deeper than " + MAX_DEPTH.toString() + " levels"); return null; }
+      if (depth >= MAX_DEPTH) {
+        this.fail("nesting deeper than " + MAX_DEPTH.toString() + " levels");
+        return null;
+      }
       return c == 0x7b ? this.object(depth + 1) : this.array(depth + 1);
     }
     if (c == 0x22) {
@@ -127,7 +158,11 @@ class Parser {
       return v;
     }
     if (c == 0x2d || isDigit(c)) return this.number();
-    if (this.word("true")) { const v = new JsonValue(JsonKind.Bool, this.pos - 4); v.bool = true; return v; }
+    if (this.word("true")) {
+      const v = new JsonValue(JsonKind.Bool, this.pos - 4);
+      v.bool = true;
+      return v;
+    }
     if (this.word("false")) return new JsonValue(JsonKind.Bool, this.pos - 5);
     if (this.word("null")) return new JsonValue(JsonKind.Null, this.pos - 4);
     this.fail("expected a value, found " + this.describe());
@@ -144,17 +179,29 @@ class Parser {
     const v = new JsonValue(JsonKind.Object, this.pos);
     this.pos++; // {
     this.space();
-    if (this.peek() == 0x7d) { this.pos++; return v; }
+    if (this.peek() == 0x7d) {
+      this.pos++;
+      return v;
+    }
     const seen = new Set<string>();
     while (true) {
-      if (this.peek() != 0x22) { this.fail("expected a member name in double quotes, found " + this.describe()); return null; }
+      if (this.peek() != 0x22) {
+        this.fail("expected a member name in double quotes, found " + this.describe());
+        return null;
+      }
       const keyAt = this.pos;
       const key = this.string();
       if (key == null) return null;
-      if (seen.has(key)) { this.fail('duplicate key "' + key + '"', keyAt); return null; }
+      if (seen.has(key)) {
+        this.fail('duplicate key "' + key + '"', keyAt);
+        return null;
+      }
       seen.add(key);
       this.space();
-      if (this.peek() != 0x3a) { this.fail("expected ':' after the member name, found " + this.describe()); return null; }
+      if (this.peek() != 0x3a) {
+        this.fail("expected ':' after the member name, found " + this.describe());
+        return null;
+      }
       this.pos++;
       this.space();
       const item = this.value(depth);
@@ -166,7 +213,11 @@ class Parser {
       const c = this.peek();
       this.pos++;
       if (c == 0x7d) return v;
-      if (c != 0x2c) { this.pos--; this.fail("expected ',' or '}' in an object, found " + this.describe()); return null; }
+      if (c != 0x2c) {
+        this.pos--;
+        this.fail("expected ',' or '}' in an object, found " + this.describe());
+        return null;
+      }
       this.space();
     }
   }
@@ -175,7 +226,10 @@ class Parser {
     const v = new JsonValue(JsonKind.Array, this.pos);
     this.pos++; // [
     this.space();
-    if (this.peek() == 0x5d) { this.pos++; return v; }
+    if (this.peek() == 0x5d) {
+      this.pos++;
+      return v;
+    }
     while (true) {
       const item = this.value(depth);
       if (item == null) return null;
@@ -184,7 +238,11 @@ class Parser {
       const c = this.peek();
       this.pos++;
       if (c == 0x5d) return v;
-      if (c != 0x2c) { this.pos--; this.fail("expected ',' or ']' in an array, found " + this.describe()); return null; }
+      if (c != 0x2c) {
+        this.pos--;
+        this.fail("expected ',' or ']' in an array, found " + this.describe());
+        return null;
+      }
       this.space();
     }
   }
@@ -196,15 +254,24 @@ class Parser {
     let out = "";
     let run = this.pos; // start of the current run of plain characters
     while (true) {
-      if (this.pos >= text.length) { this.fail("unterminated string"); return null; }
+      if (this.pos >= text.length) {
+        this.fail("unterminated string");
+        return null;
+      }
       const c = text.charCodeAt(this.pos);
       if (c == 0x22) {
         out += text.substring(run, this.pos);
         this.pos++;
         return out;
       }
-      if (c < 0x20) { this.fail("unescaped " + this.describe() + " in a string"); return null; }
-      if (c != 0x5c) { this.pos++; continue; }
+      if (c < 0x20) {
+        this.fail("unescaped " + this.describe() + " in a string");
+        return null;
+      }
+      if (c != 0x5c) {
+        this.pos++;
+        continue;
+      }
       out += text.substring(run, this.pos);
       const at = this.pos;
       this.pos++;
@@ -220,18 +287,27 @@ class Parser {
       else if (e == 0x74) out += "\t";
       else if (e == 0x75) {
         const u = this.hex4();
-        if (u < 0) { this.fail("invalid \\u escape", at); return null; }
+        if (u < 0) {
+          this.fail("invalid \\u escape", at);
+          return null;
+        }
         if (u >= 0xd800 && u <= 0xdbff) {
           // A high surrogate must be followed by an escaped low one.
           let lo = -1;
           if (this.word("\\u")) lo = this.hex4();
-          if (lo < 0xdc00 || lo > 0xdfff) { this.fail("unpaired surrogate in a \\u escape", at); return null; }
+          if (lo < 0xdc00 || lo > 0xdfff) {
+            this.fail("unpaired surrogate in a \\u escape", at);
+            return null;
+          }
           out += String.fromCharCode(u, lo);
         } else if (u >= 0xdc00 && u <= 0xdfff) {
           this.fail("unpaired surrogate in a \\u escape", at);
           return null;
         } else out += String.fromCharCode(u);
-      } else { this.fail("invalid escape in a string", at); return null; }
+      } else {
+        this.fail("invalid escape in a string", at);
+        return null;
+      }
       run = this.pos;
     }
   }
@@ -260,21 +336,36 @@ class Parser {
     if (this.peek() == 0x2d) this.pos++;
     const first = this.peek();
     const intDigits = this.digits();
-    if (intDigits == 0) { this.fail("expected a digit, found " + this.describe()); return null; }
-    if (first == 0x30 && intDigits > 1) { this.fail("leading zero in a number", start); return null; }
+    if (intDigits == 0) {
+      this.fail("expected a digit, found " + this.describe());
+      return null;
+    }
+    if (first == 0x30 && intDigits > 1) {
+      this.fail("leading zero in a number", start);
+      return null;
+    }
     if (this.peek() == 0x2e) {
       this.pos++;
-      if (this.digits() == 0) { this.fail("expected a digit after '.', found " + this.describe()); return null; }
+      if (this.digits() == 0) {
+        this.fail("expected a digit after '.', found " + this.describe());
+        return null;
+      }
     }
     const e = this.peek();
     if (e == 0x65 || e == 0x45) {
       this.pos++;
       const s = this.peek();
       if (s == 0x2b || s == 0x2d) this.pos++;
-      if (this.digits() == 0) { this.fail("expected a digit in the exponent, found " + this.describe()); return null; }
+      if (this.digits() == 0) {
+        this.fail("expected a digit in the exponent, found " + this.describe());
+        return null;
+      }
     }
     const n = F64.parseFloat(this.text.substring(start, this.pos));
-    if (!isFinite(n)) { this.fail("number out of range", start); return null; }
+    if (!isFinite(n)) {
+      this.fail("number out of range", start);
+      return null;
+    }
     const v = new JsonValue(JsonKind.Number, start);
     v.num = n;
     return v;

@@ -48,10 +48,22 @@ export class BlobStats {
   corrupt: bool = false;
 
   reset(): void {
-    this.batches = 0; this.records = 0; this.bytes = 0; this.codecs = 0; this.transactional = false; this.control = 0;
-    this.producerId = -1; this.firstOffset = -1; this.nextOffset = -1; this.maxTimestamp = -1;
-    this.headBase = -1; this.headLast = -1; this.headRecords = 0; this.times.length = 0;
-    this.partial = false; this.corrupt = false;
+    this.batches = 0;
+    this.records = 0;
+    this.bytes = 0;
+    this.codecs = 0;
+    this.transactional = false;
+    this.control = 0;
+    this.producerId = -1;
+    this.firstOffset = -1;
+    this.nextOffset = -1;
+    this.maxTimestamp = -1;
+    this.headBase = -1;
+    this.headLast = -1;
+    this.headRecords = 0;
+    this.times.length = 0;
+    this.partial = false;
+    this.corrupt = false;
   }
 
   /**
@@ -76,20 +88,33 @@ export class BlobStats {
   }
 
   copyFrom(s: BlobStats): void {
-    this.batches = s.batches; this.records = s.records; this.bytes = s.bytes; this.codecs = s.codecs;
-    this.transactional = s.transactional; this.control = s.control; this.producerId = s.producerId;
-    this.firstOffset = s.firstOffset; this.nextOffset = s.nextOffset; this.maxTimestamp = s.maxTimestamp;
-    this.headBase = s.headBase; this.headLast = s.headLast; this.headRecords = s.headRecords;
-    const from = s.times, to = this.times;
+    this.batches = s.batches;
+    this.records = s.records;
+    this.bytes = s.bytes;
+    this.codecs = s.codecs;
+    this.transactional = s.transactional;
+    this.control = s.control;
+    this.producerId = s.producerId;
+    this.firstOffset = s.firstOffset;
+    this.nextOffset = s.nextOffset;
+    this.maxTimestamp = s.maxTimestamp;
+    this.headBase = s.headBase;
+    this.headLast = s.headLast;
+    this.headRecords = s.headRecords;
+    const from = s.times,
+      to = this.times;
     to.length = from.length;
-    for (let i = 0; i < from.length; i++) unchecked(to[i] = unchecked(from[i]));
-    this.partial = s.partial; this.corrupt = s.corrupt;
+    for (let i = 0; i < from.length; i++) unchecked((to[i] = unchecked(from[i])));
+    this.partial = s.partial;
+    this.corrupt = s.corrupt;
   }
 }
 
 /** Kafka defines codecs 0-4 in the attributes' three low bits; 5, 6 and 7 all mean "unknown". */
 export const UNKNOWN_CODEC: i32 = 5;
-@inline function codecOf(attrs: i32): i32 { return min(attrs & 7, UNKNOWN_CODEC); }
+@inline function codecOf(attrs: i32): i32 {
+  return min(attrs & 7, UNKNOWN_CODEC);
+}
 
 export class BatchScanner {
   private hdr: usize = heap.alloc(HEADER);
@@ -103,7 +128,10 @@ export class BatchScanner {
   start(into: BlobStats): void {
     into.reset();
     this.stats = into;
-    this.have = 0; this.left = 0; this.want = LEGACY_HEADER; this.total = 0;
+    this.have = 0;
+    this.left = 0;
+    this.want = LEGACY_HEADER;
+    this.total = 0;
   }
 
   /** Feeds len bytes of the blob from src at start. */
@@ -113,20 +141,30 @@ export class BatchScanner {
     while (p < end) {
       if (this.left > 0) {
         const k = min(this.left, end - p);
-        this.left -= k; p += k;
+        this.left -= k;
+        p += k;
         if (this.left == 0) this.complete();
         continue;
       }
       const k = min(this.want - this.have, end - p);
       src.copy(p, k, this.hdr + <usize>this.have);
-      this.have += k; p += k;
+      this.have += k;
+      p += k;
       if (this.have < this.want) continue;
       if (this.want == LEGACY_HEADER) {
         this.total = 12 + <i32>bswap<u32>(load<u32>(this.hdr + 8));
         const magic = load<u8>(this.hdr + 16);
-        if (this.total < LEGACY_HEADER || magic > 2) { this.stats.corrupt = true; this.left = i32.MAX_VALUE; continue; }
+        if (this.total < LEGACY_HEADER || magic > 2) {
+          this.stats.corrupt = true;
+          this.left = i32.MAX_VALUE;
+          continue;
+        }
         if (magic == 2) {
-          if (this.total < HEADER) { this.stats.corrupt = true; this.left = i32.MAX_VALUE; continue; }
+          if (this.total < HEADER) {
+            this.stats.corrupt = true;
+            this.left = i32.MAX_VALUE;
+            continue;
+          }
           this.want = HEADER;
           continue;
         }
@@ -168,7 +206,11 @@ export class BatchScanner {
       else {
         const n = <i32>bswap<u32>(load<u32>(h + 57));
         s.records += n;
-        if (s.headBase < 0) { s.headBase = base; s.headLast = base + lastDelta; s.headRecords = n; }
+        if (s.headBase < 0) {
+          s.headBase = base;
+          s.headLast = base + lastDelta;
+          s.headRecords = n;
+        }
         s.addTime(batchTime(attrs, <i64>bswap<u64>(load<u64>(h + 27)), maxTs));
       }
     } else {
@@ -177,9 +219,15 @@ export class BatchScanner {
       s.codecs |= 1 << codecOf(attrs);
       s.records += 1;
       s.nextOffset = base + 1;
-      if (s.headBase < 0) { s.headBase = base; s.headLast = base; s.headRecords = 1; }
+      if (s.headBase < 0) {
+        s.headBase = base;
+        s.headLast = base;
+        s.headRecords = 1;
+      }
       s.addTime(-1);
     }
-    this.have = 0; this.want = LEGACY_HEADER; this.total = 0;
+    this.have = 0;
+    this.want = LEGACY_HEADER;
+    this.total = 0;
   }
 }

@@ -8,8 +8,15 @@ export abstract class ByteSource {
 
 /** Bytes already in Wasm memory (tests, recorded streams). */
 export class MemorySource extends ByteSource {
-  constructor(public ptr: usize, public len: i32) { super(); }
-  get length(): i32 { return this.len; }
+  constructor(
+    public ptr: usize,
+    public len: i32,
+  ) {
+    super();
+  }
+  get length(): i32 {
+    return this.len;
+  }
   copy(start: i32, len: i32, dest: usize): i32 {
     const n = min(len, this.len - start);
     if (n <= 0) return 0;
@@ -23,8 +30,14 @@ export class SliceSource extends ByteSource {
   private src: ByteSource | null = null;
   private start: i32 = 0;
   private len: i32 = 0;
-  reset(src: ByteSource, start: i32, len: i32): void { this.src = src; this.start = start; this.len = len; }
-  get length(): i32 { return this.len; }
+  reset(src: ByteSource, start: i32, len: i32): void {
+    this.src = src;
+    this.start = start;
+    this.len = len;
+  }
+  get length(): i32 {
+    return this.len;
+  }
   copy(start: i32, len: i32, dest: usize): i32 {
     const n = min(len, this.len - start);
     return n > 0 ? this.src!.copy(this.start + start, n, dest) : 0;
@@ -61,11 +74,17 @@ export class ByteBuffer {
   /** Shrinks the buffer back after a large frame so idle connections stay small. */
   clear(): void {
     this.len = 0;
-    if (this.cap > 65536) { heap.free(this.ptr); this.ptr = 0; this.cap = 0; }
+    if (this.cap > 65536) {
+      heap.free(this.ptr);
+      this.ptr = 0;
+      this.cap = 0;
+    }
   }
 
   free(): void {
     if (this.ptr) heap.free(this.ptr);
-    this.ptr = 0; this.cap = 0; this.len = 0;
+    this.ptr = 0;
+    this.cap = 0;
+    this.len = 0;
   }
 }

@@ -10,10 +10,21 @@
 import { ByteBuffer, ByteSource, MemorySource } from "./bytes";
 import { BatchScanner, BlobStats } from "./batches";
 
-export const enum Verdict { Done, More, Records, Bad }
+export const enum Verdict {
+  Done,
+  More,
+  Records,
+  Bad,
+}
 
 /** Why a connection stopped being parsed; index into GIVE_UP_REASONS. */
-export const enum GiveUp { FrameSize = 0, Tls = 1, Http = 2, Header = 3, Sasl = 4 }
+export const enum GiveUp {
+  FrameSize = 0,
+  Tls = 1,
+  Http = 2,
+  Header = 3,
+  Sasl = 4,
+}
 export const GIVE_UP_REASONS: StaticArray<string> = ["frame_size", "tls", "http", "bad_header", "sasl_v0"];
 
 export class Frame {
@@ -37,12 +48,24 @@ export class Frame {
   blobLeft: i32 = 0;
 
   /** Most bytes `kept` can ever hold for this frame. */
-  get keepLimit(): i32 { return this.size - this.cut; }
-  get complete(): bool { return this.seen == this.size; }
+  get keepLimit(): i32 {
+    return this.size - this.cut;
+  }
+  get complete(): bool {
+    return this.seen == this.size;
+  }
 
   reset(size: i32): void {
-    this.size = size; this.seen = 0; this.want = 0; this.settled = false; this.bad = false; this.oversize = false;
-    this.cut = 0; this.recordsAt = 0; this.recordsLen = 0; this.blobLeft = 0;
+    this.size = size;
+    this.seen = 0;
+    this.want = 0;
+    this.settled = false;
+    this.bad = false;
+    this.oversize = false;
+    this.cut = 0;
+    this.recordsAt = 0;
+    this.recordsLen = 0;
+    this.blobLeft = 0;
     this.kept.clear();
     this.nBlobs = 0;
     if (this.blobs.length > 64) this.blobs = []; // keep idle connections small after a frame of many partitions
@@ -86,7 +109,10 @@ export class Framer {
   private scanner: BatchScanner = new BatchScanner();
   private keptSource: MemorySource = new MemorySource(0, 0);
 
-  constructor(private sink: FrameSink, private maxSize: i32) {}
+  constructor(
+    private sink: FrameSink,
+    private maxSize: i32,
+  ) {}
 
   feed(src: ByteSource): void {
     const n = src.length;
@@ -95,11 +121,15 @@ export class Framer {
     while (p < n && !this.dead) {
       if (!this.inFrame) {
         const k = src.copy(p, min(4 - this.sizeHave, n - p), this.sizeBuf + <usize>this.sizeHave);
-        this.sizeHave += k; p += k;
+        this.sizeHave += k;
+        p += k;
         if (this.sizeHave < 4) break;
         this.sizeHave = 0;
         const size = <i32>bswap<u32>(load<u32>(this.sizeBuf));
-        if (size < 4 || size > this.maxSize) { this.die(this.sniff()); break; }
+        if (size < 4 || size > this.maxSize) {
+          this.die(this.sniff());
+          break;
+        }
         this.started = true;
         this.inFrame = true;
         f.reset(size);
@@ -107,19 +137,30 @@ export class Framer {
       } else if (f.blobLeft > 0) {
         const k = min(f.blobLeft, n - p);
         this.scanner.feed(src, p, k);
-        f.blobLeft -= k; f.seen += k; p += k;
-        if (f.blobLeft == 0) { this.scanner.finish(); f.nBlobs++; this.decode(); }
+        f.blobLeft -= k;
+        f.seen += k;
+        p += k;
+        if (f.blobLeft == 0) {
+          this.scanner.finish();
+          f.nBlobs++;
+          this.decode();
+        }
       } else if (!f.settled && f.kept.len < f.want) {
         const k = f.kept.append(src, p, min(f.want - f.kept.len, min(n - p, f.size - f.seen)));
-        f.seen += k; p += k;
+        f.seen += k;
+        p += k;
         if (f.kept.len >= f.want || f.complete) this.decode();
       } else {
         const k = min(f.size - f.seen, n - p);
-        f.seen += k; p += k;
+        f.seen += k;
+        p += k;
       }
       if (this.inFrame && f.complete && f.blobLeft == 0 && !this.dead) {
         if (!f.settled) this.decode();
-        if (!f.settled) { f.bad = true; f.settled = true; }
+        if (!f.settled) {
+          f.bad = true;
+          f.settled = true;
+        }
         this.inFrame = false;
         this.sink.end(f);
       }
@@ -139,14 +180,25 @@ export class Framer {
       if (v == Verdict.More) {
         // Wanting bytes the frame does not have means the frame is malformed.
         if (f.want > f.keepLimit) f.want = f.keepLimit;
-        if (f.want <= f.kept.len) { f.settled = true; f.bad = true; }
-        else if (f.want > MAX_KEEP) { f.settled = true; f.bad = true; f.oversize = true; }
+        if (f.want <= f.kept.len) {
+          f.settled = true;
+          f.bad = true;
+        } else if (f.want > MAX_KEEP) {
+          f.settled = true;
+          f.bad = true;
+          f.oversize = true;
+        }
         return;
       }
       // Records: summarise the part already kept, cut it out, stream the rest.
-      const at = f.recordsAt, len = f.recordsLen;
+      const at = f.recordsAt,
+        len = f.recordsLen;
       const inKept = min(len, f.kept.len - at);
-      if (at < 0 || inKept < 0 || len < 0) { f.settled = true; f.bad = true; return; }
+      if (at < 0 || inKept < 0 || len < 0) {
+        f.settled = true;
+        f.bad = true;
+        return;
+      }
       this.scanner.start(f.nextBlob());
       this.keptSource.ptr = f.kept.ptr;
       this.keptSource.len = f.kept.len;
@@ -169,7 +221,8 @@ export class Framer {
   /** Names what the first bytes of a stream that is not Kafka look like. */
   private sniff(): GiveUp {
     if (this.started) return GiveUp.FrameSize;
-    const b0 = load<u8>(this.sizeBuf), b1 = load<u8>(this.sizeBuf + 1);
+    const b0 = load<u8>(this.sizeBuf),
+      b1 = load<u8>(this.sizeBuf + 1);
     if (b0 == 0x16 && b1 == 0x03) return GiveUp.Tls;
     const w = load<u32>(this.sizeBuf);
     // "GET ", "POST", "PUT ", "HEAD", "PRI " (HTTP/2 preface) in memory order
@@ -178,7 +231,9 @@ export class Framer {
   }
 
   /** Stops parsing (the sink decided the stream is not Kafka). */
-  stop(reason: GiveUp): void { if (!this.dead) this.die(reason); }
+  stop(reason: GiveUp): void {
+    if (!this.dead) this.die(reason);
+  }
 
   dispose(): void {
     this.frame.kept.free();

@@ -13,7 +13,9 @@ export class InFlightQueue<T extends InFlight> {
   private items: Array<T> = [];
   private head: i32 = 0;
 
-  get size(): i32 { return this.items.length - this.head; }
+  get size(): i32 {
+    return this.items.length - this.head;
+  }
 
   push(e: T): void {
     if (this.head > 32 && this.head * 2 > this.items.length) {
@@ -33,7 +35,10 @@ export class InFlightQueue<T extends InFlight> {
   /** Removes the oldest entry; only call when size > 0. */
   shift(): T {
     const e = this.items[this.head++];
-    if (this.head == this.items.length) { this.items.length = 0; this.head = 0; }
+    if (this.head == this.items.length) {
+      this.items.length = 0;
+      this.head = 0;
+    }
     return e;
   }
 }

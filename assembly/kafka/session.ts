@@ -9,7 +9,12 @@ import { intern } from "./messages/names";
 import { InFlight, InFlightQueue } from "./inflight";
 import { RequestBody, ResponseBody, decodeRequestBody, decodeResponseBody } from "./messages/index";
 
-export const enum Undecoded { UnknownVersion = 0, Malformed = 1, Unmatched = 2, Oversize = 3 }
+export const enum Undecoded {
+  UnknownVersion = 0,
+  Malformed = 1,
+  Unmatched = 2,
+  Oversize = 3,
+}
 
 const SASL_HANDSHAKE: i16 = 17;
 
@@ -31,11 +36,24 @@ export class Exchange extends InFlight {
 
   /** Clears the exchange for its next request, keeping its bodies' memory. */
   reset(): void {
-    this.correlationId = 0; this.apiKey = 0; this.apiVersion = 0; this.sentAt = 0;
-    this.clientId = ""; this.requestBytes = 0; this.responseBytes = 0; this.receivedAt = 0;
-    this.expectsResponse = true; this.decodable = false;
-    if (this.request) { this.spareRequest = this.request; this.request = null; }
-    if (this.response) { this.spareResponse = this.response; this.response = null; }
+    this.correlationId = 0;
+    this.apiKey = 0;
+    this.apiVersion = 0;
+    this.sentAt = 0;
+    this.clientId = "";
+    this.requestBytes = 0;
+    this.responseBytes = 0;
+    this.receivedAt = 0;
+    this.expectsResponse = true;
+    this.decodable = false;
+    if (this.request) {
+      this.spareRequest = this.request;
+      this.request = null;
+    }
+    if (this.response) {
+      this.spareResponse = this.response;
+      this.response = null;
+    }
   }
 }
 
@@ -45,7 +63,9 @@ export abstract class SessionObserver {
    * Whether the session may reuse an exchange once response() or abandoned() returned (or
    * request(), for one that expects no response): the observer keeps no reference to it or its bodies.
    */
-  get recyclesExchanges(): bool { return false; }
+  get recyclesExchanges(): bool {
+    return false;
+  }
   /** A request's last byte passed (it is in flight if ex.expectsResponse). */
   abstract request(ex: Exchange): void;
   /** The response to ex passed. */
@@ -85,9 +105,13 @@ class RequestSink extends FrameSink {
   }
 
   decode(f: Frame): Verdict {
-    const c = this.c, h = this.h;
+    const c = this.c,
+      h = this.h;
     c.reset(f.kept.ptr, f.kept.len, f.keepLimit);
-    if (!readRequestHeader(c, h)) { this.s.stop(this.s.saslV0 ? GiveUp.Sasl : GiveUp.Header); return Verdict.Bad; }
+    if (!readRequestHeader(c, h)) {
+      this.s.stop(this.s.saslV0 ? GiveUp.Sasl : GiveUp.Header);
+      return Verdict.Bad;
+    }
     if (!c.ok) return more(f, c);
     let ex = this.ex;
     if (ex == null) {
@@ -106,7 +130,10 @@ class RequestSink extends FrameSink {
 
   end(f: Frame): void {
     const ex = this.ex;
-    if (ex == null) { this.s.obs.undecoded(false, Undecoded.Malformed); return; }
+    if (ex == null) {
+      this.s.obs.undecoded(false, Undecoded.Malformed);
+      return;
+    }
     if (!ex.decodable) this.s.obs.undecoded(false, Undecoded.UnknownVersion);
     else if (f.bad) this.s.obs.undecoded(false, f.oversize ? Undecoded.Oversize : Undecoded.Malformed);
     ex.requestBytes = f.size + 4;
@@ -118,9 +145,13 @@ class RequestSink extends FrameSink {
     if (!ex.expectsResponse) this.s.recycle(ex);
   }
 
-  giveUp(reason: GiveUp): void { this.s.stop(reason); }
+  giveUp(reason: GiveUp): void {
+    this.s.stop(reason);
+  }
 
-  dispose(): void { this.lastBytes.free(); }
+  dispose(): void {
+    this.lastBytes.free();
+  }
 
   /** Clients keep one id per connection: look it up once, compare bytes after that. */
   private clientId(f: Frame, h: RequestHeader): string {
@@ -168,7 +199,10 @@ class ResponseSink extends FrameSink {
 
   end(f: Frame): void {
     const ex = this.ex;
-    if (ex == null) { this.s.obs.undecoded(true, Undecoded.Unmatched); return; }
+    if (ex == null) {
+      this.s.obs.undecoded(true, Undecoded.Unmatched);
+      return;
+    }
     if (f.bad) this.s.obs.undecoded(true, f.oversize ? Undecoded.Oversize : Undecoded.Malformed);
     ex.responseBytes = f.size + 4;
     ex.receivedAt = this.s.now();
@@ -179,7 +213,9 @@ class ResponseSink extends FrameSink {
     if (saslV0) this.s.stop(GiveUp.Sasl);
   }
 
-  giveUp(reason: GiveUp): void { this.s.stop(reason); }
+  giveUp(reason: GiveUp): void {
+    this.s.stop(reason);
+  }
 
   /**
    * The request whose response is passing: it left the in-flight queue when the response's
@@ -215,7 +251,8 @@ export class KafkaSession {
   private chunkTime: u64 = 0;
 
   constructor(readonly obs: SessionObserver) {
-    const req = new RequestSink(), resp = new ResponseSink();
+    const req = new RequestSink(),
+      resp = new ResponseSink();
     this.reqSink = req;
     this.respSink = resp;
     this.requests = new Framer(req, MAX_REQUEST);
@@ -224,10 +261,18 @@ export class KafkaSession {
     resp.s = this;
   }
 
-  get parsing(): bool { return !this.stopped; }
+  get parsing(): bool {
+    return !this.stopped;
+  }
 
-  feedRequests(src: ByteSource): void { this.chunkTime = 0; if (!this.stopped) this.requests.feed(src); }
-  feedResponses(src: ByteSource): void { this.chunkTime = 0; if (!this.stopped) this.responses.feed(src); }
+  feedRequests(src: ByteSource): void {
+    this.chunkTime = 0;
+    if (!this.stopped) this.requests.feed(src);
+  }
+  feedResponses(src: ByteSource): void {
+    this.chunkTime = 0;
+    if (!this.stopped) this.responses.feed(src);
+  }
 
   /** When the current chunk arrived: one host clock read per chunk, not per frame. */
   now(): u64 {
@@ -275,7 +320,10 @@ export class KafkaSession {
    */
   close(): void {
     const pending = this.respSink.takePending();
-    if (pending != null) { this.obs.abandoned(pending); this.recycle(pending); }
+    if (pending != null) {
+      this.obs.abandoned(pending);
+      this.recycle(pending);
+    }
     while (this.inflight.size > 0) {
       const ex = this.inflight.shift();
       this.obs.abandoned(ex);

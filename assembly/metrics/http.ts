@@ -18,7 +18,10 @@ export function methodLabel(m: string): string {
 /** ":status" as a code label: 100..599, else "0" (no response, or not a status). */
 export function codeLabel(status: string): string {
   if (status.length != 3) return "0";
-  for (let i = 0; i < 3; i++) { const c = status.charCodeAt(i); if (c < 0x30 || c > 0x39) return "0"; }
+  for (let i = 0; i < 3; i++) {
+    const c = status.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return "0";
+  }
   const n = I32.parseInt(status);
   return n >= 100 && n <= 599 ? status : "0";
 }
@@ -32,7 +35,10 @@ export function classLabel(code: string): string {
 export function grpcLabel(v: string): string {
   if (v.length == 0) return "";
   if (v.length > 2) return "other";
-  for (let i = 0; i < v.length; i++) { const c = v.charCodeAt(i); if (c < 0x30 || c > 0x39) return "other"; }
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return "other";
+  }
   return I32.parseInt(v) <= 16 ? v : "other";
 }
 
@@ -65,6 +71,11 @@ export function httpDurationId(r: HttpRequest): u32 {
 }
 
 function peers(r: HttpRequest): string {
-  return label(L.reporter, r.reporter) + label(L.sourceWorkload, r.sourceWorkload) + label(L.sourceNamespace, r.sourceNamespace) +
-    label(L.destinationWorkload, r.destinationWorkload) + label(L.destinationNamespace, r.destinationNamespace);
+  return (
+    label(L.reporter, r.reporter) +
+    label(L.sourceWorkload, r.sourceWorkload) +
+    label(L.sourceNamespace, r.sourceNamespace) +
+    label(L.destinationWorkload, r.destinationWorkload) +
+    label(L.destinationNamespace, r.destinationNamespace)
+  );
 }

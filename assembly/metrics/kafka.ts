@@ -12,11 +12,15 @@ import { initCommitIndex, vmSlot } from "./shared";
 
 export const VERSION_SLOTS: i32 = 32;
 
-function apiLabel(i: i32): string { return label(L.api, apiName(<i16>i)); }
+function apiLabel(i: i32): string {
+  return label(L.api, apiName(<i16>i));
+}
 function apiVersionLabels(i: i32): string {
   return label(L.api, apiName(<i16>(i / VERSION_SLOTS))) + label(L.version, (i % VERSION_SLOTS).toString());
 }
-function reasonLabel(i: i32): string { return label(L.reason, GIVE_UP_REASONS[i]); }
+function reasonLabel(i: i32): string {
+  return label(L.reason, GIVE_UP_REASONS[i]);
+}
 
 /** Indexed by session.ts's Undecoded. */
 export const UNDECODED_REASONS: StaticArray<string> = ["unknown_version", "malformed", "unmatched", "oversize"];
@@ -43,7 +47,12 @@ export class ApiMetrics {
   readonly responseBytes: IndexedFamily = new IndexedFamily(MetricType.Counter, M.responseBytes, API_KEY_COUNT, apiLabel);
   /** Microseconds: proxy-wasm histograms take integers and Envoy exports them unscaled. */
   readonly duration: IndexedFamily = new IndexedFamily(MetricType.Histogram, M.requestDuration, API_KEY_COUNT, apiLabel);
-  readonly undecoded: IndexedFamily = new IndexedFamily(MetricType.Counter, M.framesUndecoded, UNDECODED_REASONS.length * 2, undecodedLabel);
+  readonly undecoded: IndexedFamily = new IndexedFamily(
+    MetricType.Counter,
+    M.framesUndecoded,
+    UNDECODED_REASONS.length * 2,
+    undecodedLabel,
+  );
 }
 
 // ---- What the traffic means: topics, groups, lag (fed by filter/observer.ts) ----------------
@@ -62,8 +71,14 @@ export const principalLabels = new LabelBudget(L.principal, 200);
 /** Sets the distinct values kept per client-chosen label (plugin configuration max_label_values). */
 export function setLabelLimit(n: i32): void {
   if (n <= 0) return;
-  topicLabels.limit = n; groupLabels.limit = n; clientLabels.limit = n; principalLabels.limit = n;
-  topicLabels.init(); groupLabels.init(); clientLabels.init(); principalLabels.init();
+  topicLabels.limit = n;
+  groupLabels.limit = n;
+  clientLabels.limit = n;
+  principalLabels.limit = n;
+  topicLabels.init();
+  groupLabels.init();
+  clientLabels.init();
+  principalLabels.init();
   initCommitIndex();
   vmSlot();
 }
@@ -73,7 +88,9 @@ const MAX_ERROR_CODE: i16 = 255;
 const OTHER_CODE: i16 = i16.MIN_VALUE;
 
 /** The code as counted: codes outside -1..MAX_ERROR_CODE share one series (an int16 from the wire must not mint 65,536). */
-export function boundedCode(code: i16): i16 { return code >= -1 && code <= MAX_ERROR_CODE ? code : OTHER_CODE; }
+export function boundedCode(code: i16): i16 {
+  return code >= -1 && code <= MAX_ERROR_CODE ? code : OTHER_CODE;
+}
 
 /** The name of a Kafka error code (e.g. NOT_LEADER_OR_FOLLOWER), "code_N" for one Kafka does not define, "unknown" past MAX_ERROR_CODE. */
 export function errorName(code: i16): string {
@@ -114,8 +131,12 @@ export class TopicSeries {
     if (<u32>i >= <u32>ids.length) return u32.MAX_VALUE;
     let id = unchecked(ids[i]);
     if (id == UNSET) {
-      id = series(MetricType.Counter, PRODUCED_NAMES[k], label(L.topic, this.topic) + label(L.clientId, client) + label(L.compression, COMPRESSION[codec]));
-      unchecked(ids[i] = id);
+      id = series(
+        MetricType.Counter,
+        PRODUCED_NAMES[k],
+        label(L.topic, this.topic) + label(L.clientId, client) + label(L.compression, COMPRESSION[codec]),
+      );
+      unchecked((ids[i] = id));
     }
     return id;
   }
@@ -126,18 +147,24 @@ export class TopicSeries {
       if (f.group == group) return f;
     }
     const labels = label(L.topic, this.topic) + label(L.group, group) + label(L.clientId, client);
-    const f = new FetchSeries(group,
+    const f = new FetchSeries(
+      group,
       series(MetricType.Counter, M.fetchedRecords, labels),
       series(MetricType.Counter, M.fetchedBytes, labels),
-      series(MetricType.Histogram, M.deliveryLatency, label(L.topic, this.topic) + label(L.group, group)));
+      series(MetricType.Histogram, M.deliveryLatency, label(L.topic, this.topic) + label(L.group, group)),
+    );
     this.fetched.set(client, f);
     return f;
   }
 
   errorId(api: i16, code: i16): u32 {
-    const k = (<i32>api << 16) | (<i32>boundedCode(code) & 0xffff);
+    const k = ((<i32>api) << 16) | ((<i32>boundedCode(code)) & 0xffff);
     if (this.errors.has(k)) return this.errors.get(k);
-    const id = series(MetricType.Counter, M.topicErrors, label(L.topic, this.topic) + label(L.api, apiName(api)) + label(L.error, errorName(code)));
+    const id = series(
+      MetricType.Counter,
+      M.topicErrors,
+      label(L.topic, this.topic) + label(L.api, apiName(api)) + label(L.error, errorName(code)),
+    );
     this.errors.set(k, id);
     return id;
   }
@@ -158,7 +185,12 @@ export class TopicSeries {
 
 export class FetchSeries {
   /** latency: kscope_delivery_latency_milliseconds{topic, group} (shared by the group's clients). */
-  constructor(readonly group: string, readonly records: u32, readonly bytes: u32, readonly latency: u32) {}
+  constructor(
+    readonly group: string,
+    readonly records: u32,
+    readonly bytes: u32,
+    readonly latency: u32,
+  ) {}
 }
 
 /**
@@ -172,9 +204,13 @@ export class ClientSeries {
   constructor(readonly client: string) {}
 
   /** kscope_client_requests_total{client_id, api}; u32.MAX_VALUE for an API key kscope does not know. */
-  requestsId(api: i16): u32 { return this.apiId(this.requests, M.clientRequests, api); }
+  requestsId(api: i16): u32 {
+    return this.apiId(this.requests, M.clientRequests, api);
+  }
   /** kscope_client_errors_total{client_id, api}. */
-  errorsId(api: i16): u32 { return this.apiId(this.errors, M.clientErrors, api); }
+  errorsId(api: i16): u32 {
+    return this.apiId(this.errors, M.clientErrors, api);
+  }
 
   durationId(): u32 {
     if (this.duration == UNSET) this.duration = series(MetricType.Histogram, M.clientDuration, label(L.clientId, this.client));
@@ -187,7 +223,7 @@ export class ClientSeries {
     let id = unchecked(ids[i]);
     if (id == UNSET) {
       id = series(MetricType.Counter, name, label(L.clientId, this.client) + label(L.api, apiName(api)));
-      unchecked(ids[i] = id);
+      unchecked((ids[i] = id));
     }
     return id;
   }
@@ -195,7 +231,7 @@ export class ClientSeries {
 
 function unsetIds(n: i32): StaticArray<u32> {
   const a = new StaticArray<u32>(n);
-  for (let i = 0; i < n; i++) unchecked(a[i] = UNSET);
+  for (let i = 0; i < n; i++) unchecked((a[i] = UNSET));
   return a;
 }
 
@@ -242,7 +278,10 @@ class Labelled<T> {
   private map: Map<string, T> = new Map();
   private lastName: string = "";
   private last: T | null = null;
-  constructor(private budget: LabelBudget, private make: (label: string) => T) {}
+  constructor(
+    private budget: LabelBudget,
+    private make: (label: string) => T,
+  ) {}
 
   get(name: string): T {
     const last = this.last;
@@ -252,16 +291,27 @@ class Labelled<T> {
     else {
       const l = this.budget.admit(name);
       if (this.map.has(l)) t = this.map.get(l);
-      else { const make = this.make; t = make(l); this.map.set(l, t); }
+      else {
+        const make = this.make;
+        t = make(l);
+        this.map.set(l, t);
+      }
     }
-    this.lastName = name; this.last = t;
+    this.lastName = name;
+    this.last = t;
     return t;
   }
 }
 
-function newTopic(l: string): TopicSeries { return new TopicSeries(l); }
-function newGroup(l: string): GroupSeries { return new GroupSeries(l); }
-function newClient(l: string): ClientSeries { return new ClientSeries(l); }
+function newTopic(l: string): TopicSeries {
+  return new TopicSeries(l);
+}
+function newGroup(l: string): GroupSeries {
+  return new GroupSeries(l);
+}
+function newClient(l: string): ClientSeries {
+  return new ClientSeries(l);
+}
 
 export class DeepMetrics {
   private topics: Labelled<TopicSeries> = new Labelled<TopicSeries>(topicLabels, newTopic);
@@ -272,12 +322,18 @@ export class DeepMetrics {
   private txns: Map<string, u32> = new Map();
   readonly brokers: u32 = series(MetricType.Gauge, M.clusterBrokers, "");
 
-  topic(name: string): TopicSeries { return this.topics.get(name); }
-  group(name: string): GroupSeries { return this.groups.get(name); }
-  client(name: string): ClientSeries { return this.clients.get(name); }
+  topic(name: string): TopicSeries {
+    return this.topics.get(name);
+  }
+  group(name: string): GroupSeries {
+    return this.groups.get(name);
+  }
+  client(name: string): ClientSeries {
+    return this.clients.get(name);
+  }
 
   errorId(api: i16, code: i16): u32 {
-    const k = (<i32>api << 16) | (<i32>boundedCode(code) & 0xffff);
+    const k = ((<i32>api) << 16) | ((<i32>boundedCode(code)) & 0xffff);
     if (this.errors.has(k)) return this.errors.get(k);
     const id = series(MetricType.Counter, M.errors, label(L.api, apiName(api)) + label(L.error, errorName(code)));
     this.errors.set(k, id);
@@ -291,8 +347,11 @@ export class DeepMetrics {
     const result = error == 0 ? "ok" : errorName(error);
     const key = mechanism + "\n" + who + "\n" + result;
     if (this.sasl.has(key)) return this.sasl.get(key);
-    const id = series(MetricType.Counter, M.saslAuthentications,
-      label(L.mechanism, mechanism.length ? mechanism : "unknown") + label(L.principal, who) + label(L.result, result));
+    const id = series(
+      MetricType.Counter,
+      M.saslAuthentications,
+      label(L.mechanism, mechanism.length ? mechanism : "unknown") + label(L.principal, who) + label(L.result, result),
+    );
     this.sasl.set(key, id);
     return id;
   }

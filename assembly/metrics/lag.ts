@@ -37,7 +37,10 @@ export class PartitionState {
   /** One per group that committed an offset of this partition (groups are admitted labels: few). */
   commits: Array<CommitState> = [];
 
-  constructor(readonly topic: string, readonly partition: i32) {
+  constructor(
+    readonly topic: string,
+    readonly partition: i32,
+  ) {
     this.hwId = highWatermarkId(topic, partition);
   }
 
@@ -52,12 +55,20 @@ export class PartitionState {
       let gap = u64.MAX_VALUE;
       for (let i = 1; i < HISTORY - 1; i++) {
         const g = unchecked(this.times[i + 1]) - unchecked(this.times[i - 1]);
-        if (g < gap) { gap = g; best = i; }
+        if (g < gap) {
+          gap = g;
+          best = i;
+        }
       }
-      for (let i = best; i < HISTORY - 1; i++) { this.hws[i] = this.hws[i + 1]; this.times[i] = this.times[i + 1]; }
+      for (let i = best; i < HISTORY - 1; i++) {
+        this.hws[i] = this.hws[i + 1];
+        this.times[i] = this.times[i + 1];
+      }
       this.n = HISTORY - 1;
     }
-    this.hws[this.n] = hw; this.times[this.n] = now; this.n++;
+    this.hws[this.n] = hw;
+    this.times[this.n] = now;
+    this.n++;
     observe(this.hwId, <u64>hw);
     return true;
   }
@@ -82,10 +93,15 @@ export class CommitState {
   committed: i64 = -1;
   /** When this offset was committed (host time), to order commits seen by different workers. */
   at: u64 = 0;
-  constructor(readonly group: string, readonly part: PartitionState, readonly ids: CommitSeries) {}
+  constructor(
+    readonly group: string,
+    readonly part: PartitionState,
+    readonly ids: CommitSeries,
+  ) {}
 
   update(now: u64): void {
-    const hw = this.part.hw, c = this.committed;
+    const hw = this.part.hw,
+      c = this.committed;
     if (c < 0) return;
     observe(this.ids.committed, <u64>c);
     if (hw < 0) return;
@@ -112,7 +128,10 @@ export class LagTracker {
   partition(topic: string, partition: i32): PartitionState | null {
     let m: Map<i32, PartitionState>;
     if (this.parts.has(topic)) m = this.parts.get(topic);
-    else { m = new Map(); this.parts.set(topic, m); }
+    else {
+      m = new Map();
+      this.parts.set(topic, m);
+    }
     if (m.has(partition)) return m.get(partition);
     if (this.nParts >= MAX_PARTITIONS) return null;
     this.nParts++;
@@ -168,7 +187,8 @@ export class LagTracker {
     for (; this.indexed < index.length; this.indexed++) {
       const f = unchecked(index[this.indexed]).split("\n");
       if (f.length != 3) continue;
-      const topic = topicLabels.admit(f[0]), group = groupLabels.admit(f[2]);
+      const topic = topicLabels.admit(f[0]),
+        group = groupLabels.admit(f[2]);
       if (topic == OTHER || group == OTHER) continue;
       const p = this.partition(topic, I32.parseInt(f[1]));
       if (p != null) this.commitState(group, p);
@@ -183,8 +203,10 @@ export class LagTracker {
     for (let i = 0; i < this.all.length; i++) {
       const s = unchecked(this.all[i]);
       const c = sharedCommit(s.part.topic, s.part.partition, s.group);
-      if (c != null && c.time > s.at) { s.committed = c.value; s.at = c.time; }
-      else if (s.at > 0 && (c == null || c.time < s.at)) publishCommit(s.part.topic, s.part.partition, s.group, s.committed, s.at);
+      if (c != null && c.time > s.at) {
+        s.committed = c.value;
+        s.at = c.time;
+      } else if (s.at > 0 && (c == null || c.time < s.at)) publishCommit(s.part.topic, s.part.partition, s.group, s.committed, s.at);
     }
   }
 }

@@ -17,7 +17,10 @@ export function sanitize(v: string): string {
   let clean = true;
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
-    if (c == 0x3b || c < 0x20 || c == 0x7f) { clean = false; break; }
+    if (c == 0x3b || c < 0x20 || c == 0x7f) {
+      clean = false;
+      break;
+    }
   }
   if (clean && v.length <= MAX_VALUE_LEN) return v;
   let out = "";
@@ -37,7 +40,9 @@ export function label(name: string, value: string): string {
 
 /** Labels added to every series (workload identity from the plugin configuration). */
 let commonLabels = "";
-export function setCommonLabels(segments: string): void { commonLabels = segments; }
+export function setCommonLabels(segments: string): void {
+  commonLabels = segments;
+}
 
 const ids = new Map<string, u32>();
 
@@ -50,13 +55,22 @@ export function series(type: MetricType, base: string, labels: string): u32 {
   return id;
 }
 
-export function inc(id: u32, by: i64 = 1): void { incrementMetric(id, by); }
-export function observe(id: u32, value: u64): void { recordMetric(id, value); }
+export function inc(id: u32, by: i64 = 1): void {
+  incrementMetric(id, by);
+}
+export function observe(id: u32, value: u64): void {
+  recordMetric(id, value);
+}
 
 /** A family labelled by a small integer (api key x version, reason index): ids cached in an array. */
 export class IndexedFamily {
   private cache: StaticArray<u32>;
-  constructor(readonly type: MetricType, readonly base: string, size: i32, readonly namer: (i: i32) => string) {
+  constructor(
+    readonly type: MetricType,
+    readonly base: string,
+    size: i32,
+    readonly namer: (i: i32) => string,
+  ) {
     this.cache = new StaticArray<u32>(size);
     for (let i = 0; i < size; i++) this.cache[i] = u32.MAX_VALUE - 1;
   }
@@ -65,7 +79,7 @@ export class IndexedFamily {
     let v = unchecked(this.cache[i]);
     if (v == u32.MAX_VALUE - 1) {
       v = series(this.type, this.base, this.namer(i));
-      unchecked(this.cache[i] = v);
+      unchecked((this.cache[i] = v));
     }
     return v;
   }
@@ -81,16 +95,24 @@ export class LabelBudget {
   private seen: Set<string> = new Set<string>();
   private rejected: Set<string> = new Set<string>();
   private overflowId: u32 = u32.MAX_VALUE - 1;
-  constructor(readonly label: string, public limit: i32) {}
+  constructor(
+    readonly label: string,
+    public limit: i32,
+  ) {}
   /** Creates this label's shared counter (at configure; see ./shared). */
-  init(): void { initClaims(this.label); }
+  init(): void {
+    initClaims(this.label);
+  }
 
   admit(value: string): string {
     if (this.seen.has(value)) return value;
     if (this.seen.size < this.limit) {
       // One slot of the whole proxy's budget (shared by Envoy's worker VMs), or this VM's alone.
       const c = this.rejected.has(value) ? Claim.Full : claim(this.label, sanitize(value), this.limit);
-      if (c != Claim.Full) { this.seen.add(value); return value; }
+      if (c != Claim.Full) {
+        this.seen.add(value);
+        return value;
+      }
     }
     if (!this.rejected.has(value) && this.rejected.size < 10000) {
       this.rejected.add(value);

@@ -8,7 +8,11 @@
 import { Status } from "../abi/enums";
 import { getShared, setShared } from "../abi/host";
 
-export const enum Claim { Admitted, Full, Alone }
+export const enum Claim {
+  Admitted,
+  Full,
+  Alone,
+}
 
 const PREFIX = "kscope.label.";
 /** CAS retries before giving up on a value (turned away: the budget is never exceeded). */
@@ -51,7 +55,9 @@ export function claim(label: string, value: string, limit: i32): Claim {
 // A key created by two workers at once can keep the older value; the next sync notices (the
 // shared value is behind the local one) and publishes again.
 
-export function hwKey(topic: string, partition: i32): string { return "kscope.hw\n" + topic + "\n" + partition.toString(); }
+export function hwKey(topic: string, partition: i32): string {
+  return "kscope.hw\n" + topic + "\n" + partition.toString();
+}
 export function commitKey(topic: string, partition: i32, group: string): string {
   return "kscope.co\n" + topic + "\n" + partition.toString() + "\n" + group;
 }
@@ -76,7 +82,10 @@ export function publishHw(topic: string, partition: i32, hw: i64): void {
 
 /** A value with the host time it was seen, for facts where the latest wins. */
 export class Fact {
-  constructor(readonly value: i64, readonly time: u64) {}
+  constructor(
+    readonly value: i64,
+    readonly time: u64,
+  ) {}
 }
 
 /** The fact at `key`, or null. */
@@ -166,8 +175,12 @@ export function sharedNumber(key: string): i64 {
   return e.status == Status.Ok ? I64.parseInt(e.value) : -1;
 }
 
-export function generationKey(group: string): string { return "kscope.gg\n" + group; }
-export function membersKey(group: string): string { return "kscope.gm\n" + group; }
+export function generationKey(group: string): string {
+  return "kscope.gg\n" + group;
+}
+export function membersKey(group: string): string {
+  return "kscope.gm\n" + group;
+}
 
 /** This VM's number among the proxy's VMs (0 without shared data). */
 let slot: i32 = -1;
@@ -181,7 +194,10 @@ export function vmSlot(): i32 {
     const e = getShared("kscope.vms");
     if (e.status != Status.Ok) break;
     const n = I32.parseInt(e.value);
-    if (setShared("kscope.vms", (n + 1).toString(), e.cas) == Status.Ok) { slot = n; break; }
+    if (setShared("kscope.vms", (n + 1).toString(), e.cas) == Status.Ok) {
+      slot = n;
+      break;
+    }
   }
   return slot;
 }

@@ -3,10 +3,22 @@ import { env, onStop, post, status } from "./service";
 
 const target = env("TARGET");
 const rate = Number(env("RATE", "10"));
-let sent = 0, ok = 0, failed = 0;
+let sent = 0,
+  ok = 0,
+  failed = 0;
 const timer = setInterval(() => {
   sent++;
-  post(target, {}).then((code) => { if (code === 201) ok++; else failed++; }, () => failed++);
+  post(target, {}).then(
+    (code) => {
+      if (code === 201) ok++;
+      else failed++;
+    },
+    () => failed++,
+  );
 }, 1000 / rate);
 const report = setInterval(() => status({ sent, ok, failed }), 1000);
-onStop(async () => { clearInterval(timer); clearInterval(report); status({ sent, ok, failed }); });
+onStop(async () => {
+  clearInterval(timer);
+  clearInterval(report);
+  status({ sent, ok, failed });
+});

@@ -9,7 +9,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The CLI as a user runs it; KSCOPE_PROMETHEUS only matters when PROMETHEUS_PORT moved it off 9090. */
 function kscope(args: string[], prometheus: string): string {
-  try { return execFileSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 30_000, env: { ...process.env, KSCOPE_PROMETHEUS: prometheus } }); } catch (e) { return `(kscope ${args.join(" ")}: ${(e as Error).message})\n`; }
+  try {
+    return execFileSync(process.execPath, [CLI, ...args], {
+      encoding: "utf8",
+      timeout: 30_000,
+      env: { ...process.env, KSCOPE_PROMETHEUS: prometheus },
+    });
+  } catch (e) {
+    return `(kscope ${args.join(" ")}: ${(e as Error).message})\n`;
+  }
 }
 
 async function main(): Promise<void> {
@@ -29,7 +37,10 @@ async function main(): Promise<void> {
   await ui.waitForPort(Number(dashboard.split(":")[1]), 15_000);
   process.on("SIGINT", () => void stop());
   process.on("SIGTERM", () => void stop());
-  const list = (m: Record<string, { bootstrap: string; admin: string }>) => Object.entries(m).map(([w, k]) => `${w} ${k.bootstrap} (admin ${k.admin})`).join(", ");
+  const list = (m: Record<string, { bootstrap: string; admin: string }>) =>
+    Object.entries(m)
+      .map(([w, k]) => `${w} ${k.bootstrap} (admin ${k.admin})`)
+      .join(", ");
   console.log(`demo: running.
   dashboard:     http://${dashboard}/   (kscope dashboard over the demo's Prometheus)
   Kafka proxies: ${list(demo.kafkaProxies)}
@@ -42,7 +53,13 @@ async function main(): Promise<void> {
   process.stdout.write(kscope(["topology"], demo.prometheus.url));
   console.log("\n$ kscope edges");
   process.stdout.write(kscope(["edges"], demo.prometheus.url));
-  if (process.env.DEMO_SECONDS) { await sleep(Number(process.env.DEMO_SECONDS) * 1000); await stop(); }
+  if (process.env.DEMO_SECONDS) {
+    await sleep(Number(process.env.DEMO_SECONDS) * 1000);
+    await stop();
+  }
 }
 
-main().catch((e: Error) => { console.error(`demo: ${e.stack ?? e.message}`); process.exit(1); });
+main().catch((e: Error) => {
+  console.error(`demo: ${e.stack ?? e.message}`);
+  process.exit(1);
+});

@@ -26,17 +26,31 @@ export function onStop(fn: () => Promise<void>): void {
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    fn().then(() => process.exit(0), (e: Error) => { console.error(e.message); process.exit(1); });
+    fn().then(
+      () => process.exit(0),
+      (e: Error) => {
+        console.error(e.message);
+        process.exit(1);
+      },
+    );
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
 }
 
 /** What a record on `orders` carries: an id and the producer's send time (ms since the epoch). */
-export interface Order { id: number; sentAt: number; }
+export interface Order {
+  id: number;
+  sentAt: number;
+}
 
 export async function post(url: string, body: unknown): Promise<number> {
-  const res = await fetch(url, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" }, signal: AbortSignal.timeout(5000) });
+  const res = await fetch(url, {
+    method: "POST",
+    body: JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+    signal: AbortSignal.timeout(5000),
+  });
   await res.arrayBuffer();
   return res.status;
 }

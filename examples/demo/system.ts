@@ -33,12 +33,23 @@ export interface DemoOptions {
 
 /** A service process and the STATUS lines it prints (./service.ts). */
 export class Service {
-  constructor(readonly name: string, readonly proc: Proc) {}
+  constructor(
+    readonly name: string,
+    readonly proc: Proc,
+  ) {}
   statuses(): Record<string, unknown>[] {
-    return this.proc.log().split("\n").filter((l) => l.startsWith("STATUS ")).map((l) => JSON.parse(l.slice(7)) as Record<string, unknown>);
+    return this.proc
+      .log()
+      .split("\n")
+      .filter((l) => l.startsWith("STATUS "))
+      .map((l) => JSON.parse(l.slice(7)) as Record<string, unknown>);
   }
-  last(): Record<string, unknown> | undefined { return this.statuses().at(-1); }
-  async stop(): Promise<void> { await this.proc.kill("SIGTERM", 15_000); }
+  last(): Record<string, unknown> | undefined {
+    return this.statuses().at(-1);
+  }
+  async stop(): Promise<void> {
+    await this.proc.kill("SIGTERM", 15_000);
+  }
 }
 
 export interface Demo {
@@ -67,22 +78,31 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
   const ports = await freePorts(kafkaClients.length);
   const proxyPorts = Object.fromEntries(kafkaClients.map((w, i) => [w, ports[i]]));
   const listenerOf = (w: string) => `KSCOPE_${w.toUpperCase()}`;
-  const broker = await startKafka({ listeners: Object.fromEntries(kafkaClients.map((w) => [listenerOf(w), `127.0.0.1:${proxyPorts[w]}`])) });
+  const broker = await startKafka({
+    listeners: Object.fromEntries(kafkaClients.map((w) => [listenerOf(w), `127.0.0.1:${proxyPorts[w]}`])),
+  });
   const started: { stop(): Promise<void> }[] = [broker];
   try {
     await broker.createTopic(TOPIC, 3);
     const kafkaProxies: Record<string, Kscope> = {};
-    await Promise.all(kafkaClients.map(async (w) => {
-      kafkaProxies[w] = await startKscope({
-        upstream: `127.0.0.1:${broker.listenerPorts[listenerOf(w)]}`, listenPort: proxyPorts[w],
-        config: { workload: w, namespace: NAMESPACE },
-      });
-      started.push(kafkaProxies[w]);
-    }));
+    await Promise.all(
+      kafkaClients.map(async (w) => {
+        kafkaProxies[w] = await startKscope({
+          upstream: `127.0.0.1:${broker.listenerPorts[listenerOf(w)]}`,
+          listenPort: proxyPorts[w],
+          config: { workload: w, namespace: NAMESPACE },
+        });
+        started.push(kafkaProxies[w]);
+      }),
+    );
     const [paymentsPort, webPort] = await freePorts(2);
     const httpProxies: Record<string, Kscope> = {};
     const httpProxy = async (name: string, workload: string, upstream: number, reporter?: string) => {
-      const k = await startKscope({ http: true, upstream: `127.0.0.1:${upstream}`, config: { workload, namespace: NAMESPACE, ...(reporter ? { reporter } : {}) } });
+      const k = await startKscope({
+        http: true,
+        upstream: `127.0.0.1:${upstream}`,
+        config: { workload, namespace: NAMESPACE, ...(reporter ? { reporter } : {}) },
+      });
       started.push(k);
       httpProxies[name] = k;
       return k;
@@ -91,24 +111,50 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     const payments = service("payments", "payments", { PORT: paymentsPort, FAIL_EVERY: options.paymentsFailEvery });
     const web = service("web", "web", { PORT: webPort, TOPIC, ...kafkaOf("web") });
     await Promise.all([payments.proc.waitForPort(paymentsPort), web.proc.waitForPort(webPort)]);
-    const [paymentsIn, webIn] = await Promise.all([httpProxy("payments-in", "payments", paymentsPort), httpProxy("web-in", "web", webPort)]);
+    const [paymentsIn, webIn] = await Promise.all([
+      httpProxy("payments-in", "payments", paymentsPort),
+      httpProxy("web-in", "web", webPort),
+    ]);
     const [billingOut, loadgenOut] = await Promise.all([
       httpProxy("billing-out", "billing", paymentsIn.listenPort, "source"),
       httpProxy("loadgen-out", "loadgen", webIn.listenPort, "source"),
     ]);
-    const prometheus = await startPrometheus([...Object.values(kafkaProxies), ...Object.values(httpProxies)].map((k) => ({ address: `127.0.0.1:${k.adminPort}` })),
-      options.prometheusPort ? { port: options.prometheusPort } : {});
+    const prometheus = await startPrometheus(
+      [...Object.values(kafkaProxies), ...Object.values(httpProxies)].map((k) => ({ address: `127.0.0.1:${k.adminPort}` })),
+      options.prometheusPort ? { port: options.prometheusPort } : {},
+    );
     started.push(prometheus);
     const consumer = (name: string, env: Record<string, string | number>) => service(name, "consumer", { TOPIC, ...env });
-    const billing1 = consumer("billing-1", { GROUP: "billing", CLIENT_ID: "billing-1", PAYMENTS: `http://${billingOut.bootstrap}/pay`, ...kafkaOf("billing") });
-    const billing2 = consumer("billing-2", { GROUP: "billing", CLIENT_ID: "billing-2", PAYMENTS: `http://${billingOut.bootstrap}/pay`, ...kafkaOf("billing") });
-    const audit = consumer("audit", { GROUP: "audit", CLIENT_ID: "audit", DELAY_MS: options.auditDelayMs, MAX_BYTES: 1024, ...kafkaOf("audit") });
+    const billing1 = consumer("billing-1", {
+      GROUP: "billing",
+      CLIENT_ID: "billing-1",
+      PAYMENTS: `http://${billingOut.bootstrap}/pay`,
+      ...kafkaOf("billing"),
+    });
+    const billing2 = consumer("billing-2", {
+      GROUP: "billing",
+      CLIENT_ID: "billing-2",
+      PAYMENTS: `http://${billingOut.bootstrap}/pay`,
+      ...kafkaOf("billing"),
+    });
+    const audit = consumer("audit", {
+      GROUP: "audit",
+      CLIENT_ID: "audit",
+      DELAY_MS: options.auditDelayMs,
+      MAX_BYTES: 1024,
+      ...kafkaOf("audit"),
+    });
     const loadgen = service("loadgen", "loadgen", { TARGET: `http://${loadgenOut.bootstrap}/orders`, RATE: options.rate });
     const services = { payments, web, billing1, billing2, audit, loadgen };
     // Stop in the order work flows: the load first, the servers last.
     const order = [loadgen, audit, billing1, billing2, web, payments];
     return {
-      broker, kafkaProxies, httpProxies, prometheus, services, options,
+      broker,
+      kafkaProxies,
+      httpProxies,
+      prometheus,
+      services,
+      options,
       async stop() {
         await Promise.allSettled(order.map((s) => s.stop()));
         await Promise.allSettled(started.reverse().map((s) => s.stop()));

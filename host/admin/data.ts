@@ -42,7 +42,9 @@ export async function partitions(src: Source, f: Filters): Promise<R[]> {
       rows.set(k, row);
     }
   };
-  put("lagRecords", lag); put("lagSeconds", sec); put("committed", committed);
+  put("lagRecords", lag);
+  put("lagSeconds", sec);
+  put("committed", committed);
   return [...rows.values()].sort((a, b) => String(a.topic).localeCompare(String(b.topic)) || Number(a.partition) - Number(b.partition));
 }
 
@@ -56,8 +58,13 @@ export const RESOURCES = Object.keys(LOADERS);
 
 export class DashboardData {
   /** `maxPoints` bounds a chart's moments (each one evaluates a view: a few PromQL queries over Prometheus). */
-  constructor(private readonly source: SourceAt, readonly describe: string, readonly retentionSeconds: number,
-    private readonly now: () => number = Date.now, private readonly maxPoints = 120) {}
+  constructor(
+    private readonly source: SourceAt,
+    readonly describe: string,
+    readonly retentionSeconds: number,
+    private readonly now: () => number = Date.now,
+    private readonly maxPoints = 120,
+  ) {}
 
   async view(resource: string, window: number, f: Filters): Promise<{ window: number; source: string; rows: R[] }> {
     const l = LOADERS[resource];
@@ -93,7 +100,9 @@ export class DashboardData {
     const src = this.source(window);
     const f = { topic: name };
     const [row, producers, groups, errors, hw, leader, delivery] = await Promise.all([
-      VIEWS.topics.load(src, f), VIEWS.clients.load(src, f), VIEWS.groups.load(src, f),
+      VIEWS.topics.load(src, f),
+      VIEWS.clients.load(src, f),
+      VIEWS.groups.load(src, f),
       src.rate(M.topicErrors, { by: ["api", "error"], where: f }),
       src.gauge(M.highWatermark, { by: ["partition"], where: f, agg: "max" }),
       src.gauge(M.partitionLeader, { by: ["partition"], where: f, agg: "max" }),
@@ -111,14 +120,19 @@ export class DashboardData {
       const mine = lagRows.filter((p) => p.group === g.group);
       g.lagSecondsWorst = mine.reduce((m, p) => Math.max(m, (p.lagSeconds as number) ?? 0), 0);
       const d = delivery.find((x) => x.group === g.group);
-      g.deliveryP50Ms = d?.p50Ms ?? null; g.deliveryP99Ms = d?.p99Ms ?? null;
+      g.deliveryP50Ms = d?.p50Ms ?? null;
+      g.deliveryP99Ms = d?.p99Ms ?? null;
     }
     return {
-      window, source: this.describe, name, topic: row[0] ?? null,
+      window,
+      source: this.describe,
+      name,
+      topic: row[0] ?? null,
       partitions: [...parts.values()].sort((a, b) => Number(a.partition) - Number(b.partition)),
       producers: producers.filter((p) => ((p.producedRecordsPerSec as number) ?? 0) > 0 || ((p.producedBytesPerSec as number) ?? 0) > 0),
       consumers: producers.filter((p) => ((p.fetchedRecordsPerSec as number) ?? 0) > 0),
-      groups, errors: errors.filter((e) => e.value > 0).map((e) => ({ api: e.labels.api, error: e.labels.error, perSec: e.value })),
+      groups,
+      errors: errors.filter((e) => e.value > 0).map((e) => ({ api: e.labels.api, error: e.labels.error, perSec: e.value })),
     };
   }
 
@@ -126,7 +140,10 @@ export class DashboardData {
   async group(name: string, window: number): Promise<R> {
     const src = this.source(window);
     const [row, members, parts, delivery] = await Promise.all([
-      VIEWS.groups.load(src, { group: name }), VIEWS.clients.load(src, { group: name }), partitions(src, { group: name }), this.delivery(src, { group: name }),
+      VIEWS.groups.load(src, { group: name }),
+      VIEWS.clients.load(src, { group: name }),
+      partitions(src, { group: name }),
+      this.delivery(src, { group: name }),
     ]);
     return { window, source: this.describe, name, group: row[0] ?? null, members, partitions: parts, delivery };
   }
@@ -141,21 +158,36 @@ export class DashboardData {
     ]);
     const err = new Map(errors.map((e) => [e.labels.api, e.value]));
     return {
-      window, source: this.describe, name, client: row[0] ?? null,
-      apis: apis.filter((a) => a.value > 0).map((a) => ({ api: a.labels.api, requestsPerSec: a.value, errorsPerSec: err.get(a.labels.api) ?? 0 })).sort((a, b) => b.requestsPerSec - a.requestsPerSec),
+      window,
+      source: this.describe,
+      name,
+      client: row[0] ?? null,
+      apis: apis
+        .filter((a) => a.value > 0)
+        .map((a) => ({ api: a.labels.api, requestsPerSec: a.value, errorsPerSec: err.get(a.labels.api) ?? 0 }))
+        .sort((a, b) => b.requestsPerSec - a.requestsPerSec),
     };
   }
 
   /** `kscope top`'s metric flows (host/cli/top.ts); the browser joins them with the tap, as the CLI does. */
-  top(window: number, f: Filters): Promise<Flow[]> { return flows(this.source(window), f); }
+  top(window: number, f: Filters): Promise<Flow[]> {
+    return flows(this.source(window), f);
+  }
 
   /** The topology model of `kscope topology` (host/topology/build.ts) over the same source. */
-  topology(window: number, f: TopologyFilters = {}): Promise<TopologyGraph> { return buildTopology(this.source(window), f); }
+  topology(window: number, f: TopologyFilters = {}): Promise<TopologyGraph> {
+    return buildTopology(this.source(window), f);
+  }
 
   /** Delivery latency p50/p99 per (topic, group), milliseconds; empty when the filter does not export it. */
   private async delivery(src: Source, where: Record<string, string>): Promise<R[]> {
     const by = ["topic", "group"];
     const [p50, p99] = await Promise.all([0.5, 0.99].map((q) => src.quantile(q, M.deliveryLatency, { by, where })));
-    return p50.map((r) => ({ topic: r.labels.topic, group: r.labels.group, p50Ms: r.value, p99Ms: p99.find((x) => x.labels.topic === r.labels.topic && x.labels.group === r.labels.group)?.value ?? null }));
+    return p50.map((r) => ({
+      topic: r.labels.topic,
+      group: r.labels.group,
+      p50Ms: r.value,
+      p99Ms: p99.find((x) => x.labels.topic === r.labels.topic && x.labels.group === r.labels.group)?.value ?? null,
+    }));
   }
 }

@@ -23,9 +23,19 @@ export interface ProxyInfo {
 }
 
 /** GET /api/info of `kscope dashboard`: the dashboard over a Prometheus server. */
-export interface DashboardInfo { version: string; source: string; }
+export interface DashboardInfo {
+  version: string;
+  source: string;
+}
 
-export interface InfoParts { history: History; metrics: MetricStore; tap: TapHub; filter: boolean; listen: string; upstream: { host: string; port: number }; }
+export interface InfoParts {
+  history: History;
+  metrics: MetricStore;
+  tap: TapHub;
+  filter: boolean;
+  listen: string;
+  upstream: { host: string; port: number };
+}
 
 /** A function answering the proxy's info now (the upstream is probed on each call). */
 export function proxyInfo(o: InfoParts): () => Promise<ProxyInfo> {

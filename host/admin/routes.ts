@@ -47,7 +47,10 @@ function seconds(url: URL, name: string, fallback: number): number {
 
 function filters(url: URL): Filters {
   const f: Filters = {};
-  for (const k of ["topic", "group", "client", "api"] as const) { const v = url.searchParams.get(k); if (v !== null && v !== "") f[k] = v; }
+  for (const k of ["topic", "group", "client", "api"] as const) {
+    const v = url.searchParams.get(k);
+    if (v !== null && v !== "") f[k] = v;
+  }
   return f;
 }
 
@@ -58,17 +61,24 @@ function name(url: URL): string {
 }
 
 /** Wraps a JSON handler: a BadRequest answers 400 with its message. */
-const api = (fn: (url: URL) => unknown): Handler => async (_req, res, url) => {
-  try { json(res, await fn(url)); } catch (e) {
-    if (!(e instanceof BadRequest)) throw e;
-    res.writeHead(400, { "content-type": "text/plain" }).end(`${e.message}\n`);
-  }
-};
+const api =
+  (fn: (url: URL) => unknown): Handler =>
+  async (_req, res, url) => {
+    try {
+      json(res, await fn(url));
+    } catch (e) {
+      if (!(e instanceof BadRequest)) throw e;
+      res.writeHead(400, { "content-type": "text/plain" }).end(`${e.message}\n`);
+    }
+  };
 
 function tapRoute(tap: TapHub): Handler {
   return (req, res, url) => {
     const filter: TapFilter = {};
-    for (const k of ["topic", "group", "client", "api"] as const) { const v = url.searchParams.get(k); if (v) filter[k] = v; }
+    for (const k of ["topic", "group", "client", "api"] as const) {
+      const v = url.searchParams.get(k);
+      if (v) filter[k] = v;
+    }
     res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-cache" });
     res.write(JSON.stringify({ ev: "hello", supported: tap.supported, filter: tap.filter }) + "\n");
     const unsubscribe = tap.subscribe(filter, (line) => {
@@ -95,7 +105,10 @@ export function adminRoutes(p: RouteParts): Record<string, Handler> {
     "/api/client": api((url) => d.client(name(url), window(url))),
     "/api/topology": api((url) => {
       const f: Record<string, string> = {};
-      for (const k of ["namespace", "workload", "topic", "group"]) { const v = url.searchParams.get(k); if (v) f[k] = v; }
+      for (const k of ["namespace", "workload", "topic", "group"]) {
+        const v = url.searchParams.get(k);
+        if (v) f[k] = v;
+      }
       return d.topology(window(url), f);
     }),
     "/api/top": api((url) => d.top(window(url), filters(url))),
@@ -111,13 +124,19 @@ export function adminRoutes(p: RouteParts): Record<string, Handler> {
     const history = p.history;
     routes["/api/history"] = api((url) => {
       const at = url.searchParams.get("at");
-      return { intervalSeconds: history.intervalMs / 1000, retentionSeconds: history.retentionMs / 1000, ...history.window(window(url), at === null ? undefined : Number(at)) };
+      return {
+        intervalSeconds: history.intervalMs / 1000,
+        retentionSeconds: history.retentionMs / 1000,
+        ...history.window(window(url), at === null ? undefined : Number(at)),
+      };
     });
   }
   if (p.tap) routes["/api/tap"] = tapRoute(p.tap);
   if (p.metrics) {
     const metrics = p.metrics;
-    routes["/metrics"] = (_req, res) => { res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }).end(metrics.render()); };
+    routes["/metrics"] = (_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }).end(metrics.render());
+    };
   }
   return routes;
 }

@@ -26,7 +26,8 @@ export function isLoopback(host: string): boolean {
 }
 
 const same = (a: string, b: string) => {
-  const x = crypto.createHash("sha256").update(a).digest(), y = crypto.createHash("sha256").update(b).digest();
+  const x = crypto.createHash("sha256").update(a).digest(),
+    y = crypto.createHash("sha256").update(b).digest();
   return crypto.timingSafeEqual(x, y);
 };
 
@@ -49,34 +50,54 @@ function authorised(token: string, req: http.IncomingMessage, res: http.ServerRe
   const q = url.searchParams.get("token");
   if (q !== null && same(q, token)) {
     url.searchParams.delete("token");
-    res.writeHead(303, {
-      location: url.pathname + (url.search || ""),
-      "set-cookie": `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
-    }).end();
+    res
+      .writeHead(303, {
+        location: url.pathname + (url.search || ""),
+        "set-cookie": `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
+      })
+      .end();
     return false;
   }
-  res.writeHead(401, { "content-type": "text/plain", "www-authenticate": 'Bearer realm="kscope"' })
-    .end(`admin token required: send "Authorization: Bearer <token>" (the CLI reads ${ADMIN_TOKEN_ENV}), or open /?token=<token> in a browser\n`);
+  res
+    .writeHead(401, { "content-type": "text/plain", "www-authenticate": 'Bearer realm="kscope"' })
+    .end(
+      `admin token required: send "Authorization: Bearer <token>" (the CLI reads ${ADMIN_TOKEN_ENV}), or open /?token=<token> in a browser\n`,
+    );
   return false;
 }
 
 export function startAdmin(opts: AdminOptions): Promise<http.Server> {
   const warn = opts.warn ?? ((m: string) => console.error(m));
   if (!isLoopback(opts.host) && !opts.token) {
-    warn(`kscope: warning: the admin endpoint listens on ${opts.host}, not loopback, without a token: anyone who reaches it sees metrics, the dashboard and the live tap. Set --admin-token or ${ADMIN_TOKEN_ENV}.`);
+    warn(
+      `kscope: warning: the admin endpoint listens on ${opts.host}, not loopback, without a token: anyone who reaches it sees metrics, the dashboard and the live tap. Set --admin-token or ${ADMIN_TOKEN_ENV}.`,
+    );
   }
   const server = http.createServer((req, res) => {
     let url: URL;
-    try { url = new URL(req.url ?? "/", "http://admin"); } catch { res.writeHead(400).end(); return; }
-    if (req.method !== "GET" && req.method !== "HEAD") { res.writeHead(405, { allow: "GET" }).end(); return; }
+    try {
+      url = new URL(req.url ?? "/", "http://admin");
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { allow: "GET" }).end();
+      return;
+    }
     if (opts.token && !authorised(opts.token, req, res, url)) return;
     const handler = opts.routes[url.pathname] ?? opts.fallback;
-    if (!handler) { res.writeHead(404, { "content-type": "text/plain" }).end("not found\n"); return; }
+    if (!handler) {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+      return;
+    }
     // A handler that throws (synchronously or not) answers 500; it never takes the proxy down.
-    Promise.resolve().then(() => handler(req, res, url)).catch((e: Error) => {
-      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
-      res.end(`error: ${e.message}\n`);
-    });
+    Promise.resolve()
+      .then(() => handler(req, res, url))
+      .catch((e: Error) => {
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+        res.end(`error: ${e.message}\n`);
+      });
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);

@@ -17,10 +17,16 @@ export async function getJson<T>(url: string, what: string, hint: string): Promi
     res = await fetch(url, { signal: AbortSignal.timeout(5000), headers: authHeaders() });
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new CliError(`cannot reach ${what} at ${new URL(url).origin} (${cause?.code ?? cause?.message ?? (e as Error).message})`, hint, 2);
+    throw new CliError(
+      `cannot reach ${what} at ${new URL(url).origin} (${cause?.code ?? cause?.message ?? (e as Error).message})`,
+      hint,
+      2,
+    );
   }
-  if (res.status === 401) throw new CliError(`${new URL(url).origin} wants an admin token (401)`, `set ${ADMIN_TOKEN_ENV} to the proxy's --admin-token`, 2);
-  if (res.status === 404) throw new CliError(`${new URL(url).origin} is not a kscope admin endpoint (${new URL(url).pathname}: 404)`, hint, 2);
+  if (res.status === 401)
+    throw new CliError(`${new URL(url).origin} wants an admin token (401)`, `set ${ADMIN_TOKEN_ENV} to the proxy's --admin-token`, 2);
+  if (res.status === 404)
+    throw new CliError(`${new URL(url).origin} is not a kscope admin endpoint (${new URL(url).pathname}: 404)`, hint, 2);
   if (!res.ok) throw new CliError(`${what} answered HTTP ${res.status}: ${(await res.text()).slice(0, 200).trim()}`, hint, 2);
   return (await res.json()) as T;
 }
@@ -31,7 +37,10 @@ function aggregate(entries: { labels: Labels; value: number }[], by: string[], a
   for (const e of entries) {
     const k = keyOf(e.labels, by);
     const g = groups.get(k);
-    if (!g) { groups.set(k, { labels: pick(e.labels, by), value: agg === "count" ? 1 : e.value }); continue; }
+    if (!g) {
+      groups.set(k, { labels: pick(e.labels, by), value: agg === "count" ? 1 : e.value });
+      continue;
+    }
     if (agg === "sum") g.value += e.value;
     else if (agg === "max") g.value = Math.max(g.value, e.value);
     else if (agg === "min") g.value = Math.min(g.value, e.value);
@@ -48,13 +57,21 @@ export class WindowEval {
     return this.w.samples.filter((s) => s.name === name && matches(s.labels, where));
   }
 
-  private get seconds(): number { return Math.max(this.w.seconds, 0.001); }
+  private get seconds(): number {
+    return Math.max(this.w.seconds, 0.001);
+  }
 
   /** Increase of a counter, with a reset (v1 < v0) counted from zero, like PromQL. */
-  static increase(s: WindowSample): number { return s.v1 >= s.v0 ? s.v1 - s.v0 : s.v1; }
+  static increase(s: WindowSample): number {
+    return s.v1 >= s.v0 ? s.v1 - s.v0 : s.v1;
+  }
 
   rate(name: string, s: Select): Row[] {
-    return aggregate(this.select(name, s.where).map((x) => ({ labels: x.labels, value: WindowEval.increase(x) / this.seconds })), s.by, "sum");
+    return aggregate(
+      this.select(name, s.where).map((x) => ({ labels: x.labels, value: WindowEval.increase(x) / this.seconds })),
+      s.by,
+      "sum",
+    );
   }
 
   private gaugeOf(name: string, s: GaugeSelect, value: (x: WindowSample) => number): Row[] {
@@ -63,7 +80,9 @@ export class WindowEval {
     return aggregate(entries, s.by, s.agg);
   }
 
-  gauge(name: string, s: GaugeSelect): Row[] { return this.gaugeOf(name, s, (x) => x.v1); }
+  gauge(name: string, s: GaugeSelect): Row[] {
+    return this.gaugeOf(name, s, (x) => x.v1);
+  }
   /** Scaled to `nominal` seconds when the history covers less (as PromQL's delta() extrapolates). */
   delta(name: string, s: GaugeSelect, nominal = this.seconds): Row[] {
     const k = nominal / this.seconds;
@@ -81,7 +100,10 @@ export class WindowEval {
     }
     const rows: Row[] = [];
     for (const g of groups.values()) {
-      const v = histogramQuantile(q, [...g.buckets].map(([le, count]) => ({ le, count })));
+      const v = histogramQuantile(
+        q,
+        [...g.buckets].map(([le, count]) => ({ le, count })),
+      );
       if (v !== undefined) rows.push({ labels: g.labels, value: v });
     }
     return rows;
@@ -90,7 +112,10 @@ export class WindowEval {
   /** Names with series; a histogram also under its base name. */
   names(): Set<string> {
     const out = new Set<string>();
-    for (const x of this.w.samples) { out.add(x.name); if (x.name.endsWith("_bucket")) out.add(x.name.slice(0, -7)); }
+    for (const x of this.w.samples) {
+      out.add(x.name);
+      if (x.name.endsWith("_bucket")) out.add(x.name.slice(0, -7));
+    }
     return out;
   }
 }
@@ -98,7 +123,11 @@ export class WindowEval {
 /** A Source over one proxy's history, however the window is fetched (over HTTP, or in process). */
 export class WindowSource implements Source {
   private pending?: Promise<WindowEval>;
-  constructor(readonly describe: string, readonly window: number, private readonly load: () => Promise<HistoryWindow>) {}
+  constructor(
+    readonly describe: string,
+    readonly window: number,
+    private readonly load: () => Promise<HistoryWindow>,
+  ) {}
 
   /** One load of the window per command run (top refreshes with refresh()). */
   private eval(): Promise<WindowEval> {
@@ -106,15 +135,32 @@ export class WindowSource implements Source {
     return this.pending;
   }
 
-  refresh(): void { this.pending = undefined; }
+  refresh(): void {
+    this.pending = undefined;
+  }
 
-  async rate(metric: string, s: Select) { return (await this.eval()).rate(metric, s); }
-  async gauge(metric: string, s: GaugeSelect) { return (await this.eval()).gauge(metric, s); }
-  async delta(metric: string, s: GaugeSelect) { return (await this.eval()).delta(metric, s, this.window); }
-  async quantile(q: number, h: string, s: Select) { return (await this.eval()).quantile(q, h, s); }
-  async names() { return (await this.eval()).names(); }
-  async ping() { await this.eval(); return `${this.describe} answers`; }
-  async covered(): Promise<number> { return (await this.eval()).w.seconds; }
+  async rate(metric: string, s: Select) {
+    return (await this.eval()).rate(metric, s);
+  }
+  async gauge(metric: string, s: GaugeSelect) {
+    return (await this.eval()).gauge(metric, s);
+  }
+  async delta(metric: string, s: GaugeSelect) {
+    return (await this.eval()).delta(metric, s, this.window);
+  }
+  async quantile(q: number, h: string, s: Select) {
+    return (await this.eval()).quantile(q, h, s);
+  }
+  async names() {
+    return (await this.eval()).names();
+  }
+  async ping() {
+    await this.eval();
+    return `${this.describe} answers`;
+  }
+  async covered(): Promise<number> {
+    return (await this.eval()).w.seconds;
+  }
 }
 
 /** One kscope proxy through GET /api/history on its admin endpoint. */
@@ -122,11 +168,17 @@ export class AdminSource extends WindowSource {
   readonly base: string;
   constructor(base: string, window: number) {
     const b = base.replace(/\/+$/, "");
-    super(`admin ${b}`, window, () => getJson<HistoryWindow>(`${b}/api/history?window=${window}`, "the kscope admin endpoint", AdminSource.hint));
+    super(`admin ${b}`, window, () =>
+      getJson<HistoryWindow>(`${b}/api/history?window=${window}`, "the kscope admin endpoint", AdminSource.hint),
+    );
     this.base = b;
   }
 
-  static hint = "is `kscope proxy` running? Pass its admin address with --admin http://HOST:PORT (default http://127.0.0.1:9990), or use --prometheus URL";
+  static hint =
+    "is `kscope proxy` running? Pass its admin address with --admin http://HOST:PORT (default http://127.0.0.1:9990), or use --prometheus URL";
 
-  override async ping() { await super.ping(); return `${this.base}/api/history answers`; }
+  override async ping() {
+    await super.ping();
+    return `${this.base}/api/history answers`;
+  }
 }

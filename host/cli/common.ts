@@ -10,7 +10,17 @@ export const DEFAULT_ADMIN = "http://127.0.0.1:9990";
 /** Where a fleet's Prometheus is looked for when no source is given and no proxy answers at DEFAULT_ADMIN (make demo runs one there). */
 export const DEFAULT_PROMETHEUS = "http://127.0.0.1:9090";
 
-export interface SourceOpts { admin?: string; prometheus?: string; window: string; output: string; topic?: string; group?: string; client?: string; api?: string; sort?: string; }
+export interface SourceOpts {
+  admin?: string;
+  prometheus?: string;
+  window: string;
+  output: string;
+  topic?: string;
+  group?: string;
+  client?: string;
+  api?: string;
+  sort?: string;
+}
 
 /** --admin / --prometheus / -t; add filters and -o with the other helpers. */
 export function withSource(cmd: Command, window = "1m"): Command {
@@ -25,7 +35,12 @@ export function withOutput(cmd: Command): Command {
 }
 
 export function withFilters(cmd: Command, which: (keyof Filters)[]): Command {
-  const help: Record<keyof Filters, string> = { topic: "only this topic", group: "only this consumer group", client: "only this client id", api: "only this API (e.g. Produce)" };
+  const help: Record<keyof Filters, string> = {
+    topic: "only this topic",
+    group: "only this consumer group",
+    client: "only this client id",
+    api: "only this API (e.g. Produce)",
+  };
   for (const f of which) cmd.option(`--${f} <name>`, help[f]);
   return cmd;
 }
@@ -33,7 +48,11 @@ export function withFilters(cmd: Command, which: (keyof Filters)[]): Command {
 /** http://host:port from "host:port" or a URL. */
 export function normaliseUrl(s: string): string {
   const u = /^[a-z]+:\/\//i.test(s) ? s : `http://${s}`;
-  try { new URL(u); } catch { throw new CliError(`not a URL: "${s}"`, "e.g. http://127.0.0.1:9990"); }
+  try {
+    new URL(u);
+  } catch {
+    throw new CliError(`not a URL: "${s}"`, "e.g. http://127.0.0.1:9990");
+  }
   return u.replace(/\/+$/, "");
 }
 
@@ -57,9 +76,19 @@ export async function resolveSource(o: SourceOpts, defaults = { admin: DEFAULT_A
     return src;
   } catch (e) {
     const prom = new PromSource(defaults.prometheus, src.window);
-    if (await prom.ping().then(() => true, () => false)) return prom;
+    if (
+      await prom.ping().then(
+        () => true,
+        () => false,
+      )
+    )
+      return prom;
     if (!(e instanceof CliError)) throw e;
-    throw new CliError(e.message, `no kscope proxy answers at ${defaults.admin} and no Prometheus at ${defaults.prometheus}: pass --admin URL or --prometheus URL (make demo runs a Prometheus at ${DEFAULT_PROMETHEUS})`, e.exitCode);
+    throw new CliError(
+      e.message,
+      `no kscope proxy answers at ${defaults.admin} and no Prometheus at ${defaults.prometheus}: pass --admin URL or --prometheus URL (make demo runs a Prometheus at ${DEFAULT_PROMETHEUS})`,
+      e.exitCode,
+    );
   }
 }
 
@@ -68,7 +97,11 @@ export function filtersOf(o: SourceOpts): Filters {
 }
 
 export function outputOf(o: SourceOpts): Output {
-  try { return parseOutput(o.output); } catch (e) { throw new CliError((e as Error).message); }
+  try {
+    return parseOutput(o.output);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
 }
 
 /** Wraps an action: a CliError prints its message and hint and exits with its code. */
@@ -94,7 +127,8 @@ export function sortRows<R extends Record<string, unknown>>(rows: R[], field: st
   const f = field ?? fallback;
   if (!fields.includes(f)) throw new CliError(`cannot sort by "${f}"`, `sort by one of: ${fields.join(", ")}`);
   return [...rows].sort((a, b) => {
-    const x = a[f], y = b[f];
+    const x = a[f],
+      y = b[f];
     if (typeof x === "number" || typeof y === "number") return ((y as number) ?? -Infinity) - ((x as number) ?? -Infinity);
     return text(x).localeCompare(text(y));
   });

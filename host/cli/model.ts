@@ -5,7 +5,12 @@ import * as M from "../../vocabulary/metrics";
 import { Labels } from "../metrics/scheme";
 import { Row, Select, Source, keyOf } from "./source";
 
-export interface Filters { topic?: string; group?: string; client?: string; api?: string; }
+export interface Filters {
+  topic?: string;
+  group?: string;
+  client?: string;
+  api?: string;
+}
 
 type Table = Map<string, Record<string, unknown>>;
 
@@ -38,16 +43,21 @@ class Join {
     }
     for (const [k, row] of this.rows) {
       const s = sets.get(k);
-      row[col] = names ? [...(s ?? [])].filter((x) => x !== "").sort() : s?.size ?? 0;
+      row[col] = names ? [...(s ?? [])].filter((x) => x !== "").sort() : (s?.size ?? 0);
     }
     return this;
   }
-  list(): Record<string, unknown>[] { return [...this.rows.values()]; }
+  list(): Record<string, unknown>[] {
+    return [...this.rows.values()];
+  }
 }
 
 const w = (f: Filters, map: Partial<Record<keyof Filters, string>>): Labels => {
   const out: Labels = {};
-  for (const [k, label] of Object.entries(map)) { const v = f[k as keyof Filters]; if (v !== undefined) out[label] = v; }
+  for (const [k, label] of Object.entries(map)) {
+    const v = f[k as keyof Filters];
+    if (v !== undefined) out[label] = v;
+  }
   return out;
 };
 
@@ -57,17 +67,31 @@ function complete(rows: Record<string, unknown>[], cols: string[]): Record<strin
   return rows;
 }
 
-const QUANTILES: [string, number][] = [["p50", 0.5], ["p95", 0.95], ["p99", 0.99]];
+const QUANTILES: [string, number][] = [
+  ["p50", 0.5],
+  ["p95", 0.95],
+  ["p99", 0.99],
+];
 const msRows = (rows: Row[]) => rows.map((r) => ({ labels: r.labels, value: r.value / 1000 }));
 
 // ---- topics ----------------------------------------------------------------------------------
-export const TOPIC_COLS = ["producedRecordsPerSec", "producedBytesPerSec", "fetchedRecordsPerSec", "fetchedBytesPerSec", "errorsPerSec", "partitions", "producers", "groups"];
+export const TOPIC_COLS = [
+  "producedRecordsPerSec",
+  "producedBytesPerSec",
+  "fetchedRecordsPerSec",
+  "fetchedBytesPerSec",
+  "errorsPerSec",
+  "partitions",
+  "producers",
+  "groups",
+];
 
 export async function topics(src: Source, f: Filters): Promise<Record<string, unknown>[]> {
   const where = w(f, { topic: "topic", client: "client_id" });
   const by = ["topic"];
   const [pr, pb, fr, fb, er, parts, prodBy, fetchBy, commitBy] = await Promise.all([
-    src.rate(M.producedRecords, { by, where }), src.rate(M.producedBytes, { by, where }),
+    src.rate(M.producedRecords, { by, where }),
+    src.rate(M.producedBytes, { by, where }),
     src.rate(M.fetchedRecords, { by, where: w(f, { topic: "topic", client: "client_id", group: "group" }) }),
     src.rate(M.fetchedBytes, { by, where: w(f, { topic: "topic", client: "client_id", group: "group" }) }),
     src.rate(M.topicErrors, { by, where: w(f, { topic: "topic" }) }),
@@ -76,22 +100,50 @@ export async function topics(src: Source, f: Filters): Promise<Record<string, un
     src.rate(M.fetchedRecords, { by: ["topic", "group"], where: w(f, { topic: "topic", group: "group" }) }),
     src.gauge(M.committedOffset, { by: ["topic", "group"], where: w(f, { topic: "topic", group: "group" }), agg: "count" }),
   ]);
-  const j = new Join(by).add("producedRecordsPerSec", pr).add("producedBytesPerSec", pb).add("fetchedRecordsPerSec", fr)
-    .add("fetchedBytesPerSec", fb).add("errorsPerSec", er).add("partitions", parts, false);
+  const j = new Join(by)
+    .add("producedRecordsPerSec", pr)
+    .add("producedBytesPerSec", pb)
+    .add("fetchedRecordsPerSec", fr)
+    .add("fetchedBytesPerSec", fb)
+    .add("errorsPerSec", er)
+    .add("partitions", parts, false);
   // A topic is shown if it had traffic in the window or a group commits on it.
-  j.add("_c", commitBy.map((r) => ({ labels: r.labels, value: 1 })));
+  j.add(
+    "_c",
+    commitBy.map((r) => ({ labels: r.labels, value: 1 })),
+  );
   j.distinct("producers", prodBy, "client_id");
   const groups = [...fetchBy, ...commitBy.map((r) => ({ labels: r.labels, value: 1 }))];
   j.distinct("groups", groups, "group");
   const rows = j.list();
   // Errors are counted as they happen: with traffic and no error series, the rate is 0.
-  for (const r of rows) { delete r._c; if (r.errorsPerSec === undefined && ((r.producedRecordsPerSec as number) > 0 || (r.fetchedRecordsPerSec as number) > 0)) r.errorsPerSec = 0; }
-  if (f.group) return complete(rows.filter((r) => (r.groups as number) > 0), TOPIC_COLS);
+  for (const r of rows) {
+    delete r._c;
+    if (r.errorsPerSec === undefined && ((r.producedRecordsPerSec as number) > 0 || (r.fetchedRecordsPerSec as number) > 0))
+      r.errorsPerSec = 0;
+  }
+  if (f.group)
+    return complete(
+      rows.filter((r) => (r.groups as number) > 0),
+      TOPIC_COLS,
+    );
   return complete(rows, TOPIC_COLS);
 }
 
 // ---- groups ----------------------------------------------------------------------------------
-export const GROUP_COLS = ["state", "members", "rebalances", "committedPerSec", "fetchedRecordsPerSec", "lagRecords", "worstLagRecords", "lagSeconds", "lagGrowth", "topics", "partitions"];
+export const GROUP_COLS = [
+  "state",
+  "members",
+  "rebalances",
+  "committedPerSec",
+  "fetchedRecordsPerSec",
+  "lagRecords",
+  "worstLagRecords",
+  "lagSeconds",
+  "lagGrowth",
+  "topics",
+  "partitions",
+];
 
 /**
  * A group's state, in Burrow's spirit, over the window (documented in `kscope stat --help`):
@@ -103,7 +155,13 @@ export const GROUP_COLS = ["state", "members", "rebalances", "committedPerSec", 
  */
 export const LAGGING_SECONDS = 10;
 
-export function groupState(g: { lagRecords: number | null; committedPerSec: number | null; fetchedRecordsPerSec: number | null; lagGrowth: number | null; lagSeconds: number | null }): string | null {
+export function groupState(g: {
+  lagRecords: number | null;
+  committedPerSec: number | null;
+  fetchedRecordsPerSec: number | null;
+  lagGrowth: number | null;
+  lagSeconds: number | null;
+}): string | null {
   if (g.lagRecords === null) return null;
   if (g.lagRecords <= 0) return "OK";
   const committing = (g.committedPerSec ?? 0) > 0;
@@ -130,11 +188,29 @@ export async function groups(src: Source, f: Filters): Promise<Record<string, un
     src.gauge(M.committedOffset, { by, where, dedupe: part, agg: "count" }),
   ]);
   const perSec = (rows: Row[]) => rows.map((r) => ({ labels: r.labels, value: r.value / src.window }));
-  const j = new Join(by).add("members", members).add("rebalances", rebal.map((r) => ({ labels: r.labels, value: Math.round(r.value * src.window) })))
-    .add("committedPerSec", perSec(committed)).add("fetchedRecordsPerSec", fetched).add("lagRecords", lag).add("worstLagRecords", worst)
-    .add("lagSeconds", lagSec).add("lagGrowth", growth, false).add("partitions", partsN, false);
-  j.distinct("topics", topicsBy.map((r) => ({ ...r, value: 1 })), "topic", true);
-  let rows = complete(j.list().filter((r) => r.group !== ""), GROUP_COLS);
+  const j = new Join(by)
+    .add("members", members)
+    .add(
+      "rebalances",
+      rebal.map((r) => ({ labels: r.labels, value: Math.round(r.value * src.window) })),
+    )
+    .add("committedPerSec", perSec(committed))
+    .add("fetchedRecordsPerSec", fetched)
+    .add("lagRecords", lag)
+    .add("worstLagRecords", worst)
+    .add("lagSeconds", lagSec)
+    .add("lagGrowth", growth, false)
+    .add("partitions", partsN, false);
+  j.distinct(
+    "topics",
+    topicsBy.map((r) => ({ ...r, value: 1 })),
+    "topic",
+    true,
+  );
+  let rows = complete(
+    j.list().filter((r) => r.group !== ""),
+    GROUP_COLS,
+  );
   for (const r of rows) r.state = groupState(r as never);
   if (f.client) {
     const mine = new Set((await src.rate(M.fetchedRecords, { by, where: { client_id: f.client } })).map((r) => r.labels.group));
@@ -144,7 +220,20 @@ export async function groups(src: Source, f: Filters): Promise<Record<string, un
 }
 
 // ---- clients ---------------------------------------------------------------------------------
-export const CLIENT_COLS = ["requestsPerSec", "successRate", "p50Ms", "p95Ms", "p99Ms", "producedRecordsPerSec", "producedBytesPerSec", "fetchedRecordsPerSec", "fetchedBytesPerSec", "produceBatchesPerSec", "topics", "groups"];
+export const CLIENT_COLS = [
+  "requestsPerSec",
+  "successRate",
+  "p50Ms",
+  "p95Ms",
+  "p99Ms",
+  "producedRecordsPerSec",
+  "producedBytesPerSec",
+  "fetchedRecordsPerSec",
+  "fetchedBytesPerSec",
+  "produceBatchesPerSec",
+  "topics",
+  "groups",
+];
 
 /**
  * One row per client id that produced or fetched records in the window. Requests, success and
@@ -158,22 +247,34 @@ export async function clients(src: Source, f: Filters): Promise<Record<string, u
   const cw = w(f, { client: "client_id" });
   const by = ["client_id"];
   const [pr, pb, fr, fb, batches, prodTopics, fetchTopics, fetchGroups, req, err, ...qs] = await Promise.all([
-    src.rate(M.producedRecords, { by, where: pw }), src.rate(M.producedBytes, { by, where: pw }),
-    src.rate(M.fetchedRecords, { by, where: fw }), src.rate(M.fetchedBytes, { by, where: fw }),
+    src.rate(M.producedRecords, { by, where: pw }),
+    src.rate(M.producedBytes, { by, where: pw }),
+    src.rate(M.fetchedRecords, { by, where: fw }),
+    src.rate(M.fetchedBytes, { by, where: fw }),
     src.rate(M.producedBatches, { by, where: pw }),
     src.rate(M.producedBytes, { by: ["client_id", "topic"], where: pw }),
     src.rate(M.fetchedRecords, { by: ["client_id", "topic"], where: fw }),
     src.rate(M.fetchedRecords, { by: ["client_id", "group"], where: fw }),
-    src.rate(M.clientRequests, { by, where: cw }), src.rate(M.clientErrors, { by, where: cw }),
+    src.rate(M.clientRequests, { by, where: cw }),
+    src.rate(M.clientErrors, { by, where: cw }),
     ...QUANTILES.map(([, q]) => src.quantile(q, M.clientDuration, { by, where: cw })),
   ]);
-  const j = new Join(by).add("producedRecordsPerSec", pr).add("producedBytesPerSec", pb).add("fetchedRecordsPerSec", fr)
-    .add("fetchedBytesPerSec", fb).add("produceBatchesPerSec", batches)
-    .add("requestsPerSec", req, false).add("errorsPerSec", err, false);
+  const j = new Join(by)
+    .add("producedRecordsPerSec", pr)
+    .add("producedBytesPerSec", pb)
+    .add("fetchedRecordsPerSec", fr)
+    .add("fetchedBytesPerSec", fb)
+    .add("produceBatchesPerSec", batches)
+    .add("requestsPerSec", req, false)
+    .add("errorsPerSec", err, false);
   QUANTILES.forEach(([name], i) => j.add(`${name}Ms`, msRows(qs[i]), false));
   j.distinct("topics", [...prodTopics, ...fetchTopics], "topic", true);
   j.distinct("groups", fetchGroups, "group", true);
-  let rows = j.list().filter((r) => (r.producedRecordsPerSec as number) > 0 || (r.fetchedRecordsPerSec as number) > 0 || (r.producedBytesPerSec as number) > 0);
+  let rows = j
+    .list()
+    .filter(
+      (r) => (r.producedRecordsPerSec as number) > 0 || (r.fetchedRecordsPerSec as number) > 0 || (r.producedBytesPerSec as number) > 0,
+    );
   if (f.group) rows = rows.filter((r) => (r.groups as string[]).includes(f.group!));
   for (const r of rows) {
     const requests = (r.requestsPerSec as number | undefined) ?? 0;
@@ -185,19 +286,36 @@ export async function clients(src: Source, f: Filters): Promise<Record<string, u
 }
 
 // ---- apis ------------------------------------------------------------------------------------
-export const API_COLS = ["requestsPerSec", "successRate", "errorsPerSec", "requestBytesPerSec", "responseBytesPerSec", "p50Ms", "p95Ms", "p99Ms", "topErrors"];
+export const API_COLS = [
+  "requestsPerSec",
+  "successRate",
+  "errorsPerSec",
+  "requestBytesPerSec",
+  "responseBytesPerSec",
+  "p50Ms",
+  "p95Ms",
+  "p99Ms",
+  "topErrors",
+];
 
 export async function apis(src: Source, f: Filters): Promise<Record<string, unknown>[]> {
   const where = w(f, { api: "api" });
   const by = ["api"];
   const [req, resp, err, errBy, rb, sb, ...qs] = await Promise.all([
-    src.rate(M.requests, { by, where }), src.rate(M.responses, { by, where }), src.rate(M.errors, { by, where }),
+    src.rate(M.requests, { by, where }),
+    src.rate(M.responses, { by, where }),
+    src.rate(M.errors, { by, where }),
     src.rate(M.errors, { by: ["api", "error"], where }),
-    src.rate(M.requestBytes, { by, where }), src.rate(M.responseBytes, { by, where }),
+    src.rate(M.requestBytes, { by, where }),
+    src.rate(M.responseBytes, { by, where }),
     ...QUANTILES.map(([, q]) => src.quantile(q, M.requestDuration, { by, where })),
   ]);
-  const j = new Join(by).add("requestsPerSec", req).add("responsesPerSec", resp).add("errorsPerSec", err, false)
-    .add("requestBytesPerSec", rb, false).add("responseBytesPerSec", sb, false);
+  const j = new Join(by)
+    .add("requestsPerSec", req)
+    .add("responsesPerSec", resp)
+    .add("errorsPerSec", err, false)
+    .add("requestBytesPerSec", rb, false)
+    .add("responseBytesPerSec", sb, false);
   QUANTILES.forEach(([name], i) => j.add(`${name}Ms`, msRows(qs[i]), false));
   const names = await src.names();
   const rows = j.list().filter((r) => (r.requestsPerSec as number) > 0 || (r.responsesPerSec as number) > 0);
@@ -206,7 +324,11 @@ export async function apis(src: Source, f: Filters): Promise<Record<string, unkn
     if (!names.has(M.errors)) r.successRate = null;
     else r.successRate = responses > 0 ? Math.max(0, 1 - ((r.errorsPerSec as number | undefined) ?? 0) / responses) : null;
     if (names.has(M.errors)) r.errorsPerSec ??= 0;
-    r.topErrors = errBy.filter((e) => e.labels.api === r.api && e.value > 0).sort((a, b) => b.value - a.value).slice(0, 3).map((e) => e.labels.error);
+    r.topErrors = errBy
+      .filter((e) => e.labels.api === r.api && e.value > 0)
+      .sort((a, b) => b.value - a.value)
+      .slice(0, 3)
+      .map((e) => e.labels.error);
     delete r.responsesPerSec;
   }
   return complete(rows, API_COLS);
@@ -224,7 +346,8 @@ export async function brokers(src: Source, f: Filters): Promise<Record<string, u
     if (r.value < 0) continue;
     const id = String(r.value);
     const b = rows.get(id) ?? { broker: id, partitionsLed: 0, topics: new Set<string>() };
-    b.partitionsLed++; b.topics.add(r.labels.topic);
+    b.partitionsLed++;
+    b.topics.add(r.labels.topic);
     rows.set(id, b);
   }
   return [...rows.values()].map((b) => ({ broker: b.broker, partitionsLed: b.partitionsLed, topics: [...b.topics].sort() }));

@@ -5,7 +5,11 @@ import { Labels } from "../metrics/scheme";
 import { getJson } from "./admin-source";
 import { CliError, GaugeSelect, Row, Select, Source, formatWindow } from "./source";
 
-interface PromVector { status: string; error?: string; data: { resultType: string; result: { metric: Labels; value: [number, string] }[] }; }
+interface PromVector {
+  status: string;
+  error?: string;
+  data: { resultType: string; result: { metric: Labels; value: [number, string] }[] };
+}
 
 /** `{a="x",b="y"}` from equality filters (values escaped for PromQL strings). */
 export function matcher(where?: Labels): string {
@@ -29,31 +33,49 @@ export class PromSource implements Source {
   readonly describe: string;
   private readonly w: string;
   /** `at`: evaluate at this time (ms since the epoch) instead of now, for the dashboard's charts. */
-  constructor(readonly base: string, readonly window: number, readonly at?: number) {
+  constructor(
+    readonly base: string,
+    readonly window: number,
+    readonly at?: number,
+  ) {
     this.base = base.replace(/\/+$/, "");
     this.describe = `prometheus ${this.base}`;
     this.w = formatWindow(window);
   }
 
-  static hint = "pass the Prometheus server's base URL, e.g. --prometheus http://127.0.0.1:9090, and check that it scrapes the kscope proxies";
+  static hint =
+    "pass the Prometheus server's base URL, e.g. --prometheus http://127.0.0.1:9090, and check that it scrapes the kscope proxies";
 
   async query(expr: string): Promise<Row[]> {
-    const r = await getJson<PromVector>(`${this.base}/api/v1/query?query=${encodeURIComponent(expr)}${this.at === undefined ? "" : `&time=${this.at / 1000}`}`, "Prometheus", PromSource.hint);
+    const r = await getJson<PromVector>(
+      `${this.base}/api/v1/query?query=${encodeURIComponent(expr)}${this.at === undefined ? "" : `&time=${this.at / 1000}`}`,
+      "Prometheus",
+      PromSource.hint,
+    );
     if (r.status !== "success") throw new CliError(`Prometheus rejected a query: ${r.error}\n  ${expr}`);
-    return r.data.result
-      .map((x) => ({ labels: x.metric, value: Number(x.value[1]) }))
-      .filter((x) => Number.isFinite(x.value));
+    return r.data.result.map((x) => ({ labels: x.metric, value: Number(x.value[1]) })).filter((x) => Number.isFinite(x.value));
   }
 
-  rate(m: string, s: Select) { return this.query(promql.rate(m, s, this.w)); }
-  gauge(m: string, s: GaugeSelect) { return this.query(promql.gauge(m, s)); }
-  delta(m: string, s: GaugeSelect) { return this.query(promql.delta(m, s, this.w)); }
-  quantile(q: number, h: string, s: Select) { return this.query(promql.quantile(q, h, s, this.w)); }
+  rate(m: string, s: Select) {
+    return this.query(promql.rate(m, s, this.w));
+  }
+  gauge(m: string, s: GaugeSelect) {
+    return this.query(promql.gauge(m, s));
+  }
+  delta(m: string, s: GaugeSelect) {
+    return this.query(promql.delta(m, s, this.w));
+  }
+  quantile(q: number, h: string, s: Select) {
+    return this.query(promql.quantile(q, h, s, this.w));
+  }
 
   async names(): Promise<Set<string>> {
     const r = await getJson<{ data: string[] }>(`${this.base}/api/v1/label/__name__/values`, "Prometheus", PromSource.hint);
     const out = new Set<string>();
-    for (const n of r.data) { out.add(n); if (n.endsWith("_bucket")) out.add(n.slice(0, -7)); }
+    for (const n of r.data) {
+      out.add(n);
+      if (n.endsWith("_bucket")) out.add(n.slice(0, -7));
+    }
     return out;
   }
 

@@ -4,7 +4,10 @@
 // or by a Prometheus server across a fleet (PromSource). No command knows which.
 import { Labels } from "../metrics/scheme";
 
-export interface Row { labels: Labels; value: number; }
+export interface Row {
+  labels: Labels;
+  value: number;
+}
 
 export interface Select {
   /** Label equality filters, e.g. { topic: "orders" }. */
@@ -43,7 +46,13 @@ export interface Source {
 
 /** An error for the user: a message, a hint, and an exit code. */
 export class CliError extends Error {
-  constructor(message: string, readonly hint?: string, readonly exitCode = 1) { super(message); }
+  constructor(
+    message: string,
+    readonly hint?: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
 }
 
 /** "1m", "30s", "2h", "90" (seconds) → seconds. */

@@ -21,8 +21,12 @@ export const rate = (v: unknown) => (isNum(v) ? `${num(v)}/s` : DASH);
 export function bytes(v: unknown, suffix = ""): string {
   if (!isNum(v)) return DASH;
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let x = v, i = 0;
-  while (Math.abs(x) >= 1024 && i < units.length - 1) { x /= 1024; i++; }
+  let x = v,
+    i = 0;
+  while (Math.abs(x) >= 1024 && i < units.length - 1) {
+    x /= 1024;
+    i++;
+  }
   return `${i === 0 ? Math.round(x) : x.toFixed(1)}${units[i]}${suffix}`;
 }
 
@@ -51,4 +55,3 @@ export function list(v: unknown, max = 3): string {
   if (!Array.isArray(v) || v.length === 0) return DASH;
   return v.length > max ? `${v.slice(0, max).join(",")},+${v.length - max}` : v.join(",");
 }
-

@@ -20,7 +20,10 @@ const right = "right" as const;
 
 export const VIEWS: Record<string, View> = {
   topics: {
-    resource: "topics", key: "topic", filters: ["topic", "group", "client"], sort: "producedRecordsPerSec",
+    resource: "topics",
+    key: "topic",
+    filters: ["topic", "group", "client"],
+    sort: "producedRecordsPerSec",
     load: model.topics,
     columns: () => [
       { header: "TOPIC", cell: (r) => fmt.text(r.topic) },
@@ -35,7 +38,10 @@ export const VIEWS: Record<string, View> = {
     ],
   },
   groups: {
-    resource: "groups", key: "group", filters: ["group", "topic", "client"], sort: "lagRecords",
+    resource: "groups",
+    key: "group",
+    filters: ["group", "topic", "client"],
+    sort: "lagRecords",
     load: model.groups,
     columns: (c) => [
       { header: "GROUP", cell: (r) => fmt.text(r.group) },
@@ -52,12 +58,20 @@ export const VIEWS: Record<string, View> = {
     ],
   },
   clients: {
-    resource: "clients", key: "client_id", filters: ["client", "topic", "group"], sort: "producedRecordsPerSec",
+    resource: "clients",
+    key: "client_id",
+    filters: ["client", "topic", "group"],
+    sort: "producedRecordsPerSec",
     load: model.clients,
     columns: (c) => [
       { header: "CLIENT", cell: (r) => fmt.text(r.client_id || "(none)") },
       { header: "REQUESTS", cell: (r) => fmt.rate(r.requestsPerSec), align: right },
-      { header: "SUCCESS", cell: (r) => (typeof r.successRate === "number" && r.successRate < 0.99 ? c.red(fmt.percent(r.successRate)) : fmt.percent(r.successRate)), align: right },
+      {
+        header: "SUCCESS",
+        cell: (r) =>
+          typeof r.successRate === "number" && r.successRate < 0.99 ? c.red(fmt.percent(r.successRate)) : fmt.percent(r.successRate),
+        align: right,
+      },
       { header: "LATENCY_P50", cell: (r) => fmt.ms(r.p50Ms), align: right },
       { header: "LATENCY_P95", cell: (r) => fmt.ms(r.p95Ms), align: right, wide: true },
       { header: "LATENCY_P99", cell: (r) => fmt.ms(r.p99Ms), align: right },
@@ -71,11 +85,19 @@ export const VIEWS: Record<string, View> = {
     ],
   },
   apis: {
-    resource: "apis", key: "api", filters: ["api"], sort: "requestsPerSec",
+    resource: "apis",
+    key: "api",
+    filters: ["api"],
+    sort: "requestsPerSec",
     load: model.apis,
     columns: (c) => [
       { header: "API", cell: (r) => fmt.text(r.api) },
-      { header: "SUCCESS", cell: (r) => (typeof r.successRate === "number" && r.successRate < 0.99 ? c.red(fmt.percent(r.successRate)) : fmt.percent(r.successRate)), align: right },
+      {
+        header: "SUCCESS",
+        cell: (r) =>
+          typeof r.successRate === "number" && r.successRate < 0.99 ? c.red(fmt.percent(r.successRate)) : fmt.percent(r.successRate),
+        align: right,
+      },
       { header: "RPS", cell: (r) => fmt.num(r.requestsPerSec), align: right },
       { header: "LATENCY_P50", cell: (r) => fmt.ms(r.p50Ms), align: right },
       { header: "LATENCY_P95", cell: (r) => fmt.ms(r.p95Ms), align: right },
@@ -86,7 +108,10 @@ export const VIEWS: Record<string, View> = {
     ],
   },
   brokers: {
-    resource: "brokers", key: "broker", filters: ["topic"], sort: "partitionsLed",
+    resource: "brokers",
+    key: "broker",
+    filters: ["topic"],
+    sort: "partitionsLed",
     load: model.brokers,
     columns: () => [
       { header: "BROKER", cell: (r) => fmt.text(r.broker) },

@@ -17,11 +17,14 @@ export function dashboardCommand(): Command {
     .requiredOption("--prometheus <url>", "the Prometheus server scraping kscope proxies or Envoy sidecars")
     .option("--listen <host:port>", "where the dashboard listens; loopback by default", "127.0.0.1:9991")
     .option("--admin-token <token>", `require this bearer token (all but /healthz); default $${ADMIN_TOKEN_ENV}`)
-    .addHelpText("after", `
+    .addHelpText(
+      "after",
+      `
 Examples:
   kscope dashboard --prometheus http://127.0.0.1:9090          # then open http://127.0.0.1:9991/
 
-A proxy serves the same dashboard on its own admin address (kscope proxy --admin).`)
+A proxy serves the same dashboard on its own admin address (kscope proxy --admin).`,
+    )
     .action(async (o: { prometheus: string; listen: string; adminToken?: string }) => {
       const prom = normaliseUrl(o.prometheus);
       const data = new DashboardData((window, at) => new PromSource(prom, window, at), `prometheus ${prom}`, 3600, Date.now, 20);

@@ -19,7 +19,8 @@ async function bound<T>(option: string, address: string, listening: Promise<T>):
     return await listening;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE") throw new Error(`${option} ${address}: address already in use (another kscope proxy or service is listening there)`, { cause: e });
+    if (code === "EADDRINUSE")
+      throw new Error(`${option} ${address}: address already in use (another kscope proxy or service is listening there)`, { cause: e });
     if (code === "EACCES" || code === "EADDRNOTAVAIL") throw new Error(`${option} ${address}: cannot listen there (${code})`, { cause: e });
     throw e;
   }
@@ -49,10 +50,12 @@ export function proxyCommand(): Command {
     .option("--admin <host:port>", "admin endpoint (dashboard, /metrics, /healthz, the CLI's API); loopback by default", "127.0.0.1:9990")
     .option("--admin-token <token>", `require this bearer token on the admin endpoint (all but /healthz); default $${ADMIN_TOKEN_ENV}`)
     .option("--wasm <file>", "the filter module", DEFAULT_WASM)
-    .option("--config <json>", "plugin configuration for the filter, e.g. '{\"workload\":\"orders\"}'", "{}")
+    .option("--config <json>", 'plugin configuration for the filter, e.g. \'{"workload":"orders"}\'', "{}")
     .option("--no-filter", "forward bytes without the filter (for comparison)")
     .option("--probe-interval <seconds>", "how often the upstream is probed for /healthz and the log", "5")
-    .addHelpText("after", `
+    .addHelpText(
+      "after",
+      `
 Examples:
   kscope proxy --upstream 127.0.0.1:9092
   kscope proxy --listen 0.0.0.0:19092 --upstream kafka:9092 --admin 127.0.0.1:9990 --config '{"workload":"gateway"}'
@@ -60,7 +63,8 @@ Examples:
   ${ADMIN_TOKEN_ENV}=s3cret kscope proxy --upstream kafka:9092 --admin 0.0.0.0:9990   # open /?token=s3cret once in a browser
 
 The broker must advertise the proxy's address (advertised.listeners), or clients will
-bypass the proxy after their first Metadata request.`)
+bypass the proxy after their first Metadata request.`,
+    )
     .action(async (o: ProxyCommandOptions) => {
       const metrics = new MetricStore();
       const rootId = o.http ? "kscope_http" : "kscope";
@@ -78,8 +82,14 @@ bypass the proxy after their first Metadata request.`)
       const proxy: { close(): Promise<void> } = o.http
         ? await bound("--listen", o.listen, startHttpProxy({ listen, upstream, vm, onError }))
         : await bound("--listen", o.listen, startProxy({ listen, upstream, vm, upstreamHealth, onError }));
-      console.log(`kscope proxy: ${o.listen} -> ${o.upstream}${vm ? "" : " (no filter)"}; dashboard http://${o.admin}/ metrics http://${o.admin}/metrics`);
-      const stop = () => void proxy.close().then(() => { adminServer.close(); process.exit(0); });
+      console.log(
+        `kscope proxy: ${o.listen} -> ${o.upstream}${vm ? "" : " (no filter)"}; dashboard http://${o.admin}/ metrics http://${o.admin}/metrics`,
+      );
+      const stop = () =>
+        void proxy.close().then(() => {
+          adminServer.close();
+          process.exit(0);
+        });
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);
     });

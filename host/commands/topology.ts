@@ -10,14 +10,19 @@ import { legend, renderDot, renderMermaid, renderPaths } from "../topology/rende
 const FORMATS = ["table", "json", "dot", "mermaid"];
 
 export function topologyCommand(): Command {
-  const cmd = new Command("topology").description("the graph of HTTP calls, producers, topics, consumer groups and their members, as paths");
+  const cmd = new Command("topology").description(
+    "the graph of HTTP calls, producers, topics, consumer groups and their members, as paths",
+  );
   withSource(cmd)
     .option("-o, --output <format>", `${FORMATS.join(", ")} (table prints one line per path)`, "table")
     .option("--namespace <ns>", "only paths through workloads of this namespace")
     .option("--workload <name>", "only paths through this workload")
     .option("--topic <name>", "only paths through this topic")
     .option("--group <name>", "only paths through this consumer group");
-  return cmd.addHelpText("after", `
+  return cmd
+    .addHelpText(
+      "after",
+      `
 Examples:
   kscope topology                         # while make demo runs
   kscope topology --topic orders -t 5m
@@ -31,18 +36,29 @@ delivery latency record timestamp → delivery, group state if not OK), member (
 HTTP hops come from kscope's HTTP filter, else from Istio (istio_requests_total) or Linkerd
 (response_total) series in the same Prometheus.
 Source: --admin, --prometheus, $KSCOPE_ADMIN or $KSCOPE_PROMETHEUS; with none, the proxy at
-${DEFAULT_ADMIN}, or if none answers there, the Prometheus at ${DEFAULT_PROMETHEUS}.`)
-    .action(action(async (o: SourceOpts & { namespace?: string; workload?: string }) => {
-      if (!FORMATS.includes(o.output)) throw new CliError(`unknown output format "${o.output}"`, `use one of ${FORMATS.join(", ")}`);
-      const src = await resolveSource(o);
-      const g = await buildTopology(src, { namespace: o.namespace, workload: o.workload, topic: o.topic, group: o.group });
-      if (o.output === "json") { process.stdout.write(JSON.stringify(g, null, 2) + "\n"); return; }
-      if (!g.edges.length) throw new CliError(`no traffic seen in the last ${formatWindow(src.window)} (${src.describe})`, "is traffic flowing through the proxies? Try a longer window (-t 10m)", 3);
-      if (o.output === "dot") process.stdout.write(renderDot(g) + "\n");
-      else if (o.output === "mermaid") process.stdout.write(renderMermaid(g) + "\n");
-      else {
-        const c = colours();
-        process.stdout.write(`${c.dim(`${src.describe}, last ${formatWindow(src.window)}; ${legend()}`)}\n${renderPaths(g, c)}\n`);
-      }
-    }));
+${DEFAULT_ADMIN}, or if none answers there, the Prometheus at ${DEFAULT_PROMETHEUS}.`,
+    )
+    .action(
+      action(async (o: SourceOpts & { namespace?: string; workload?: string }) => {
+        if (!FORMATS.includes(o.output)) throw new CliError(`unknown output format "${o.output}"`, `use one of ${FORMATS.join(", ")}`);
+        const src = await resolveSource(o);
+        const g = await buildTopology(src, { namespace: o.namespace, workload: o.workload, topic: o.topic, group: o.group });
+        if (o.output === "json") {
+          process.stdout.write(JSON.stringify(g, null, 2) + "\n");
+          return;
+        }
+        if (!g.edges.length)
+          throw new CliError(
+            `no traffic seen in the last ${formatWindow(src.window)} (${src.describe})`,
+            "is traffic flowing through the proxies? Try a longer window (-t 10m)",
+            3,
+          );
+        if (o.output === "dot") process.stdout.write(renderDot(g) + "\n");
+        else if (o.output === "mermaid") process.stdout.write(renderMermaid(g) + "\n");
+        else {
+          const c = colours();
+          process.stdout.write(`${c.dim(`${src.describe}, last ${formatWindow(src.window)}; ${legend()}`)}\n${renderPaths(g, c)}\n`);
+        }
+      }),
+    );
 }

@@ -20,7 +20,9 @@ export function escapeLabel(v: string): string {
 }
 
 export function renderLabels(labels: Labels, extra?: [string, string]): string {
-  const parts = Object.keys(labels).sort().map((k) => `${k}="${escapeLabel(labels[k])}"`);
+  const parts = Object.keys(labels)
+    .sort()
+    .map((k) => `${k}="${escapeLabel(labels[k])}"`);
   if (extra) parts.push(`${extra[0]}="${escapeLabel(extra[1])}"`);
   return parts.length ? `{${parts.join(",")}}` : "";
 }

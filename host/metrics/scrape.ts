@@ -3,7 +3,11 @@
 // Own parser: the npm one (parse-prometheus-text-format 1.1) merges labelled histograms into one.
 import { Labels } from "./scheme";
 
-export interface Sample { name: string; labels: Labels; value: number; }
+export interface Sample {
+  name: string;
+  labels: Labels;
+  value: number;
+}
 
 const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\S+)?$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?\s*/gy;
@@ -36,6 +40,7 @@ export async function scrape(url: string, timeoutMs = 5000): Promise<Sample[]> {
 
 /** Sum of the samples named `name` whose labels include `match`. */
 export function sum(samples: Sample[], name: string, match: Labels = {}): number {
-  return samples.filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v))
+  return samples
+    .filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v))
     .reduce((a, s) => a + s.value, 0);
 }

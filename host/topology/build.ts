@@ -38,7 +38,10 @@ class GraphBuilder {
   workload(w: Workload): string {
     const id = workloadId(w);
     if (!this.nodes.has(id)) {
-      this.nodes.set(id, id === UNKNOWN_ID ? { id, kind: "unknown", name: L.UNKNOWN } : { id, kind: "workload", name: w.name, namespace: w.namespace });
+      this.nodes.set(
+        id,
+        id === UNKNOWN_ID ? { id, kind: "unknown", name: L.UNKNOWN } : { id, kind: "workload", name: w.name, namespace: w.namespace },
+      );
     }
     return id;
   }
@@ -57,7 +60,9 @@ class GraphBuilder {
     return e;
   }
 
-  node(id: string): TopologyNode | undefined { return this.nodes.get(id); }
+  node(id: string): TopologyNode | undefined {
+    return this.nodes.get(id);
+  }
 
   graph(src: Source): TopologyGraph {
     return {
@@ -84,29 +89,33 @@ async function addKafka(g: GraphBuilder, src: Source): Promise<void> {
   const consBy = [L.topic, L.group];
   const part = [L.group, L.topic, L.partition];
   const memberBy = [L.group, ...wlBy];
-  const [pr, pb, batches, perr, p50, p99, fr, fb, lag, lagSec, committed, growth, commits, d50, d99, memberFetch, memberCommit] = await Promise.all([
-    src.rate(M.producedRecords, { by: prodBy }),
-    src.rate(M.producedBytes, { by: prodBy }),
-    src.rate(M.producedBatches, { by: prodBy }),
-    src.rate(M.topicErrors, { by: prodBy, where: { [L.api]: "Produce" } }),
-    src.quantile(0.5, M.requestDuration, { by: wlBy, where: { [L.api]: "Produce" } }),
-    src.quantile(0.99, M.requestDuration, { by: wlBy, where: { [L.api]: "Produce" } }),
-    src.rate(M.fetchedRecords, { by: consBy }),
-    src.rate(M.fetchedBytes, { by: consBy }),
-    src.gauge(M.lagRecords, { by: consBy, dedupe: part, agg: "sum" }),
-    src.gauge(M.lagSeconds, { by: consBy, dedupe: part, agg: "max" }),
-    src.delta(M.committedOffset, { by: consBy, dedupe: part, agg: "sum" }),
-    src.delta(M.lagRecords, { by: consBy, dedupe: part, agg: "sum" }),
-    src.gauge(M.committedOffset, { by: consBy, agg: "count" }),
-    src.quantile(0.5, M.deliveryLatency, { by: consBy }),
-    src.quantile(0.99, M.deliveryLatency, { by: consBy }),
-    src.rate(M.fetchedRecords, { by: memberBy }),
-    src.gauge(M.committedOffset, { by: memberBy, agg: "count" }),
-  ]);
+  const [pr, pb, batches, perr, p50, p99, fr, fb, lag, lagSec, committed, growth, commits, d50, d99, memberFetch, memberCommit] =
+    await Promise.all([
+      src.rate(M.producedRecords, { by: prodBy }),
+      src.rate(M.producedBytes, { by: prodBy }),
+      src.rate(M.producedBatches, { by: prodBy }),
+      src.rate(M.topicErrors, { by: prodBy, where: { [L.api]: "Produce" } }),
+      src.quantile(0.5, M.requestDuration, { by: wlBy, where: { [L.api]: "Produce" } }),
+      src.quantile(0.99, M.requestDuration, { by: wlBy, where: { [L.api]: "Produce" } }),
+      src.rate(M.fetchedRecords, { by: consBy }),
+      src.rate(M.fetchedBytes, { by: consBy }),
+      src.gauge(M.lagRecords, { by: consBy, dedupe: part, agg: "sum" }),
+      src.gauge(M.lagSeconds, { by: consBy, dedupe: part, agg: "max" }),
+      src.delta(M.committedOffset, { by: consBy, dedupe: part, agg: "sum" }),
+      src.delta(M.lagRecords, { by: consBy, dedupe: part, agg: "sum" }),
+      src.gauge(M.committedOffset, { by: consBy, agg: "count" }),
+      src.quantile(0.5, M.deliveryLatency, { by: consBy }),
+      src.quantile(0.99, M.deliveryLatency, { by: consBy }),
+      src.rate(M.fetchedRecords, { by: memberBy }),
+      src.gauge(M.committedOffset, { by: memberBy, agg: "count" }),
+    ]);
 
   // produce: workload → topic
-  const bytes = index(pb, prodBy), nBatches = index(batches, prodBy), errs = index(perr, prodBy);
-  const lat50 = index(p50, wlBy), lat99 = index(p99, wlBy);
+  const bytes = index(pb, prodBy),
+    nBatches = index(batches, prodBy),
+    errs = index(perr, prodBy);
+  const lat50 = index(p50, wlBy),
+    lat99 = index(p99, wlBy);
   for (const r of pr) {
     const k = keyOf(r.labels, prodBy);
     if (!(r.value > 0) && !((bytes.get(k) ?? 0) > 0)) continue;
@@ -114,7 +123,8 @@ async function addKafka(g: GraphBuilder, src: Source): Promise<void> {
     add(e.stats, "recordsPerSec", r.value);
     add(e.stats, "bytesPerSec", bytes.get(k) ?? 0);
     // Share of the partition writes (one batch each) answered with an error.
-    const b = nBatches.get(k) ?? 0, x = errs.get(k) ?? 0;
+    const b = nBatches.get(k) ?? 0,
+      x = errs.get(k) ?? 0;
     e.stats.errorPct = b > 0 ? Math.min(100, (100 * x) / b) : x > 0 ? 100 : 0;
     const wk = keyOf(r.labels, wlBy);
     if (lat50.has(wk)) e.stats.p50Ms = lat50.get(wk)! / 1000;
@@ -122,8 +132,14 @@ async function addKafka(g: GraphBuilder, src: Source): Promise<void> {
   }
 
   // consume: topic → group (a group that commits but fetched nothing in the window is still one)
-  const fetched = index(fr, consBy), fBytes = index(fb, consBy), lags = index(lag, consBy), lagS = index(lagSec, consBy);
-  const moved = index(committed, consBy), grew = index(growth, consBy), del50 = index(d50, consBy), del99 = index(d99, consBy);
+  const fetched = index(fr, consBy),
+    fBytes = index(fb, consBy),
+    lags = index(lag, consBy),
+    lagS = index(lagSec, consBy);
+  const moved = index(committed, consBy),
+    grew = index(growth, consBy),
+    del50 = index(d50, consBy),
+    del99 = index(d99, consBy);
   const pairs = new Map<string, Labels>();
   for (const r of [...fr.filter((x) => x.value > 0), ...commits]) if (r.labels[L.group]) pairs.set(keyOf(r.labels, consBy), r.labels);
   const groupStates = new Map<string, string>();
@@ -205,7 +221,10 @@ function through(graph: TopologyGraph, select: (n: TopologyNode) => boolean): To
         if ((forward ? e.from : e.to) !== at) continue;
         keep.add(e.id);
         const next = forward ? e.to : e.from;
-        if (!seen.has(next)) { seen.add(next); todo.push(next); }
+        if (!seen.has(next)) {
+          seen.add(next);
+          todo.push(next);
+        }
       }
     }
   };

@@ -3,7 +3,7 @@
 // lives beside this file; this file holds only the shape, so every consumer agrees on it.
 
 /** A workload as the mesh names it; topics and groups by their Kafka names. */
-export type NodeKind = 'workload' | 'topic' | 'group' | 'unknown';
+export type NodeKind = "workload" | "topic" | "group" | "unknown";
 
 export interface TopologyNode {
   /** Stable id: `workload:<namespace>/<name>`, `topic:<name>`, `group:<name>`, `unknown`. */
@@ -39,7 +39,7 @@ export interface EdgeStats {
   deliveryP99Ms?: number;
 }
 
-export type EdgeKind = 'http' | 'produce' | 'consume' | 'member';
+export type EdgeKind = "http" | "produce" | "consume" | "member";
 
 export interface TopologyEdge {
   /** `<kind>:<from>-><to>` */

@@ -7,7 +7,10 @@ import * as M from "../../vocabulary/metrics";
 import { Labels } from "../metrics/scheme";
 import { Row, Source, keyOf } from "../cli/source";
 
-export interface Workload { name: string; namespace: string; }
+export interface Workload {
+  name: string;
+  namespace: string;
+}
 
 export interface HttpEdge {
   from: Workload;
@@ -91,7 +94,9 @@ const LINKERD: Dialect = {
 
 class DialectReader implements HttpReader {
   constructor(private d: Dialect) {}
-  get name(): string { return this.d.name; }
+  get name(): string {
+    return this.d.name;
+  }
 
   async read(src: Source): Promise<HttpEdge[]> {
     const d = this.d;
@@ -105,10 +110,14 @@ class DialectReader implements HttpReader {
     // Which reporter speaks for each pair.
     const chosen = new Map<string, string>();
     if (d.reporter) {
-      const rank = (v: string) => { const i = d.reporter!.prefer.indexOf(v); return i < 0 ? d.reporter!.prefer.length : i; };
+      const rank = (v: string) => {
+        const i = d.reporter!.prefer.indexOf(v);
+        return i < 0 ? d.reporter!.prefer.length : i;
+      };
       for (const r of counts) {
         if (!(r.value > 0)) continue;
-        const k = keyOf(r.labels, pair), v = r.labels[d.reporter.label] ?? "";
+        const k = keyOf(r.labels, pair),
+          v = r.labels[d.reporter.label] ?? "";
         const cur = chosen.get(k);
         if (cur === undefined || rank(v) < rank(cur)) chosen.set(k, v);
       }

@@ -23,11 +23,19 @@ export function hopText(e: TopologyEdge): string {
       parts.push(`${fmt.num(s.rps)} req/s`, err(s.errorPct), s.p99Ms !== undefined ? `p99 ${fmt.ms(s.p99Ms)}` : "");
       break;
     case "produce":
-      parts.push(`${fmt.num(s.recordsPerSec)} rec/s`, fmt.bytes(s.bytesPerSec, "/s"), s.errorPct ? err(s.errorPct) : "", s.p99Ms !== undefined ? `p99 ${fmt.ms(s.p99Ms)}` : "");
+      parts.push(
+        `${fmt.num(s.recordsPerSec)} rec/s`,
+        fmt.bytes(s.bytesPerSec, "/s"),
+        s.errorPct ? err(s.errorPct) : "",
+        s.p99Ms !== undefined ? `p99 ${fmt.ms(s.p99Ms)}` : "",
+      );
       break;
     case "consume":
-      parts.push(`${fmt.num(s.recordsPerSec)} rec/s`, s.lagRecords !== undefined ? `lag ${fmt.num(s.lagRecords)}${s.lagSeconds ? ` (${fmt.duration(s.lagSeconds)})` : ""}` : "",
-        s.deliveryP99Ms !== undefined ? `delivery p50 ${fmt.ms(s.deliveryP50Ms)} p99 ${fmt.ms(s.deliveryP99Ms)}` : "");
+      parts.push(
+        `${fmt.num(s.recordsPerSec)} rec/s`,
+        s.lagRecords !== undefined ? `lag ${fmt.num(s.lagRecords)}${s.lagSeconds ? ` (${fmt.duration(s.lagSeconds)})` : ""}` : "",
+        s.deliveryP99Ms !== undefined ? `delivery p50 ${fmt.ms(s.deliveryP50Ms)} p99 ${fmt.ms(s.deliveryP99Ms)}` : "",
+      );
       break;
     case "member":
       parts.push(`${fmt.num(s.recordsPerSec)} rec/s`);
@@ -41,14 +49,27 @@ export function paths(g: TopologyGraph): TopologyEdge[][] {
   const out = new Map<string, TopologyEdge[]>();
   for (const n of g.nodes) out.set(n.id, []);
   const hasIn = new Set<string>();
-  for (const e of g.edges) { out.get(e.from)?.push(e); hasIn.add(e.to); }
+  for (const e of g.edges) {
+    out.get(e.from)?.push(e);
+    hasIn.add(e.to);
+  }
   const result: TopologyEdge[][] = [];
   const covered = new Set<string>();
   const walk = (at: string, path: TopologyEdge[], onPath: Set<string>) => {
     if (result.length >= MAX_PATHS) return;
     const next = (out.get(at) ?? []).filter((e) => !onPath.has(e.to));
-    if (!next.length) { if (path.length) { result.push(path); path.forEach((e) => covered.add(e.id)); } return; }
-    for (const e of next) { onPath.add(e.to); walk(e.to, [...path, e], onPath); onPath.delete(e.to); }
+    if (!next.length) {
+      if (path.length) {
+        result.push(path);
+        path.forEach((e) => covered.add(e.id));
+      }
+      return;
+    }
+    for (const e of next) {
+      onPath.add(e.to);
+      walk(e.to, [...path, e], onPath);
+      onPath.delete(e.to);
+    }
   };
   for (const n of g.nodes) if (!hasIn.has(n.id)) walk(n.id, [], new Set([n.id]));
   // Cycles with no entry (a calls b, b calls a): start at the first node of an edge not yet shown.
@@ -88,18 +109,30 @@ export function renderEdges(g: TopologyGraph, c: Colours): string {
   const byId = new Map(g.nodes.map((n) => [n.id, n]));
   const label = labeller(g);
   const rows = [...g.edges].sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.id.localeCompare(b.id));
-  return fmt.table<TopologyEdge>(rows, [
-    { header: "FROM", cell: (e) => label(byId.get(e.from)!) },
-    { header: "", cell: () => "→" },
-    { header: "TO", cell: (e) => label(byId.get(e.to)!) },
-    { header: "KIND", cell: (e) => e.kind },
-    { header: "RATE", cell: (e) => (e.kind === "http" ? `${fmt.num(e.stats.rps)} req/s` : `${fmt.num(e.stats.recordsPerSec)} rec/s`), align: "right" },
-    { header: "BYTES", cell: (e) => (e.stats.bytesPerSec !== undefined && e.kind !== "member" ? fmt.bytes(e.stats.bytesPerSec, "/s") : "-"), align: "right" },
-    { header: "ERRORS", cell: (e) => (e.stats.errorPct !== undefined ? `${e.stats.errorPct.toFixed(1)}%` : "-"), align: "right" },
-    { header: "P99", cell: (e) => fmt.ms(e.kind === "consume" ? e.stats.deliveryP99Ms : e.stats.p99Ms), align: "right" },
-    { header: "LAG", cell: (e) => (e.kind === "consume" ? fmt.num(e.stats.lagRecords) : "-"), align: "right" },
-    { header: "STATE", cell: (e) => (e.kind === "consume" ? fmt.stateColour(e.stats.state, c) : "-") },
-  ], { c });
+  return fmt.table<TopologyEdge>(
+    rows,
+    [
+      { header: "FROM", cell: (e) => label(byId.get(e.from)!) },
+      { header: "", cell: () => "→" },
+      { header: "TO", cell: (e) => label(byId.get(e.to)!) },
+      { header: "KIND", cell: (e) => e.kind },
+      {
+        header: "RATE",
+        cell: (e) => (e.kind === "http" ? `${fmt.num(e.stats.rps)} req/s` : `${fmt.num(e.stats.recordsPerSec)} rec/s`),
+        align: "right",
+      },
+      {
+        header: "BYTES",
+        cell: (e) => (e.stats.bytesPerSec !== undefined && e.kind !== "member" ? fmt.bytes(e.stats.bytesPerSec, "/s") : "-"),
+        align: "right",
+      },
+      { header: "ERRORS", cell: (e) => (e.stats.errorPct !== undefined ? `${e.stats.errorPct.toFixed(1)}%` : "-"), align: "right" },
+      { header: "P99", cell: (e) => fmt.ms(e.kind === "consume" ? e.stats.deliveryP99Ms : e.stats.p99Ms), align: "right" },
+      { header: "LAG", cell: (e) => (e.kind === "consume" ? fmt.num(e.stats.lagRecords) : "-"), align: "right" },
+      { header: "STATE", cell: (e) => (e.kind === "consume" ? fmt.stateColour(e.stats.state, c) : "-") },
+    ],
+    { c },
+  );
 }
 const KIND_ORDER = ["http", "produce", "consume", "member"];
 
@@ -109,8 +142,12 @@ export function renderDot(g: TopologyGraph): string {
   const label = labeller(g);
   const shape: Record<string, string> = { workload: "box", topic: "cylinder", group: "ellipse", unknown: "plaintext" };
   const lines = ["digraph kscope {", "  rankdir=LR;"];
-  for (const n of g.nodes) lines.push(`  ${quoteDot(n.id)} [label=${quoteDot(label(n) + (n.state && n.state !== "OK" ? `\n${n.state}` : ""))}, shape=${shape[n.kind]}];`);
-  for (const e of g.edges) lines.push(`  ${quoteDot(e.from)} -> ${quoteDot(e.to)} [label=${quoteDot(hopText(e))}${e.kind === "member" ? ", style=dashed" : ""}];`);
+  for (const n of g.nodes)
+    lines.push(
+      `  ${quoteDot(n.id)} [label=${quoteDot(label(n) + (n.state && n.state !== "OK" ? `\n${n.state}` : ""))}, shape=${shape[n.kind]}];`,
+    );
+  for (const e of g.edges)
+    lines.push(`  ${quoteDot(e.from)} -> ${quoteDot(e.to)} [label=${quoteDot(hopText(e))}${e.kind === "member" ? ", style=dashed" : ""}];`);
   lines.push("}");
   return lines.join("\n");
 }

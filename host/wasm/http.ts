@@ -31,10 +31,14 @@ export function headerMapImports(maps: Map<number, HeaderPairs>, bytes: Bytes, g
     proxy_replace_header_map_value: (map, kp, kl, vp, vl) => {
       const pairs = maps.get(map);
       if (!pairs) return Status.NotFound;
-      const k = name(kp, kl), v = bytes(vp, vl).toString("utf8");
+      const k = name(kp, kl),
+        v = bytes(vp, vl).toString("utf8");
       const i = pairs.findIndex(([n]) => n === k);
       if (i < 0) pairs.push([k, v]);
-      else { pairs[i] = [k, v]; for (let j = pairs.length - 1; j > i; j--) if (pairs[j][0] === k) pairs.splice(j, 1); }
+      else {
+        pairs[i] = [k, v];
+        for (let j = pairs.length - 1; j > i; j--) if (pairs[j][0] === k) pairs.splice(j, 1);
+      }
       return Status.Ok;
     },
     proxy_remove_header_map_value: (map, kp, kl) => {
@@ -51,18 +55,26 @@ export function headerMapImports(maps: Map<number, HeaderPairs>, bytes: Bytes, g
 export class HttpStream {
   private ended = false;
   /** `generation` 0: made while the filter was down; the stream is forwarded unobserved. */
-  constructor(private vm: ProxyWasmVm, readonly id: number, readonly info: ConnectionInfo, private readonly generation: number) {}
+  constructor(
+    private vm: ProxyWasmVm,
+    readonly id: number,
+    readonly info: ConnectionInfo,
+    private readonly generation: number,
+  ) {}
   requestHeaders(pairs: HeaderPairs, eos: boolean): void {
-    this.vm.http(this.id, this.generation, this.info, [[MapType.RequestHeaders, pairs]], "proxy_on_request_headers",
-      (ex) => ex.proxy_on_request_headers?.(this.id, pairs.length, eos ? 1 : 0));
+    this.vm.http(this.id, this.generation, this.info, [[MapType.RequestHeaders, pairs]], "proxy_on_request_headers", (ex) =>
+      ex.proxy_on_request_headers?.(this.id, pairs.length, eos ? 1 : 0),
+    );
   }
   responseHeaders(pairs: HeaderPairs, eos: boolean): void {
-    this.vm.http(this.id, this.generation, this.info, [[MapType.ResponseHeaders, pairs]], "proxy_on_response_headers",
-      (ex) => ex.proxy_on_response_headers?.(this.id, pairs.length, eos ? 1 : 0));
+    this.vm.http(this.id, this.generation, this.info, [[MapType.ResponseHeaders, pairs]], "proxy_on_response_headers", (ex) =>
+      ex.proxy_on_response_headers?.(this.id, pairs.length, eos ? 1 : 0),
+    );
   }
   responseTrailers(pairs: HeaderPairs): void {
-    this.vm.http(this.id, this.generation, this.info, [[MapType.ResponseTrailers, pairs]], "proxy_on_response_trailers",
-      (ex) => ex.proxy_on_response_trailers?.(this.id, pairs.length));
+    this.vm.http(this.id, this.generation, this.info, [[MapType.ResponseTrailers, pairs]], "proxy_on_response_trailers", (ex) =>
+      ex.proxy_on_response_trailers?.(this.id, pairs.length),
+    );
   }
   /** The stream is over (complete or reset): Envoy's order, log then done then delete. */
   end(): void {
@@ -75,4 +87,3 @@ export class HttpStream {
     });
   }
 }
-

@@ -5,9 +5,17 @@ import { Status } from "./abi";
 import { ConnectionInfo } from "./vm";
 
 /** Who enqueued: the context of the callback in progress, when there is one. */
-export interface EnqueueOrigin { contextId?: number; connection?: ConnectionInfo; }
+export interface EnqueueOrigin {
+  contextId?: number;
+  connection?: ConnectionInfo;
+}
 
-interface Queue { id: number; name: string; items: Buffer[]; listener?: (data: Buffer, origin: EnqueueOrigin) => void; }
+interface Queue {
+  id: number;
+  name: string;
+  items: Buffer[];
+  listener?: (data: Buffer, origin: EnqueueOrigin) => void;
+}
 
 const MAX_QUEUED = 10_000;
 
@@ -17,7 +25,9 @@ export class SharedState {
   private byName = new Map<string, Queue>();
   private nextQueue = 1;
 
-  get(key: string): { value: Buffer; cas: number } | undefined { return this.data.get(key); }
+  get(key: string): { value: Buffer; cas: number } | undefined {
+    return this.data.get(key);
+  }
 
   set(key: string, value: Buffer, cas = 0): Status {
     const cur = this.data.get(key);
@@ -36,7 +46,9 @@ export class SharedState {
     return q.id;
   }
 
-  resolve(name: string): number | undefined { return this.byName.get(name)?.id; }
+  resolve(name: string): number | undefined {
+    return this.byName.get(name)?.id;
+  }
 
   /** A listener takes each item as it is enqueued (nothing is kept); otherwise items wait, bounded. */
   listen(name: string, fn: ((data: Buffer, origin: EnqueueOrigin) => void) | undefined): void {
@@ -46,7 +58,10 @@ export class SharedState {
   enqueue(id: number, data: Buffer, origin: EnqueueOrigin): Status {
     const q = this.queues.get(id);
     if (!q) return Status.NotFound;
-    if (q.listener) { q.listener(data, origin); return Status.Ok; }
+    if (q.listener) {
+      q.listener(data, origin);
+      return Status.Ok;
+    }
     if (q.items.length >= MAX_QUEUED) q.items.shift();
     q.items.push(data);
     return Status.Ok;

@@ -50,7 +50,10 @@ export interface VmOptions {
 }
 
 /** Connection properties, as Envoy exposes them to filters. */
-export interface ConnectionInfo { source: string; destination: string; }
+export interface ConnectionInfo {
+  source: string;
+  destination: string;
+}
 
 /**
  * After a trap the module is instantiated anew for a later connection, at most this often
@@ -96,7 +99,11 @@ export class ProxyWasmVm {
     this.shared = opts.shared ?? new SharedState();
     this.config = Buffer.from(opts.configuration ?? "");
     this.rootId = opts.rootId ?? "kscope";
-    const log = opts.log ?? ((level, msg) => { if (level !== "trace" && level !== "debug") console.error(`[wasm ${level}] ${msg}`); });
+    const log =
+      opts.log ??
+      ((level, msg) => {
+        if (level !== "trace" && level !== "debug") console.error(`[wasm ${level}] ${msg}`);
+      });
     // Errors the filter logs while it configures explain a refusal: kept for the thrown error.
     this.logger = (level, msg) => {
       if (this.configureErrors && (level === "error" || level === "critical")) this.configureErrors.push(msg);
@@ -126,7 +133,9 @@ export class ProxyWasmVm {
   }
 
   /** Whether the current instance trapped (connections are forwarded unobserved until a reload). */
-  get failed(): boolean { return this.failedAt !== undefined; }
+  get failed(): boolean {
+    return this.failedAt !== undefined;
+  }
 
   /**
    * The module trapped (an `unreachable`, an out-of-bounds access, a host import that threw):
@@ -140,13 +149,21 @@ export class ProxyWasmVm {
     this.metrics.increment(this.trapsId, 1);
     this.metrics.resetGauges();
     const conn = info ? ` on connection ${info.source} -> ${info.destination}` : "";
-    this.logger("critical", `filter trapped in ${where}${conn}: ${(err as Error)?.message ?? String(err)}; ` +
-      `its connections are forwarded unobserved, a new instance serves connections from ${RELOAD_BACKOFF_MS} ms on`);
+    this.logger(
+      "critical",
+      `filter trapped in ${where}${conn}: ${(err as Error)?.message ?? String(err)}; ` +
+        `its connections are forwarded unobserved, a new instance serves connections from ${RELOAD_BACKOFF_MS} ms on`,
+    );
   }
 
   /** Runs a call into the module; a trap marks the instance failed and yields `fallback`. */
   private guard<T>(fallback: T, where: string, info: ConnectionInfo | undefined, fn: () => T): T {
-    try { return fn(); } catch (err) { this.trapped(err, where, info); return fallback; }
+    try {
+      return fn();
+    } catch (err) {
+      this.trapped(err, where, info);
+      return fallback;
+    }
   }
 
   /** Instantiates the module again once the backoff has passed; false while it may not (or cannot). */
@@ -187,7 +204,14 @@ export class ProxyWasmVm {
   }
 
   /** @internal An HTTP callback with these header maps current (the filter may change them in place). */
-  http(id: number, generation: number, info: ConnectionInfo, maps: [MapType, HeaderPairs][], where: string, call: (ex: Exports) => unknown): void {
+  http(
+    id: number,
+    generation: number,
+    info: ConnectionInfo,
+    maps: [MapType, HeaderPairs][],
+    where: string,
+    call: (ex: Exports) => unknown,
+  ): void {
     if (!this.live(generation)) return;
     for (const [t, pairs] of maps) this.maps.set(t, pairs);
     this.current = info;
@@ -202,7 +226,9 @@ export class ProxyWasmVm {
   }
 
   /** Whether a context of instance `generation` may still be called. */
-  private live(generation: number): boolean { return generation === this.generation && this.failedAt === undefined; }
+  private live(generation: number): boolean {
+    return generation === this.generation && this.failedAt === undefined;
+  }
 
   /** @internal */
   data(id: number, generation: number, type: BufferType, chunk: Buffer, eos: boolean, info: ConnectionInfo): Action {
@@ -215,7 +241,9 @@ export class ProxyWasmVm {
       const down = type === BufferType.DownstreamData;
       let trapped = true;
       const action = this.guard(Action.Continue, down ? "proxy_on_downstream_data" : "proxy_on_upstream_data", info, () => {
-        const r = (down ? this.ex.proxy_on_downstream_data(id, chunk.length, eos ? 1 : 0) : this.ex.proxy_on_upstream_data(id, chunk.length, eos ? 1 : 0));
+        const r = down
+          ? this.ex.proxy_on_downstream_data(id, chunk.length, eos ? 1 : 0)
+          : this.ex.proxy_on_upstream_data(id, chunk.length, eos ? 1 : 0);
         trapped = false;
         return r;
       });
@@ -241,7 +269,9 @@ export class ProxyWasmVm {
   }
 
   /** Wasm memory of the current instance, in 64 KiB pages (tests check it stays flat). */
-  memoryPages(): number { return this.ex.memory.buffer.byteLength / 65536; }
+  memoryPages(): number {
+    return this.ex.memory.buffer.byteLength / 65536;
+  }
 
   /** proxy_on_tick every `ms` for the root context, as Envoy does (0 stops it). */
   private setTickPeriod(ms: number): void {
@@ -254,9 +284,13 @@ export class ProxyWasmVm {
   }
 
   /** Stops the VM's timer; the module is garbage once unreferenced. */
-  dispose(): void { this.setTickPeriod(0); }
+  dispose(): void {
+    this.setTickPeriod(0);
+  }
 
-  private view(): DataView { return new DataView(this.ex.memory.buffer); }
+  private view(): DataView {
+    return new DataView(this.ex.memory.buffer);
+  }
 
   private bytes(ptr: number, len: number): Buffer {
     return Buffer.from(this.ex.memory.buffer, ptr, len);
@@ -278,22 +312,32 @@ export class ProxyWasmVm {
   private property(path: string[]): Buffer | undefined {
     const key = path.join(".");
     switch (key) {
-      case "plugin_root_id": return Buffer.from(this.rootId);
-      case "plugin_name": return Buffer.from(this.rootId);
-      case "source.address": return this.current && Buffer.from(this.current.source);
-      case "destination.address": return this.current && Buffer.from(this.current.destination);
-      default: return undefined;
+      case "plugin_root_id":
+        return Buffer.from(this.rootId);
+      case "plugin_name":
+        return Buffer.from(this.rootId);
+      case "source.address":
+        return this.current && Buffer.from(this.current.source);
+      case "destination.address":
+        return this.current && Buffer.from(this.current.destination);
+      default:
+        return undefined;
     }
   }
 
   private imports(): WebAssembly.ModuleImports {
-    const count = (name: string) => { if (this.countCalls) this.calls.set(name, (this.calls.get(name) ?? 0) + 1); };
+    const count = (name: string) => {
+      if (this.countCalls) this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
+    };
     const imp: Record<string, (...a: never[]) => unknown> = {
       proxy_log: (level: number, ptr: number, len: number) => {
         this.logger(LOG_LEVELS[level] ?? "info", this.bytes(ptr, len).toString("utf8"));
         return Status.Ok;
       },
-      proxy_get_log_level: (out: number) => { this.view().setUint32(out, 2, true); return Status.Ok; },
+      proxy_get_log_level: (out: number) => {
+        this.view().setUint32(out, 2, true);
+        return Status.Ok;
+      },
       proxy_get_buffer_bytes: (type: number, start: number, max: number, ptrOut: number, lenOut: number) => {
         count("proxy_get_buffer_bytes");
         const buf = this.buffers.get(type);
@@ -347,15 +391,31 @@ export class ProxyWasmVm {
         return Status.Ok;
       },
       proxy_get_property: (ptr: number, len: number, ptrOut: number, lenOut: number) => {
-        const path = this.bytes(ptr, len).toString("utf8").split("\0").filter((s) => s.length);
+        const path = this.bytes(ptr, len)
+          .toString("utf8")
+          .split("\0")
+          .filter((s) => s.length);
         const v = this.property(path);
         return v ? this.give(v, ptrOut, lenOut) : Status.NotFound;
       },
-      proxy_set_tick_period_milliseconds: (ms: number) => { this.setTickPeriod(ms); return Status.Ok; },
-      ...headerMapImports(this.maps, (ptr, len) => this.bytes(ptr, len), (data, ptrOut, lenOut) => this.give(data, ptrOut, lenOut)),
+      proxy_set_tick_period_milliseconds: (ms: number) => {
+        this.setTickPeriod(ms);
+        return Status.Ok;
+      },
+      ...headerMapImports(
+        this.maps,
+        (ptr, len) => this.bytes(ptr, len),
+        (data, ptrOut, lenOut) => this.give(data, ptrOut, lenOut),
+      ),
       proxy_set_effective_context: () => Status.Ok,
-      proxy_continue_stream: () => { count("proxy_continue_stream"); return Status.Unimplemented; },
-      proxy_close_stream: () => { count("proxy_close_stream"); return Status.Unimplemented; },
+      proxy_continue_stream: () => {
+        count("proxy_continue_stream");
+        return Status.Unimplemented;
+      },
+      proxy_close_stream: () => {
+        count("proxy_close_stream");
+        return Status.Unimplemented;
+      },
       proxy_done: () => Status.Ok,
       // Shared data and queues (host/wasm/shared.ts); kscope's tap uses them.
       proxy_get_shared_data: (kp: number, kl: number, vpOut: number, vlOut: number, casOut: number) => {
@@ -395,9 +455,14 @@ export class ProxyWasmVm {
 
   private wasi(): WebAssembly.ModuleImports {
     return {
-      proc_exit: (code: number) => { throw new Error(`filter called proc_exit(${code})`); },
+      proc_exit: (code: number) => {
+        throw new Error(`filter called proc_exit(${code})`);
+      },
       fd_write: () => 52, // ENOSYS
-      clock_time_get: (_id: number, _prec: bigint, out: number) => { this.view().setBigUint64(out, process.hrtime.bigint(), true); return 0; },
+      clock_time_get: (_id: number, _prec: bigint, out: number) => {
+        this.view().setBigUint64(out, process.hrtime.bigint(), true);
+        return 0;
+      },
       random_get: () => 52,
     };
   }
@@ -411,10 +476,21 @@ export class ProxyWasmVm {
 export class FilterConnection {
   private closed = false;
   /** `generation` 0: made while the filter was down; the connection is forwarded unobserved. */
-  constructor(private vm: ProxyWasmVm, readonly id: number, readonly info: ConnectionInfo, private readonly generation: number) {}
-  get output(): Buffer { return this.vm.output; }
-  downstream(chunk: Buffer, eos = false): Action { return this.vm.data(this.id, this.generation, BufferType.DownstreamData, chunk, eos, this.info); }
-  upstream(chunk: Buffer, eos = false): Action { return this.vm.data(this.id, this.generation, BufferType.UpstreamData, chunk, eos, this.info); }
+  constructor(
+    private vm: ProxyWasmVm,
+    readonly id: number,
+    readonly info: ConnectionInfo,
+    private readonly generation: number,
+  ) {}
+  get output(): Buffer {
+    return this.vm.output;
+  }
+  downstream(chunk: Buffer, eos = false): Action {
+    return this.vm.data(this.id, this.generation, BufferType.DownstreamData, chunk, eos, this.info);
+  }
+  upstream(chunk: Buffer, eos = false): Action {
+    return this.vm.data(this.id, this.generation, BufferType.UpstreamData, chunk, eos, this.info);
+  }
   close(peer: PeerType = PeerType.Unknown): void {
     if (this.closed) return;
     this.closed = true;

@@ -24,7 +24,10 @@ function scan(parts: Uint8Array[], chunk: i32 = 1 << 30): BlobStats {
   for (let i = 0; i < parts.length; i++) n += parts[i].length;
   const all = new Uint8Array(n);
   let o = 0;
-  for (let i = 0; i < parts.length; i++) { all.set(parts[i], o); o += parts[i].length; }
+  for (let i = 0; i < parts.length; i++) {
+    all.set(parts[i], o);
+    o += parts[i].length;
+  }
   const sc = new BatchScanner();
   const s = new BlobStats();
   sc.start(s);

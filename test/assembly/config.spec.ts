@@ -22,7 +22,9 @@ function node(key: string): string {
   return "";
 }
 
-function noNode(key: string): string { return ""; }
+function noNode(key: string): string {
+  return "";
+}
 
 describe("plugin configuration", () => {
   it("reads workload, namespace and max_label_values from flat JSON", () => {
@@ -44,12 +46,14 @@ describe("plugin configuration", () => {
   it("reads escapes and takes no key from a nested object", () => {
     expect(valid('{"workload":"a\\"b\\u00e9"}').workload).toBe('a"bé');
     expect(refused('{"labels":{"workload":"x"}}')).toBe(
-      'unknown key "labels" at line 1, column 2 (known keys: workload, namespace, max_label_values, node_metadata, clients, reporter, destination, gateway)');
+      'unknown key "labels" at line 1, column 2 (known keys: workload, namespace, max_label_values, node_metadata, clients, reporter, destination, gateway)',
+    );
   });
 
   it("refuses unknown keys, naming them and where", () => {
     expect(refused('{\n  "workload": "a",\n  "max_lable_values": 50\n}')).toBe(
-      'unknown key "max_lable_values" at line 3, column 3 (known keys: workload, namespace, max_label_values, node_metadata, clients, reporter, destination, gateway)');
+      'unknown key "max_lable_values" at line 3, column 3 (known keys: workload, namespace, max_label_values, node_metadata, clients, reporter, destination, gateway)',
+    );
   });
 
   it("refuses values of the wrong type or range", () => {
@@ -83,7 +87,7 @@ describe("plugin configuration", () => {
     expect(c.namespace).toBe("payments");
   });
 
-  it("does not look at node metadata with \"node_metadata\": false", () => {
+  it('does not look at node metadata with "node_metadata": false', () => {
     const c = valid('{"node_metadata":false}');
     expect(c.nodeMetadata).toBe(false);
     resolveIdentity(c, node);
@@ -102,7 +106,9 @@ describe("plugin configuration", () => {
 describe("clients: naming each connection's client", () => {
   it("reads spiffe and rules; without the key the proxy's own identity names every connection", () => {
     expect(valid("{}").resolver == null).toBe(true);
-    const c = valid('{"clients":{"spiffe":false,"rules":[{"client_id_prefix":"orders-","workload":"orders","namespace":"shop"},{"peer":"10.1.0.0/16","workload":"billing"}]}}');
+    const c = valid(
+      '{"clients":{"spiffe":false,"rules":[{"client_id_prefix":"orders-","workload":"orders","namespace":"shop"},{"peer":"10.1.0.0/16","workload":"billing"}]}}',
+    );
     const r = c.resolver!;
     expect(r.spiffe).toBe(false);
     expect(r.rules.length).toBe(2);
@@ -112,10 +118,16 @@ describe("clients: naming each connection's client", () => {
   });
 
   it("refuses malformed rules with what is wrong", () => {
-    expect(refused('{"clients":{"rules":[{"workload":"a"}]}}').includes('rules[0]: needs one of "client_id_prefix" or "peer"')).toBe(true, 'rules[0]: needs one of "client_id_prefix" or "peer"');
+    expect(refused('{"clients":{"rules":[{"workload":"a"}]}}').includes('rules[0]: needs one of "client_id_prefix" or "peer"')).toBe(
+      true,
+      'rules[0]: needs one of "client_id_prefix" or "peer"',
+    );
     expect(refused('{"clients":{"rules":[{"peer":"10.0.0.0/40","workload":"a"}]}}').includes("CIDR")).toBe(true, "CIDR");
     expect(refused('{"clients":{"rules":[{"peer":"10.0.0.1"}]}}').includes('"workload" is required')).toBe(true, '"workload" is required');
-    expect(refused('{"clients":{"rules":[{"peer":"10.0.0.1","workload":"a","x":"y"}]}}').includes('unknown key "x"')).toBe(true, 'unknown key "x"');
+    expect(refused('{"clients":{"rules":[{"peer":"10.0.0.1","workload":"a","x":"y"}]}}').includes('unknown key "x"')).toBe(
+      true,
+      'unknown key "x"',
+    );
     expect(refused('{"clients":{"spiffe":"yes"}}').includes('"spiffe" must be a boolean')).toBe(true, '"spiffe" must be a boolean');
     expect(refused('{"clients":{"rule":[]}}').includes('unknown key "rule"')).toBe(true, 'unknown key "rule"');
     expect(refused('{"clients":[]}').includes("clients")).toBe(true, "clients");

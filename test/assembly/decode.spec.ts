@@ -14,8 +14,8 @@ function produced(r: Recorder, codecBit: i32 = -1): i64 {
       const s = m.part_(j).records;
       if (s == null) continue;
       // librdkafka sends a batch uncompressed when compressing does not shrink it
-      if (codecBit >= 0) expect(s!.codecs == (1 << codecBit) || s!.codecs == 1).toBe(true, "compression codec");
-      if (s!.codecs == (1 << max(codecBit, 0))) compressed++;
+      if (codecBit >= 0) expect(s!.codecs == 1 << codecBit || s!.codecs == 1).toBe(true, "compression codec");
+      if (s!.codecs == 1 << max(codecBit, 0)) compressed++;
       n += s!.records;
     }
   }
@@ -23,7 +23,8 @@ function produced(r: Recorder, codecBit: i32 = -1): i64 {
 }
 
 function find(r: Recorder, apiKey: i16, from: i32 = 0): Exchange | null {
-  for (let i = from; i < r.exchanges.length; i++) if (r.exchanges[i].apiKey == apiKey && r.exchanges[i].response != null) return r.exchanges[i];
+  for (let i = from; i < r.exchanges.length; i++)
+    if (r.exchanges[i].apiKey == apiKey && r.exchanges[i].response != null) return r.exchanges[i];
   return null;
 }
 
@@ -44,25 +45,31 @@ describe("recorded traffic", () => {
   it("decodes the same at every chunking (1-byte chunks; every split point of small streams)", () => {
     const all = conns("");
     for (let i = 0; i < all.length; i++) {
-      const req = b64(all[i][1]), resp = b64(all[i][2]);
+      const req = b64(all[i][1]),
+        resp = b64(all[i][2]);
       const whole = run(req, resp).text;
       expect(run(req, resp, 1).text).toBe(whole, all[i][0] + " in 1-byte chunks");
       expect(run(req, resp, 7).text).toBe(whole, all[i][0] + " in 7-byte chunks");
       expect(run(req, resp, 61).text).toBe(whole, all[i][0] + " in 61-byte chunks");
       if (req.len + resp.len <= 3000) {
         for (let k = 1; k < req.len; k++) expect(run(req, resp, 0, [k]).text).toBe(whole, all[i][0] + " request split at " + k.toString());
-        for (let k = 1; k < resp.len; k++) expect(run(req, resp, 0, [], [k]).text).toBe(whole, all[i][0] + " response split at " + k.toString());
+        for (let k = 1; k < resp.len; k++)
+          expect(run(req, resp, 0, [], [k]).text).toBe(whole, all[i][0] + " response split at " + k.toString());
       } else {
         // larger streams: split around every frame start
-        const rs = frameStarts(req), ps = frameStarts(resp);
-        for (let j = 0; j < rs.length; j++) for (let d = -2; d <= 5; d++) {
-          const k = rs[j] + d;
-          if (k > 0 && k < req.len) expect(run(req, resp, 0, [k]).text).toBe(whole, all[i][0] + " request split at " + k.toString());
-        }
-        for (let j = 0; j < ps.length; j++) for (let d = -2; d <= 5; d++) {
-          const k = ps[j] + d;
-          if (k > 0 && k < resp.len) expect(run(req, resp, 0, [], [k]).text).toBe(whole, all[i][0] + " response split at " + k.toString());
-        }
+        const rs = frameStarts(req),
+          ps = frameStarts(resp);
+        for (let j = 0; j < rs.length; j++)
+          for (let d = -2; d <= 5; d++) {
+            const k = rs[j] + d;
+            if (k > 0 && k < req.len) expect(run(req, resp, 0, [k]).text).toBe(whole, all[i][0] + " request split at " + k.toString());
+          }
+        for (let j = 0; j < ps.length; j++)
+          for (let d = -2; d <= 5; d++) {
+            const k = ps[j] + d;
+            if (k > 0 && k < resp.len)
+              expect(run(req, resp, 0, [], [k]).text).toBe(whole, all[i][0] + " response split at " + k.toString());
+          }
       }
     }
   });
@@ -81,7 +88,9 @@ describe("recorded traffic", () => {
 
   it("reads a transactional producer: InitProducerId, transactional batches, EndTxn", () => {
     const cs = conns("java-txn");
-    let n: i64 = 0, commits = 0, txnBatches = 0;
+    let n: i64 = 0,
+      commits = 0,
+      txnBatches = 0;
     for (let i = 0; i < cs.length; i++) {
       const r = run(b64(cs[i][1]), b64(cs[i][2]));
       n += produced(r);
@@ -106,7 +115,8 @@ describe("recorded traffic", () => {
     const ofr = find(r, 9)!.response!;
     const lo = find(r, 2)!.response!;
     // --describe: partition 0: 77/77, 1: 74/260, 2: 0/36
-    const want: i64[] = [77, 74, 0], end: i64[] = [77, 260, 36];
+    const want: i64[] = [77, 74, 0],
+      end: i64[] = [77, 260, 36];
     let seen = 0;
     for (let i = 0; i < ofr.nParts; i++) {
       const p = ofr.part_(i);
@@ -127,10 +137,16 @@ describe("recorded traffic", () => {
       for (let j = 0; j < r.exchanges.length; j++) {
         const ex = r.exchanges[j];
         if (ex.apiKey != 1 || ex.apiVersion < 13 || ex.response == null) continue;
-        for (let k = 0; k < ex.response!.nParts; k++) { expect(ex.response!.part_(k).topic).toBe("orders"); fetches++; }
+        for (let k = 0; k < ex.response!.nParts; k++) {
+          expect(ex.response!.part_(k).topic).toBe("orders");
+          fetches++;
+        }
       }
       const hb = find(r, 68);
-      if (hb) { expect(hb.request!.groupId).toBe("newgroup"); expect(hb.response!.generation).toBeGreaterThan(0); }
+      if (hb) {
+        expect(hb.request!.groupId).toBe("newgroup");
+        expect(hb.response!.generation).toBeGreaterThan(0);
+      }
     }
     expect(fetches).toBeGreaterThan(0);
   });
@@ -162,7 +178,12 @@ describe("recorded traffic", () => {
 
 /** One request frame: header v1/v2 + body hex. */
 function frame(apiKey: i16, version: i16, corr: i32, flexHeader: bool, body: string): string {
-  const hdr = apiKey.toString(16).padStart(4, "0") + version.toString(16).padStart(4, "0") + corr.toString(16).padStart(8, "0") + "000474657374" + (flexHeader ? "00" : "");
+  const hdr =
+    apiKey.toString(16).padStart(4, "0") +
+    version.toString(16).padStart(4, "0") +
+    corr.toString(16).padStart(8, "0") +
+    "000474657374" +
+    (flexHeader ? "00" : "");
   const len = (hdr.length + body.length) / 2;
   return len.toString(16).padStart(8, "0") + hdr + body;
 }
@@ -176,12 +197,14 @@ describe("SASL", () => {
     // SaslHandshake v1 "PLAIN"; SaslAuthenticate v2 (flexible) "\0alice\0secret"; v1 "n,,n=bob,r=abc"
     const req = hex(
       frame(17, 1, 1, false, "0005504c41494e") +
-      frame(36, 2, 2, true, "0e00616c69636500736563726574" + "00") +
-      frame(36, 1, 3, false, "0000000e6e2c2c6e3d626f622c723d616263"));
+        frame(36, 2, 2, true, "0e00616c69636500736563726574" + "00") +
+        frame(36, 1, 3, false, "0000000e6e2c2c6e3d626f622c723d616263"),
+    );
     const resp = hex(
       respFrame(1, false, "000000000001" + "0005504c41494e") +
-      respFrame(2, true, "0000" + "00" + "01" + "0000000000000000" + "00") +
-      respFrame(3, false, "0000" + "ffff" + "00000000" + "0000000000000000"));
+        respFrame(2, true, "0000" + "00" + "01" + "0000000000000000" + "00") +
+        respFrame(3, false, "0000" + "ffff" + "00000000" + "0000000000000000"),
+    );
     const r = run(req, resp);
     clean(r);
     expect(r.exchanges.length).toBe(3);
@@ -197,7 +220,8 @@ describe("SASL", () => {
 describe("garbage", () => {
   it("counts a frame with an impossible array count as malformed and goes on with the next frame", () => {
     const cs = conns("kcat-produce-none");
-    const req = b64(cs[0][1]), resp = b64(cs[0][2]);
+    const req = b64(cs[0][1]),
+      resp = b64(cs[0][2]);
     const whole = run(req, resp);
     // The third request frame is a Produce v7: its topic array count sits after
     // header(8 + 2 + 7 "rdkafka") + transactional id(2) + acks(2) + timeout(4).
@@ -212,7 +236,8 @@ describe("garbage", () => {
 
   it("never traps whatever byte inside a frame is corrupted", () => {
     const cs = conns("kafkajs/010");
-    const req0 = b64(cs[0][1]), resp0 = b64(cs[0][2]);
+    const req0 = b64(cs[0][1]),
+      resp0 = b64(cs[0][2]);
     const vals: u8[] = [0x00, 0x7f, 0x80, 0xff];
     let malformed = 0;
     for (let dir = 0; dir < 2; dir++) {

@@ -29,14 +29,25 @@ class PerClient extends SessionObserver {
   keys: string[] = [];
   requests: Map<string, i64> = new Map();
   errors: Map<string, i64> = new Map();
-  now(): u64 { return 0; }
+  now(): u64 {
+    return 0;
+  }
   private add(m: Map<string, i64>, ex: Exchange): void {
     const k = ex.clientId + "\n" + ex.apiKey.toString();
-    if (!this.requests.has(k)) { this.keys.push(k); this.requests.set(k, 0); this.errors.set(k, 0); }
+    if (!this.requests.has(k)) {
+      this.keys.push(k);
+      this.requests.set(k, 0);
+      this.errors.set(k, 0);
+    }
     m.set(k, m.get(k) + 1);
   }
-  request(ex: Exchange): void { this.add(this.requests, ex); }
-  response(ex: Exchange): void { const r = ex.response; if (r != null && r.errors.length > 0) this.add(this.errors, ex); }
+  request(ex: Exchange): void {
+    this.add(this.requests, ex);
+  }
+  response(ex: Exchange): void {
+    const r = ex.response;
+    if (r != null && r.errors.length > 0) this.add(this.errors, ex);
+  }
   abandoned(ex: Exchange): void {}
   undecoded(response: bool, reason: Undecoded): void {}
   gaveUp(reason: GiveUp): void {}
@@ -80,7 +91,8 @@ describe("metrics observer", () => {
     const all = conns("");
     for (let i = 0; i < all.length; i++) {
       const s = new KafkaSession(obs);
-      const req = b64(all[i][1]), resp = b64(all[i][2]);
+      const req = b64(all[i][1]),
+        resp = b64(all[i][2]);
       s.feedRequests(new MemorySource(req.ptr, req.len));
       s.feedResponses(new MemorySource(resp.ptr, resp.len));
       s.dispose();
@@ -92,19 +104,34 @@ describe("metrics observer", () => {
     expect(value(MetricType.Gauge, "kscope_consumer_lag_records", gpt("javagroup", "orders", 0))).toBe(0);
     const zstd = label("topic", "orders") + label("client_id", "rdkafka") + label("compression", "zstd");
     expect(value(MetricType.Counter, "kscope_produced_records_total", zstd)).toBe(20);
-    expect(value(MetricType.Counter, "kscope_produced_records_total",
-      label("topic", "orders") + label("client_id", "perf-producer-client") + label("compression", "none"))).toBe(200);
+    expect(
+      value(
+        MetricType.Counter,
+        "kscope_produced_records_total",
+        label("topic", "orders") + label("client_id", "perf-producer-client") + label("compression", "none"),
+      ),
+    ).toBe(200);
     expect(value(MetricType.Gauge, "kscope_group_generation", label("group", "javagroup"))).toBe(1);
-    expect(value(MetricType.Counter, "kscope_transactions_total", label("client_id", "perf-producer-client") + label("result", "commit"))).toBeGreaterThan(0, "transactions");
-    expect(value(MetricType.Counter, "kscope_errors_total", label("api", "JoinGroup") + label("error", "MEMBER_ID_REQUIRED"))).toBeGreaterThan(0, "errors");
+    expect(
+      value(MetricType.Counter, "kscope_transactions_total", label("client_id", "perf-producer-client") + label("result", "commit")),
+    ).toBeGreaterThan(0, "transactions");
+    expect(
+      value(MetricType.Counter, "kscope_errors_total", label("api", "JoinGroup") + label("error", "MEMBER_ID_REQUIRED")),
+    ).toBeGreaterThan(0, "errors");
     // Fetch attributed to the group through the client id seen in JoinGroup/OffsetCommit
-    expect(value(MetricType.Counter, "kscope_fetched_records_total",
-      label("topic", "orders") + label("group", "kjsgroup") + label("client_id", "kjs-app"))).toBe(121, "fetched");
+    expect(
+      value(
+        MetricType.Counter,
+        "kscope_fetched_records_total",
+        label("topic", "orders") + label("group", "kjsgroup") + label("client_id", "kjs-app"),
+      ),
+    ).toBe(121, "fetched");
     // Per client: one request count per request the session decoded the header of, by API; one error per response with any error code.
     const pc = new PerClient();
     for (let i = 0; i < all.length; i++) {
       const s = new KafkaSession(pc);
-      const req = b64(all[i][1]), resp = b64(all[i][2]);
+      const req = b64(all[i][1]),
+        resp = b64(all[i][2]);
       s.feedRequests(new MemorySource(req.ptr, req.len));
       s.feedResponses(new MemorySource(resp.ptr, resp.len));
       s.dispose();
@@ -120,7 +147,9 @@ describe("metrics observer", () => {
     }
     expect(pc.keys.length).toBeGreaterThan(10, "clients x APIs in the fixtures");
     expect(totalErrors).toBeGreaterThan(0, "the fixtures hold responses with errors");
-    expect(value(MetricType.Counter, "kscope_client_requests_total", label("client_id", "kjs-app") + label("api", "Fetch"))).toBeGreaterThan(0, "kafkajs fetches");
+    expect(
+      value(MetricType.Counter, "kscope_client_requests_total", label("client_id", "kjs-app") + label("api", "Fetch")),
+    ).toBeGreaterThan(0, "kafkajs fetches");
   });
 
   it("names error codes with a bounded set of values", () => {

@@ -6,21 +6,63 @@ import { Exchange, KafkaSession, SessionObserver, Undecoded } from "../../assemb
 class Recorder extends SessionObserver {
   t: u64 = 0;
   log: string[] = [];
-  now(): u64 { return ++this.t; }
-  request(ex: Exchange): void { this.log.push("req " + ex.apiKey.toString() + "v" + ex.apiVersion.toString() + " #" + ex.correlationId.toString() + " " + ex.clientId + " " + ex.requestBytes.toString()); }
-  response(ex: Exchange): void { this.log.push("rsp #" + ex.correlationId.toString() + " " + ex.responseBytes.toString()); }
-  abandoned(ex: Exchange): void { this.log.push("abandoned #" + ex.correlationId.toString()); }
-  undecoded(response: bool, reason: Undecoded): void { this.log.push("undecoded " + (response ? "rsp " : "req ") + (<i32>reason).toString()); }
-  gaveUp(reason: GiveUp): void { this.log.push("gaveUp " + (<i32>reason).toString()); }
+  now(): u64 {
+    return ++this.t;
+  }
+  request(ex: Exchange): void {
+    this.log.push(
+      "req " +
+        ex.apiKey.toString() +
+        "v" +
+        ex.apiVersion.toString() +
+        " #" +
+        ex.correlationId.toString() +
+        " " +
+        ex.clientId +
+        " " +
+        ex.requestBytes.toString(),
+    );
+  }
+  response(ex: Exchange): void {
+    this.log.push("rsp #" + ex.correlationId.toString() + " " + ex.responseBytes.toString());
+  }
+  abandoned(ex: Exchange): void {
+    this.log.push("abandoned #" + ex.correlationId.toString());
+  }
+  undecoded(response: bool, reason: Undecoded): void {
+    this.log.push("undecoded " + (response ? "rsp " : "req ") + (<i32>reason).toString());
+  }
+  gaveUp(reason: GiveUp): void {
+    this.log.push("gaveUp " + (<i32>reason).toString());
+  }
 }
 
 class Bytes {
   b: u8[] = [];
-  i16(v: i32): Bytes { this.b.push(<u8>(v >> 8)); this.b.push(<u8>v); return this; }
-  i32(v: i32): Bytes { this.i16(v >> 16); this.i16(v & 0xffff); return this; }
-  u8(v: i32): Bytes { this.b.push(<u8>v); return this; }
-  str(s: string): Bytes { this.i16(s.length); for (let i = 0; i < s.length; i++) this.b.push(<u8>s.charCodeAt(i)); return this; }
-  frame(body: Bytes): Bytes { this.i32(body.b.length); for (let i = 0; i < body.b.length; i++) this.b.push(body.b[i]); return this; }
+  i16(v: i32): Bytes {
+    this.b.push(<u8>(v >> 8));
+    this.b.push(<u8>v);
+    return this;
+  }
+  i32(v: i32): Bytes {
+    this.i16(v >> 16);
+    this.i16(v & 0xffff);
+    return this;
+  }
+  u8(v: i32): Bytes {
+    this.b.push(<u8>v);
+    return this;
+  }
+  str(s: string): Bytes {
+    this.i16(s.length);
+    for (let i = 0; i < s.length; i++) this.b.push(<u8>s.charCodeAt(i));
+    return this;
+  }
+  frame(body: Bytes): Bytes {
+    this.i32(body.b.length);
+    for (let i = 0; i < body.b.length; i++) this.b.push(body.b[i]);
+    return this;
+  }
 }
 
 function req(api: i32, ver: i32, corr: i32, client: string, flexible: bool): Bytes {
@@ -42,22 +84,24 @@ function requests(): Bytes {
 
 function responses(): Bytes {
   return new Bytes()
-    .frame(new Bytes().i32(1).i16(0).u8(1).i32(0).u8(0))                  // ApiVersions v3: header v0 always
+    .frame(new Bytes().i32(1).i16(0).u8(1).i32(0).u8(0)) // ApiVersions v3: header v0 always
     .frame(new Bytes().i32(2).u8(0).i32(0).u8(1).u8(0).i32(1).u8(1).u8(0)) // Metadata v12: header v1
-    .frame(new Bytes().i32(4).i16(0))                                     // Heartbeat (unknown version)
-    .frame(new Bytes().i32(5).i32(0).i32(1).i32(0));                       // Metadata v1
+    .frame(new Bytes().i32(4).i16(0)) // Heartbeat (unknown version)
+    .frame(new Bytes().i32(5).i32(0).i32(1).i32(0)); // Metadata v1
 }
 
 function feed(s: KafkaSession, b: u8[], response: bool): void {
   const p = heap.alloc(b.length);
   for (let i = 0; i < b.length; i++) store<u8>(p + i, b[i]);
-  if (response) s.feedResponses(new MemorySource(p, b.length)); else s.feedRequests(new MemorySource(p, b.length));
+  if (response) s.feedResponses(new MemorySource(p, b.length));
+  else s.feedRequests(new MemorySource(p, b.length));
 }
 
 function run(reqs: u8[], resps: u8[], chunk: i32): string[] {
   const rec = new Recorder();
   const s = new KafkaSession(rec);
-  const rp = heap.alloc(reqs.length), sp = heap.alloc(resps.length);
+  const rp = heap.alloc(reqs.length),
+    sp = heap.alloc(resps.length);
   for (let i = 0; i < reqs.length; i++) store<u8>(rp + i, reqs[i]);
   for (let i = 0; i < resps.length; i++) store<u8>(sp + i, resps[i]);
   for (let i = 0; i < reqs.length; i += chunk) s.feedRequests(new MemorySource(rp + i, min(chunk, reqs.length - i)));
@@ -68,11 +112,13 @@ function run(reqs: u8[], resps: u8[], chunk: i32): string[] {
 
 describe("KafkaSession", () => {
   it("decodes headers and matches responses in every chunking", () => {
-    const q = requests().b, r = responses().b;
+    const q = requests().b,
+      r = responses().b;
     const whole = run(q, r, i32.MAX_VALUE);
     expect(whole.join("|")).toBe(
       "req 18v3 #1 app 25|req 3v12 #2 app 22|req 0v3 #3 app 29|undecoded req 0|req 12v99 #4 app 21|req 3v1 #5 app 21|" +
-      "rsp #1 16|rsp #2 21|rsp #4 10|rsp #5 20");
+        "rsp #1 16|rsp #2 21|rsp #4 10|rsp #5 20",
+    );
     for (let chunk = 1; chunk <= q.length; chunk++) {
       expect(run(q, r, chunk).join("|")).toBe(whole.join("|"));
     }
@@ -104,7 +150,10 @@ describe("KafkaSession", () => {
     // In the order a client and broker use: handshake, its response, then the raw token and its empty answer.
     const rec = new Recorder();
     const s = new KafkaSession(rec);
-    feed(s, handshake, false); feed(s, reply, true); feed(s, token, false); feed(s, [0, 0, 0, 0], true);
+    feed(s, handshake, false);
+    feed(s, reply, true);
+    feed(s, token, false);
+    feed(s, [0, 0, 0, 0], true);
     expect(rec.log.join("|")).toBe("req 17v0 #1 a 22|rsp #1 21|gaveUp 4");
     // A token that overtakes the handshake's response (as the proxy sees it) is recognised too.
     expect(run(handshake.concat(token), reply, 3).join("|")).toBe("req 17v0 #1 a 22|gaveUp 4|abandoned #1");
@@ -113,11 +162,19 @@ describe("KafkaSession", () => {
   it("never traps on random bytes, whatever the chunking", () => {
     let seed: u32 = 7;
     for (let n = 0; n < 200; n++) {
-      const len = 1 + (n * 37) % 300;
+      const len = 1 + ((n * 37) % 300);
       const g: u8[] = [];
-      for (let i = 0; i < len; i++) { seed = seed * 1103515245 + 12345; g.push(<u8>(seed >> 16)); }
-      if (n % 3 == 0 && len > 8) { g[0] = 0; g[1] = 0; g[2] = <u8>((len - 4) >> 8); g[3] = <u8>(len - 4); } // a plausible size
-      run(g, g, 1 + n % 13); // a trap here aborts the test run: that is the failure this test watches for
+      for (let i = 0; i < len; i++) {
+        seed = seed * 1103515245 + 12345;
+        g.push(<u8>(seed >> 16));
+      }
+      if (n % 3 == 0 && len > 8) {
+        g[0] = 0;
+        g[1] = 0;
+        g[2] = <u8>((len - 4) >> 8);
+        g[3] = <u8>(len - 4);
+      } // a plausible size
+      run(g, g, 1 + (n % 13)); // a trap here aborts the test run: that is the failure this test watches for
     }
     expect(true).toBe(true);
   });

@@ -11,18 +11,27 @@ import { CONNS } from "./fixtures.generated";
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 export class Bytes {
-  constructor(readonly ptr: usize, readonly len: i32) {}
+  constructor(
+    readonly ptr: usize,
+    readonly len: i32,
+  ) {}
 }
 
 export function b64(s: string): Bytes {
-  const out = heap.alloc(max(1, s.length * 3 / 4 + 3));
-  let acc: u32 = 0, bits = 0, n = 0;
+  const out = heap.alloc(max(1, (s.length * 3) / 4 + 3));
+  let acc: u32 = 0,
+    bits = 0,
+    n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charAt(i);
     if (c == "=") break;
-    acc = (acc << 6) | <u32>B64.indexOf(c);
+    acc = (acc << 6) | (<u32>B64.indexOf(c));
     bits += 6;
-    if (bits >= 8) { bits -= 8; store<u8>(out + <usize>n, <u8>((acc >>> bits) & 0xff)); n++; }
+    if (bits >= 8) {
+      bits -= 8;
+      store<u8>(out + <usize>n, <u8>((acc >>> bits) & 0xff));
+      n++;
+    }
   }
   return new Bytes(out, n);
 }
@@ -42,10 +51,27 @@ export function conns(prefix: string): string[][] {
 }
 
 function stats(s: BlobStats): string {
-  return "{b=" + s.batches.toString() + " r=" + s.records.toString() + " B=" + s.bytes.toString() + " z=" + s.codecs.toString() +
-    (s.transactional ? " txn" : "") + (s.control ? " ctl=" + s.control.toString() : "") +
-    " pid=" + s.producerId.toString() + " o=" + s.firstOffset.toString() + ".." + s.nextOffset.toString() +
-    (s.partial ? " partial" : "") + (s.corrupt ? " corrupt" : "") + "}";
+  return (
+    "{b=" +
+    s.batches.toString() +
+    " r=" +
+    s.records.toString() +
+    " B=" +
+    s.bytes.toString() +
+    " z=" +
+    s.codecs.toString() +
+    (s.transactional ? " txn" : "") +
+    (s.control ? " ctl=" + s.control.toString() : "") +
+    " pid=" +
+    s.producerId.toString() +
+    " o=" +
+    s.firstOffset.toString() +
+    ".." +
+    s.nextOffset.toString() +
+    (s.partial ? " partial" : "") +
+    (s.corrupt ? " corrupt" : "") +
+    "}"
+  );
 }
 
 export function describe_(m: Message | null): string {
@@ -103,12 +129,23 @@ export class Recorder extends SessionObserver {
   gaveUpReason: i32 = -1;
   abandonedCount: i32 = 0;
 
-  now(): u64 { return 0; }
+  now(): u64 {
+    return 0;
+  }
   request(ex: Exchange): void {}
   response(ex: Exchange): void {
     this.exchanges.push(ex);
-    this.lines.push(apiName(ex.apiKey) + " v" + ex.apiVersion.toString() + " client=" + ex.clientId +
-      "\n  >" + describe_(ex.request) + "\n  <" + describe_(ex.response));
+    this.lines.push(
+      apiName(ex.apiKey) +
+        " v" +
+        ex.apiVersion.toString() +
+        " client=" +
+        ex.clientId +
+        "\n  >" +
+        describe_(ex.request) +
+        "\n  <" +
+        describe_(ex.response),
+    );
   }
   abandoned(ex: Exchange): void {
     this.abandonedCount++;
@@ -120,9 +157,13 @@ export class Recorder extends SessionObserver {
     else if (reason == Undecoded.UnknownVersion) this.unknownVersion++;
     else this.unmatched++;
   }
-  gaveUp(reason: GiveUp): void { this.gaveUpReason = reason; }
+  gaveUp(reason: GiveUp): void {
+    this.gaveUpReason = reason;
+  }
 
-  get text(): string { return this.lines.join("\n"); }
+  get text(): string {
+    return this.lines.join("\n");
+  }
 }
 
 /** Feeds a stream in pieces: `cuts` are the split offsets (ascending), or every `step` bytes when step > 0. */
@@ -135,7 +176,8 @@ function feed(s: KafkaSession, b: Bytes, response: bool, step: i32, cuts: i32[])
     else if (k < cuts.length) next = cuts[k++];
     if (next <= at) continue;
     const src = new MemorySource(b.ptr + <usize>at, next - at);
-    if (response) s.feedResponses(src); else s.feedRequests(src);
+    if (response) s.feedResponses(src);
+    else s.feedRequests(src);
     at = next;
   }
 }

@@ -26,7 +26,10 @@ export function frames(stream: Buffer): Buffer[] {
 
 export function loadCorpus(dir = FIXTURES): SeedConn[] {
   const conns: SeedConn[] = [];
-  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".txt")).sort()) {
+  for (const f of fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith(".txt"))
+    .sort()) {
     let name = f.slice(0, -4);
     let req: Buffer | null = null;
     for (const line of fs.readFileSync(path.join(dir, f), "utf8").split("\n")) {

@@ -17,11 +17,28 @@ v8.setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 
 /** One callback: bytes for the client side (down) or the broker side (up). */
-export interface Step { dir: "down" | "up"; data: Buffer; eos: boolean; }
+export interface Step {
+  dir: "down" | "up";
+  data: Buffer;
+  eos: boolean;
+}
 
-export interface Crash { seed: number; index: number; seedConn: string; ops: string[]; error: string; steps: Step[]; }
+export interface Crash {
+  seed: number;
+  index: number;
+  seedConn: string;
+  ops: string[];
+  error: string;
+  steps: Step[];
+}
 
-export interface Sample { frames: number; wasmPages: number; heapMiB: number; rssMiB: number; series: number; }
+export interface Sample {
+  frames: number;
+  wasmPages: number;
+  heapMiB: number;
+  rssMiB: number;
+  series: number;
+}
 
 export interface FuzzReport {
   seed: number;
@@ -69,8 +86,11 @@ let errorLines: string[] = [];
 
 export function newVm(o: { wasm: string; configuration?: string }): ProxyWasmVm {
   const vm = new ProxyWasmVm({
-    wasmPath: o.wasm, configuration: o.configuration ?? '{"max_label_values":50}',
-    log: (level, msg) => { if ((level === "error" || level === "critical") && errorLines.length < 4) errorLines.push(msg); },
+    wasmPath: o.wasm,
+    configuration: o.configuration ?? '{"max_label_values":50}',
+    log: (level, msg) => {
+      if ((level === "error" || level === "critical") && errorLines.length < 4) errorLines.push(msg);
+    },
   });
   vm.countCalls = true;
   return vm;
@@ -87,9 +107,12 @@ function chunk(rng: Rng, data: Buffer, mode: number, out: Step[], dir: "down" | 
   let p = 0;
   while (p < data.length) {
     let n: number;
-    if (mode === 0) n = data.length; // whole segment
-    else if (mode === 1) n = 1; // byte by byte
-    else if (mode === 2) n = 1 + rng.int(16); // tiny pieces
+    if (mode === 0)
+      n = data.length; // whole segment
+    else if (mode === 1)
+      n = 1; // byte by byte
+    else if (mode === 2)
+      n = 1 + rng.int(16); // tiny pieces
     else if (mode === 3) n = 1 + rng.int(512);
     else n = 1 + rng.int(16384); // up to Envoy's read size
     out.push({ dir, data: data.subarray(p, p + n), eos: false });
@@ -98,7 +121,11 @@ function chunk(rng: Rng, data: Buffer, mode: number, out: Step[], dir: "down" | 
 }
 
 /** The steps of connection `index`: deterministic in (seed, index). */
-export function buildConnection(corpus: SeedConn[], seed: number, index: number): { steps: Step[]; frames: number; mutated: number; seedConn: string; ops: string[] } {
+export function buildConnection(
+  corpus: SeedConn[],
+  seed: number,
+  index: number,
+): { steps: Step[]; frames: number; mutated: number; seedConn: string; ops: string[] } {
   const rng = new Rng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0);
   const base = rng.pick(corpus);
   const other = rng.pick(corpus);
@@ -120,28 +147,37 @@ export function buildConnection(corpus: SeedConn[], seed: number, index: number)
     ops.push(...m.ops.map((o) => `${dir === "request" ? "req" : "rsp"}${j}:${o}`));
     mutated++;
   }
-  if (rng.chance(0.03)) { // a stream of pure noise in place of the requests
+  if (rng.chance(0.03)) {
+    // a stream of pure noise in place of the requests
     reqs.splice(0, reqs.length, rng.bytes(1 + rng.int(2048)));
     ops.push("noise");
   }
   const mode = rng.chance(0.03) ? 1 : rng.pick([0, 0, 2, 3, 3, 4, 4]);
   const steps: Step[] = [];
-  if (rng.chance(0.5)) { // exchange by exchange, as a client waiting for each response
+  if (rng.chance(0.5)) {
+    // exchange by exchange, as a client waiting for each response
     for (let i = 0; i < Math.max(reqs.length, resps.length); i++) {
       if (i < reqs.length) chunk(rng, reqs[i], mode, steps, "down");
       if (i < resps.length) chunk(rng, resps[i], mode, steps, "up");
     }
-  } else { // pipelined: all requests, then all responses
+  } else {
+    // pipelined: all requests, then all responses
     chunk(rng, Buffer.concat(reqs), mode, steps, "down");
     chunk(rng, Buffer.concat(resps), mode, steps, "up");
   }
-  if (rng.chance(0.2) && steps.length > 1) { // the connection dies mid-stream
+  if (rng.chance(0.2) && steps.length > 1) {
+    // the connection dies mid-stream
     steps.length = 1 + rng.int(steps.length - 1);
     ops.push("cut");
   }
-  for (const dir of ["down", "up"] as const) { // end of stream on each side's last chunk, sometimes
+  for (const dir of ["down", "up"] as const) {
+    // end of stream on each side's last chunk, sometimes
     if (!rng.chance(0.5)) continue;
-    for (let i = steps.length - 1; i >= 0; i--) if (steps[i].dir === dir) { steps[i].eos = true; break; }
+    for (let i = steps.length - 1; i >= 0; i--)
+      if (steps[i].dir === dir) {
+        steps[i].eos = true;
+        break;
+      }
   }
   return { steps, frames: reqs.length + resps.length, mutated, seedConn: base.name, ops };
 }
@@ -156,7 +192,8 @@ export function feed(vm: ProxyWasmVm, steps: Step[], index: number, violations: 
   try {
     for (const s of steps) {
       const action = s.dir === "down" ? fc.downstream(s.data, s.eos) : fc.upstream(s.data, s.eos);
-      if (action !== Action.Continue && violations.length < 100) violations.push(`connection ${index}: a ${s.dir}stream callback returned ${action} (not Continue)`);
+      if (action !== Action.Continue && violations.length < 100)
+        violations.push(`connection ${index}: a ${s.dir}stream callback returned ${action} (not Continue)`);
       if (vm.failed) break;
     }
     fc.close(index % 2 ? PeerType.Remote : PeerType.Local);
@@ -181,8 +218,20 @@ export function runFuzz(o: FuzzOptions): FuzzReport {
   const t0 = process.hrtime.bigint();
   const start = sample(vm, 0);
   const r: FuzzReport = {
-    seed: o.seed, frames: 0, mutatedFrames: 0, connections: 0, callbacks: 0, bytes: 0, traps: 0,
-    violations: [], crashes: [], seconds: 0, start, warm: start, end: start, passes: [],
+    seed: o.seed,
+    frames: 0,
+    mutatedFrames: 0,
+    connections: 0,
+    callbacks: 0,
+    bytes: 0,
+    traps: 0,
+    violations: [],
+    crashes: [],
+    seconds: 0,
+    start,
+    warm: start,
+    end: start,
+    passes: [],
   };
   const warmAt = Math.floor(o.frames * (o.warmup ?? 0.1));
   let warmed = false;
@@ -204,7 +253,10 @@ export function runFuzz(o: FuzzOptions): FuzzReport {
         vm.dispose();
         vm = newVm(o); // a trapped VM is dead (Envoy too replaces it)
       }
-      if (!warmed && r.frames >= warmAt) { r.warm = sample(vm, r.frames); warmed = true; }
+      if (!warmed && r.frames >= warmAt) {
+        r.warm = sample(vm, r.frames);
+        warmed = true;
+      }
       if (o.progress && r.frames >= nextProgress) {
         r.seconds = Number(process.hrtime.bigint() - t0) / 1e9;
         r.end = sample(vm, r.frames);
@@ -223,7 +275,11 @@ export function runFuzz(o: FuzzOptions): FuzzReport {
 /** Whether `steps` trap a fresh VM. */
 export function traps(wasm: string, steps: Step[]): boolean {
   const vm = newVm({ wasm });
-  try { return feed(vm, steps, 0, []) !== ""; } finally { vm.dispose(); }
+  try {
+    return feed(vm, steps, 0, []) !== "";
+  } finally {
+    vm.dispose();
+  }
 }
 
 /** A smaller step list that still traps: drops steps, then trims the last one (for fixtures). */

@@ -23,17 +23,24 @@ const { values } = parseArgs({
 const fmt = (n: number, d = 1): string => n.toFixed(d);
 
 function line(r: FuzzReport): string {
-  return `${r.frames} frames (${r.mutatedFrames} mutated) in ${r.connections} connections, ${r.callbacks} callbacks, ` +
+  return (
+    `${r.frames} frames (${r.mutatedFrames} mutated) in ${r.connections} connections, ${r.callbacks} callbacks, ` +
     `${fmt(r.bytes / 1048576)} MiB; traps ${r.traps}, violations ${r.violations.length}; ` +
     `${fmt(r.frames / Math.max(r.seconds, 1e-9), 0)} frames/s over ${fmt(r.seconds)} s; ` +
-    `wasm ${r.end.wasmPages} pages, heap ${fmt(r.end.heapMiB)} MiB, ${r.end.series} series`;
+    `wasm ${r.end.wasmPages} pages, heap ${fmt(r.end.heapMiB)} MiB, ${r.end.series} series`
+  );
 }
 
 const corpus = loadCorpus();
 const report = runFuzz({
-  wasm: values.wasm, corpus, seed: Number(values.seed), frames: Number(values.frames),
+  wasm: values.wasm,
+  corpus,
+  seed: Number(values.seed),
+  frames: Number(values.frames),
   progressEvery: Number(values.every),
-  progress: (r) => { if (!values.json) console.error(line(r)); },
+  progress: (r) => {
+    if (!values.json) console.error(line(r));
+  },
 });
 for (const c of report.crashes.slice(0, 5)) {
   fs.mkdirSync(values.out, { recursive: true });
@@ -42,7 +49,8 @@ for (const c of report.crashes.slice(0, 5)) {
   console.error(`trap: ${c.error} (${c.seedConn}: ${c.ops.join(" ")}) -> ${file}`);
 }
 for (const v of report.violations) console.error(`violation: ${v}`);
-if (values.json) console.log(JSON.stringify({ ...report, crashes: report.crashes.map((c) => ({ index: c.index, error: c.error, ops: c.ops })) }, null, 1));
+if (values.json)
+  console.log(JSON.stringify({ ...report, crashes: report.crashes.map((c) => ({ index: c.index, error: c.error, ops: c.ops })) }, null, 1));
 else {
   console.log(line(report));
   const s = (x: typeof report.start): string =>
@@ -50,6 +58,8 @@ else {
   console.log(`start:  ${s(report.start)}`);
   console.log(`warm:   ${s(report.warm)} (after ${report.warm.frames} frames)`);
   console.log(`end:    ${s(report.end)}`);
-  console.log(`corpus: ${corpus.length} recorded connections, ${corpus.reduce((n, c) => n + c.requests.length + c.responses.length, 0)} frames; seed ${report.seed}`);
+  console.log(
+    `corpus: ${corpus.length} recorded connections, ${corpus.reduce((n, c) => n + c.requests.length + c.responses.length, 0)} frames; seed ${report.seed}`,
+  );
 }
 process.exit(report.traps || report.violations.length ? 1 : 0);

@@ -7,16 +7,24 @@
 /** mulberry32: small, fast, good enough for fuzzing; deterministic per seed. */
 export class Rng {
   private s: number;
-  constructor(seed: number) { this.s = seed >>> 0; }
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
   next(): number {
     let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
-  int(n: number): number { return Math.floor(this.next() * n); }
-  chance(p: number): boolean { return this.next() < p; }
-  pick<T>(xs: readonly T[]): T { return xs[this.int(xs.length)]; }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[this.int(xs.length)];
+  }
   bytes(n: number): Buffer {
     const b = Buffer.allocUnsafe(n);
     for (let i = 0; i < n; i++) b[i] = this.int(256);
@@ -24,17 +32,46 @@ export class Rng {
   }
 }
 
-const I32 = [0, 1, -1, 2, 7, 127, 128, 255, 256, 0x7fff, 0x8000, 0xffff, 0x10000, 0x7fffffff, -0x80000000, 100 * 1024 * 1024 + 1, 512 * 1024];
+const I32 = [
+  0,
+  1,
+  -1,
+  2,
+  7,
+  127,
+  128,
+  255,
+  256,
+  0x7fff,
+  0x8000,
+  0xffff,
+  0x10000,
+  0x7fffffff,
+  -0x80000000,
+  100 * 1024 * 1024 + 1,
+  512 * 1024,
+];
 const I16 = [0, 1, -1, 2, 0x7f, 0x80, 0xff, 0x7fff, -0x8000];
 /** Unsigned varints: null/empty compact lengths, big and overlong encodings, a 10-byte run. */
 const VARINTS = [
-  [0x00], [0x01], [0x02], [0x7f], [0x80, 0x01], [0xff, 0x7f], [0xff, 0xff, 0xff, 0xff, 0x0f], [0xff, 0xff, 0xff, 0xff, 0x7f],
-  [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], [0x80, 0x80, 0x80, 0x80, 0x80, 0x80], [0xfe, 0xff, 0xff, 0xff, 0x07],
+  [0x00],
+  [0x01],
+  [0x02],
+  [0x7f],
+  [0x80, 0x01],
+  [0xff, 0x7f],
+  [0xff, 0xff, 0xff, 0xff, 0x0f],
+  [0xff, 0xff, 0xff, 0xff, 0x7f],
+  [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+  [0x80, 0x80, 0x80, 0x80, 0x80, 0x80],
+  [0xfe, 0xff, 0xff, 0xff, 0x07],
 ];
 
 export type Dir = "request" | "response";
 
-function near(rng: Rng, x: number): number { return x + rng.int(9) - 4; }
+function near(rng: Rng, x: number): number {
+  return x + rng.int(9) - 4;
+}
 
 function i32(rng: Rng, len: number): number {
   const r = rng.int(4);
@@ -47,7 +84,11 @@ function varint(rng: Rng): number[] {
   if (rng.chance(0.7)) return rng.pick(VARINTS);
   const out: number[] = [];
   let v = rng.int(0x100000000);
-  do { const b = v & 0x7f; v = Math.floor(v / 128); out.push(v ? b | 0x80 : b); } while (v);
+  do {
+    const b = v & 0x7f;
+    v = Math.floor(v / 128);
+    out.push(v ? b | 0x80 : b);
+  } while (v);
   return out;
 }
 
@@ -80,17 +121,25 @@ function insert(f: Buffer, at: number, bytes: number[] | Buffer): Buffer {
   return Buffer.concat([f.subarray(0, at), Buffer.from(bytes), f.subarray(at)]);
 }
 
-function be32(v: number): number[] { const b = Buffer.alloc(4); b.writeInt32BE(v | 0); return [...b]; }
-function be16(v: number): number[] { const b = Buffer.alloc(2); b.writeInt16BE(((v & 0xffff) << 16) >> 16); return [...b]; }
+function be32(v: number): number[] {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(v | 0);
+  return [...b];
+}
+function be16(v: number): number[] {
+  const b = Buffer.alloc(2);
+  b.writeInt16BE(((v & 0xffff) << 16) >> 16);
+  return [...b];
+}
 
 type Mutator = (rng: Rng, f: Buffer, dir: Dir, other: Buffer) => Buffer;
 
 /** Each mutator returns a new frame; the caller decides whether to fix the length prefix. */
 const MUTATORS: Record<string, Mutator> = {
-  apiKey: (rng, f, dir) => dir === "request" ? put(f, 4, be16(rng.chance(0.5) ? rng.int(90) - 2 : rng.pick(I16))) : f,
-  apiVersion: (rng, f, dir) => dir === "request" ? put(f, 6, be16(rng.chance(0.7) ? rng.int(22) - 1 : rng.pick(I16))) : f,
+  apiKey: (rng, f, dir) => (dir === "request" ? put(f, 4, be16(rng.chance(0.5) ? rng.int(90) - 2 : rng.pick(I16))) : f),
+  apiVersion: (rng, f, dir) => (dir === "request" ? put(f, 6, be16(rng.chance(0.7) ? rng.int(22) - 1 : rng.pick(I16))) : f),
   correlation: (rng, f, dir) => put(f, dir === "request" ? 8 : 4, be32(i32(rng, 0))),
-  clientIdLength: (rng, f, dir) => dir === "request" ? put(f, 12, be16(rng.chance(0.5) ? near(rng, f.length - 14) : rng.pick(I16))) : f,
+  clientIdLength: (rng, f, dir) => (dir === "request" ? put(f, 12, be16(rng.chance(0.5) ? near(rng, f.length - 14) : rng.pick(I16))) : f),
   headerTags: (rng, f, dir) => {
     const at = dir === "request" ? afterClientId(f) : 8;
     const tags = rng.chance(0.5) ? varint(rng) : [0x01, ...varint(rng), ...varint(rng)];
@@ -107,17 +156,30 @@ const MUTATORS: Record<string, Mutator> = {
     if (batches.length === 0) return MUTATORS.int32(rng, f, "request", f);
     const b = rng.pick(batches);
     switch (rng.int(8)) {
-      case 0: return put(f, b + 8, be32(i32(rng, f.length - b - 12))); // batchLength
-      case 1: return put(f, b + 21, be16(rng.chance(0.5) ? rng.int(8) : rng.int(0x10000))); // attributes: codec, flags
-      case 2: return put(f, b + 23, be32(i32(rng, 0))); // lastOffsetDelta
-      case 3: return put(f, b + 57, be32(i32(rng, 0))); // record count
-      case 4: return put(f, b, [...be32(i32(rng, 0)), ...be32(i32(rng, 0))]); // baseOffset
-      case 5: return put(f, b + 16, [rng.int(256)]); // magic
-      case 6: return put(f, b + 61 + rng.int(Math.max(1, f.length - b - 61)), varint(rng)); // inside records
-      default: return put(f, b + 27, [...be32(i32(rng, 0)), ...be32(i32(rng, 0))]); // timestamps
+      case 0:
+        return put(f, b + 8, be32(i32(rng, f.length - b - 12))); // batchLength
+      case 1:
+        return put(f, b + 21, be16(rng.chance(0.5) ? rng.int(8) : rng.int(0x10000))); // attributes: codec, flags
+      case 2:
+        return put(f, b + 23, be32(i32(rng, 0))); // lastOffsetDelta
+      case 3:
+        return put(f, b + 57, be32(i32(rng, 0))); // record count
+      case 4:
+        return put(f, b, [...be32(i32(rng, 0)), ...be32(i32(rng, 0))]); // baseOffset
+      case 5:
+        return put(f, b + 16, [rng.int(256)]); // magic
+      case 6:
+        return put(f, b + 61 + rng.int(Math.max(1, f.length - b - 61)), varint(rng)); // inside records
+      default:
+        return put(f, b + 27, [...be32(i32(rng, 0)), ...be32(i32(rng, 0))]); // timestamps
     }
   },
-  flip: (rng, f) => { const b = Buffer.from(f); const i = rng.int(b.length); b[i] ^= 1 << rng.int(8); return b; },
+  flip: (rng, f) => {
+    const b = Buffer.from(f);
+    const i = rng.int(b.length);
+    b[i] ^= 1 << rng.int(8);
+    return b;
+  },
   bytes: (rng, f) => put(f, 4 + rng.int(Math.max(1, f.length - 4)), rng.bytes(1 + rng.int(8))),
   insert: (rng, f) => insert(f, 4 + rng.int(Math.max(1, f.length - 3)), rng.bytes(1 + rng.int(16))),
   delete: (rng, f) => {
@@ -125,7 +187,11 @@ const MUTATORS: Record<string, Mutator> = {
     return Buffer.concat([f.subarray(0, at), f.subarray(Math.min(f.length, at + 1 + rng.int(16)))]);
   },
   truncate: (rng, f) => f.subarray(0, 4 + rng.int(Math.max(1, f.length - 4))),
-  splice: (rng, f, _dir, other) => Buffer.concat([f.subarray(0, 4 + rng.int(Math.max(1, f.length - 4))), other.subarray(Math.min(other.length, 4 + rng.int(Math.max(1, other.length - 4))))]),
+  splice: (rng, f, _dir, other) =>
+    Buffer.concat([
+      f.subarray(0, 4 + rng.int(Math.max(1, f.length - 4))),
+      other.subarray(Math.min(other.length, 4 + rng.int(Math.max(1, other.length - 4)))),
+    ]),
   duplicate: (rng, f) => {
     const at = 4 + rng.int(Math.max(1, f.length - 4));
     return insert(f, at, f.subarray(at, at + 1 + rng.int(64)));

@@ -13,7 +13,11 @@ import { Traffic, startTraffic } from "../support/cli-traffic";
 const RATES = { ordersRate: 100, paymentsRate: 25 };
 const WINDOW = "10s";
 
-interface Site { broker: Broker; kscope: Kscope; traffic: Traffic; }
+interface Site {
+  broker: Broker;
+  kscope: Kscope;
+  traffic: Traffic;
+}
 let a: Site, b: Site;
 let prom: Prometheus;
 
@@ -28,7 +32,8 @@ async function site(prefix: string): Promise<Site> {
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 30_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }));
+      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -85,7 +90,10 @@ async function assertTopicsGroupsEdges(source: string[], sites: Site[]) {
     assert.equal(audit.committedPerSec, 0);
     assert.equal(billing.state, "OK", `running group: ${JSON.stringify(billing)}`);
     // Keeping up: under 3 s of production behind (commits come in steps; a loaded machine delays them), far from the paused group.
-    assert.ok(billing.lagRecords < RATES.ordersRate * 3 && billing.lagRecords < audit.lagRecords / 2, `running group keeps up: ${billing.lagRecords}`);
+    assert.ok(
+      billing.lagRecords < RATES.ordersRate * 3 && billing.lagRecords < audit.lagRecords / 2,
+      `running group keeps up: ${billing.lagRecords}`,
+    );
     assert.ok(billing.committedPerSec > 0);
     assert.equal(billing.members, 1);
     assert.deepEqual(billing.topics, [s.traffic.topics.orders, s.traffic.topics.payments].sort());
@@ -104,18 +112,21 @@ async function assertTopicsGroupsEdges(source: string[], sites: Site[]) {
   // edges is the topology graph as rows: every client here is behind its site's proxy (workload P-proxy).
   const graph = await json(["edges", "-t", WINDOW, ...source]);
   const got = graph.edges.map((e: any) => e.id).sort();
-  const want = sites.flatMap((s) => {
-    const t = s.traffic, w = `workload:/${t.plan.prefix}-proxy`;
-    return [
-      `produce:${w}->topic:${t.topics.orders}`,
-      `produce:${w}->topic:${t.topics.payments}`,
-      `consume:topic:${t.topics.orders}->group:${t.groups.billing}`,
-      `consume:topic:${t.topics.payments}->group:${t.groups.billing}`,
-      `consume:topic:${t.topics.orders}->group:${t.groups.audit}`, // paused: commits known, nothing fetched in the window
-      `member:group:${t.groups.billing}->${w}`,
-      `member:group:${t.groups.audit}->${w}`,
-    ];
-  }).sort();
+  const want = sites
+    .flatMap((s) => {
+      const t = s.traffic,
+        w = `workload:/${t.plan.prefix}-proxy`;
+      return [
+        `produce:${w}->topic:${t.topics.orders}`,
+        `produce:${w}->topic:${t.topics.payments}`,
+        `consume:topic:${t.topics.orders}->group:${t.groups.billing}`,
+        `consume:topic:${t.topics.payments}->group:${t.groups.billing}`,
+        `consume:topic:${t.topics.orders}->group:${t.groups.audit}`, // paused: commits known, nothing fetched in the window
+        `member:group:${t.groups.billing}->${w}`,
+        `member:group:${t.groups.audit}->${w}`,
+      ];
+    })
+    .sort();
   assert.deepEqual(got, want);
 }
 
@@ -138,8 +149,11 @@ test("the same answers from a real Prometheus scraping two proxies", async () =>
 test("stat clients and apis, tables and filters", async () => {
   const t = a.traffic;
   const clients = await json(["stat", "clients", "-t", WINDOW, "--admin", a.kscope.admin]);
-  assert.deepEqual(clients.rows.map((r: any) => r.client_id).sort(), [t.clients.billing, t.clients.ordersProducer, t.clients.paymentsProducer].sort(),
-    "the paused consumer did nothing in the window");
+  assert.deepEqual(
+    clients.rows.map((r: any) => r.client_id).sort(),
+    [t.clients.billing, t.clients.ordersProducer, t.clients.paymentsProducer].sort(),
+    "the paused consumer did nothing in the window",
+  );
   const clientTable = await cli(["stat", "clients", "-t", WINDOW, "--admin", a.kscope.admin]);
   assert.equal(clientTable.code, 0);
   assert.match(clientTable.stdout, /^CLIENT\s+REQUESTS\s+SUCCESS\s+LATENCY_P50\s+LATENCY_P99\s+PRODUCE\s+FETCH\s+GROUPS\s+TOPICS\n/);
@@ -149,7 +163,10 @@ test("stat clients and apis, tables and filters", async () => {
   assert.equal(produce.successRate, 1);
   assert.ok(produce.requestsPerSec > 0 && produce.p50Ms > 0 && produce.p50Ms <= produce.p99Ms);
   const filtered = await json(["stat", "topics", "-t", WINDOW, "--admin", a.kscope.admin, "--topic", t.topics.payments]);
-  assert.deepEqual(filtered.rows.map((r: any) => r.topic), [t.topics.payments]);
+  assert.deepEqual(
+    filtered.rows.map((r: any) => r.topic),
+    [t.topics.payments],
+  );
   const table = await cli(["stat", "groups", "-t", WINDOW, "--admin", a.kscope.admin]);
   assert.equal(table.code, 0);
   assert.match(table.stdout, /^GROUP\s+STATE\s+MEMBERS/);
@@ -160,7 +177,8 @@ test("stat clients and apis, tables and filters", async () => {
 test("check passes against a live proxy; errors are clear, with hints and exit codes", async () => {
   const ok = await cli(["check", "--admin", a.kscope.admin]);
   assert.equal(ok.code, 0, ok.stdout);
-  for (const line of ["admin endpoint reachable", "filter loaded", "broker reachable", "metrics exported"]) assert.match(ok.stdout, new RegExp(`√ ${line}`));
+  for (const line of ["admin endpoint reachable", "filter loaded", "broker reachable", "metrics exported"])
+    assert.match(ok.stdout, new RegExp(`√ ${line}`));
   const dead = `127.0.0.1:${await freePort()}`;
   const down = await cli(["stat", "topics", "--admin", dead]);
   assert.equal(down.code, 2);
@@ -197,7 +215,9 @@ test("top prints one snapshot when stdout is not a terminal", async () => {
   assert.match(r.stdout, /\nCOUNT BEST WORST LAST SUCCESS: tap, last \d+s/, "the header says where the columns come from");
   assert.match(r.stdout, /CLIENT\s+API\s+TOPIC\s+GROUP\s+COUNT\s+BEST\s+WORST\s+LAST\s+SUCCESS\s+RECORDS\s+BYTES\n/);
   const ms = "([\\d.]+m?s)";
-  const row = new RegExp(`\\n${t.clients.ordersProducer}\\s+Produce\\s+${t.topics.orders}\\s+(\\d+)\\s+${ms}\\s+${ms}\\s+${ms}\\s+(100%)\\s+([\\d.]+)/s`).exec(r.stdout);
+  const row = new RegExp(
+    `\\n${t.clients.ordersProducer}\\s+Produce\\s+${t.topics.orders}\\s+(\\d+)\\s+${ms}\\s+${ms}\\s+${ms}\\s+(100%)\\s+([\\d.]+)/s`,
+  ).exec(r.stdout);
   assert.ok(row, `the orders producer's Produce row, with numbers:\n${r.stdout}`);
   const [count, best, worst, last] = [Number(row[1]), msOf(row[2]), msOf(row[3]), msOf(row[4])];
   assert.ok(count > 0 && best > 0 && best <= last && last <= worst, `count ${count}, best ${best}, last ${last}, worst ${worst}`);
@@ -225,10 +245,22 @@ test("top in a terminal (tmux): renders, refreshes, and exits cleanly on Ctrl-C"
   const tmux = (...args: string[]) => execFileSync("tmux", ["-L", sock, ...args], { encoding: "utf8" });
   const done = `/tmp/${sock}.exit`;
   try {
-    tmux("new-session", "-d", "-x", "160", "-y", "40", "-s", "top",
-      `${process.execPath} ${CLI} top --interval 1 --admin ${a.kscope.admin}; echo $? > ${done}; sleep 30`);
+    tmux(
+      "new-session",
+      "-d",
+      "-x",
+      "160",
+      "-y",
+      "40",
+      "-s",
+      "top",
+      `${process.execPath} ${CLI} top --interval 1 --admin ${a.kscope.admin}; echo $? > ${done}; sleep 30`,
+    );
     let screen = "";
-    for (let i = 0; i < 50 && !/Produce/.test(screen); i++) { await new Promise((r) => setTimeout(r, 200)); screen = tmux("capture-pane", "-p", "-t", "top"); }
+    for (let i = 0; i < 50 && !/Produce/.test(screen); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      screen = tmux("capture-pane", "-p", "-t", "top");
+    }
     assert.match(screen, /kscope top/);
     assert.match(screen, new RegExp(`${a.traffic.clients.ordersProducer}\\s+Produce`));
     tmux("send-keys", "-t", "top", "C-c");
@@ -238,21 +270,50 @@ test("top in a terminal (tmux): renders, refreshes, and exits cleanly on Ctrl-C"
     assert.equal(await tapping(), 0, "top released the tap on Ctrl-C");
     fs.rmSync(done, { force: true });
   } finally {
-    try { tmux("kill-server"); } catch { /* gone */ }
+    try {
+      tmux("kill-server");
+    } catch {
+      /* gone */
+    }
   }
 });
 
 test("tap streams the requests that were sent, with no payloads, and costs nothing once stopped", async () => {
-  const info = await (await fetch(`${a.kscope.admin}/api/info`)).json() as { tap: boolean; tapping: number };
+  const info = (await (await fetch(`${a.kscope.admin}/api/info`)).json()) as { tap: boolean; tapping: number };
   assert.ok(info.tap, "the filter in build/ can tap");
   const tr = a.traffic;
   const r = await cli(["tap", "--admin", a.kscope.admin, "--topic", tr.topics.orders, "-n", "60", "-o", "json"]);
   assert.equal(r.code, 0, r.stderr);
-  const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  const events = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   assert.equal(events.length, 60);
-  const allowed = new Set(["ev", "id", "client", "api", "version", "topics", "partitions", "records", "bytes", "group", "error", "errors", "latencyUs", "noResponse", "ts", "conn", "src"]);
+  const allowed = new Set([
+    "ev",
+    "id",
+    "client",
+    "api",
+    "version",
+    "topics",
+    "partitions",
+    "records",
+    "bytes",
+    "group",
+    "error",
+    "errors",
+    "latencyUs",
+    "noResponse",
+    "ts",
+    "conn",
+    "src",
+  ]);
   for (const e of events) {
-    assert.deepEqual(Object.keys(e).filter((k) => !allowed.has(k)), [], "only names, counts and sizes");
+    assert.deepEqual(
+      Object.keys(e).filter((k) => !allowed.has(k)),
+      [],
+      "only names, counts and sizes",
+    );
     assert.ok(e.topics.includes(tr.topics.orders));
   }
   const produce = events.filter((e) => e.ev === "req" && e.api === "Produce");
@@ -260,10 +321,19 @@ test("tap streams the requests that were sent, with no payloads, and costs nothi
   assert.ok(produce.every((e) => e.client === tr.clients.ordersProducer && e.records > 0));
   const rsp = events.find((e) => e.ev === "rsp" && e.api === "Produce");
   assert.ok(rsp && rsp.error === "NONE" && rsp.latencyUs > 0, JSON.stringify(rsp));
-  assert.ok(events.some((e) => e.api === "Fetch" && e.client === tr.clients.billing), "the billing consumer's fetches");
+  assert.ok(
+    events.some((e) => e.api === "Fetch" && e.client === tr.clients.billing),
+    "the billing consumer's fetches",
+  );
   const text = await cli(["tap", "--admin", a.kscope.admin, "--api", "Produce", "--client", tr.clients.paymentsProducer, "-n", "2"]);
-  assert.match(text.stdout, new RegExp(`^req id=\\d+:\\d+ src=127\\.0\\.0\\.1:\\d+ client=${tr.clients.paymentsProducer} api=Produce/v\\d+ topics=${tr.topics.payments} partitions=1 records=\\d+ bytes=`, "m"));
+  assert.match(
+    text.stdout,
+    new RegExp(
+      `^req id=\\d+:\\d+ src=127\\.0\\.0\\.1:\\d+ client=${tr.clients.paymentsProducer} api=Produce/v\\d+ topics=${tr.topics.payments} partitions=1 records=\\d+ bytes=`,
+      "m",
+    ),
+  );
   await new Promise((r2) => setTimeout(r2, 300));
-  const after = await (await fetch(`${a.kscope.admin}/api/info`)).json() as { tapping: number };
+  const after = (await (await fetch(`${a.kscope.admin}/api/info`)).json()) as { tapping: number };
   assert.equal(after.tapping, 0, "tap off once the last client left");
 });

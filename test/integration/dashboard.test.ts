@@ -23,7 +23,8 @@ import { execFile } from "node:child_process";
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 30_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }));
+      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -53,11 +54,17 @@ async function shot(name: string): Promise<void> {
 
 /** Opens a dashboard route and waits until its data has loaded at least once. */
 async function open(hash: string): Promise<void> {
-  await page.evaluate(() => { delete document.body.dataset.loaded; });
-  await page.goto(`${kscope.admin}/#/${hash}`);
-  await page.waitForFunction(() => !!document.body.dataset.loaded, undefined, { timeout: 20_000 }).catch(async (e: Error) => {
-    throw new Error(`${hash}: ${e.message}; banner: ${await page.locator(".banner").textContent()}; page errors: ${pageErrors.join("; ")}`);
+  await page.evaluate(() => {
+    delete document.body.dataset.loaded;
   });
+  await page.goto(`${kscope.admin}/#/${hash}`);
+  await page
+    .waitForFunction(() => !!document.body.dataset.loaded, undefined, { timeout: 20_000 })
+    .catch(async (e: Error) => {
+      throw new Error(
+        `${hash}: ${e.message}; banner: ${await page.locator(".banner").textContent()}; page errors: ${pageErrors.join("; ")}`,
+      );
+    });
 }
 
 const number = (s: string) => Number(s.replace(/,/g, "").replace(/\/s$/, ""));
@@ -67,7 +74,16 @@ before(async () => {
   broker = await startKafka({ proxyPort: listenPort });
   // One proxy for every client, naming their workloads by client id (a shared proxy's rules).
   const rule = (prefix: string, workload: string) => ({ client_id_prefix: prefix, workload, namespace: "shop" });
-  const config = { clients: { rules: [rule("ui-orders-producer", "orders-svc"), rule("ui-payments-producer", "payments-svc"), rule("ui-billing", "billing"), rule("ui-audit", "audit")] } };
+  const config = {
+    clients: {
+      rules: [
+        rule("ui-orders-producer", "orders-svc"),
+        rule("ui-payments-producer", "payments-svc"),
+        rule("ui-billing", "billing"),
+        rule("ui-audit", "audit"),
+      ],
+    },
+  };
   kscope = await startKscope({ upstream: broker.proxiedUpstream, listenPort, config, args: ["--admin-token", TOKEN] });
   traffic = await startTraffic(broker, kscope.bootstrap, { prefix: "ui", ...RATES });
   await broker.createTopic("ui-hostile", 1);
@@ -78,7 +94,9 @@ before(async () => {
   }
   void (async () => {
     while (running) {
-      await Promise.all(hostile.map((p) => p.send({ topic: "ui-hostile", messages: [{ value: "secret-payload-never-shown" }] }).catch(() => undefined)));
+      await Promise.all(
+        hostile.map((p) => p.send({ topic: "ui-hostile", messages: [{ value: "secret-payload-never-shown" }] }).catch(() => undefined)),
+      );
       await sleep(200);
     }
   })();
@@ -87,7 +105,10 @@ before(async () => {
   await sleep(12_000); // a whole 10 s window after audit stopped
   ctx = await startBrowser();
   page = await ctx.newPage();
-  page.on("dialog", (d) => { dialogs.push(d.message()); void d.dismiss(); });
+  page.on("dialog", (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
   page.on("pageerror", (e) => pageErrors.push(e.message));
 });
 
@@ -124,7 +145,7 @@ test("the browser signs in with /?token= and the overview shows the stopped grou
   const item = page.locator(".attention li", { hasText: traffic.groups.audit });
   await item.waitFor({ timeout: 20_000 });
   assert.equal(await item.locator(".badge").textContent(), "STOPPED");
-  assert.ok(await page.locator(".chart canvas").count() >= 5, "the overview's charts are drawn");
+  assert.ok((await page.locator(".chart canvas").count()) >= 5, "the overview's charts are drawn");
   await shot("overview");
   await item.locator("a").click();
   await page.waitForFunction((g) => location.hash.startsWith(`#/groups/${encodeURIComponent(g)}`), traffic.groups.audit);
@@ -133,7 +154,7 @@ test("the browser signs in with /?token= and the overview shows the stopped grou
 test("the group page: state, lag matching the API, partitions and charts", async () => {
   await open(`groups/${traffic.groups.audit}?w=10s`);
   await page.locator(".state-line .badge", { hasText: "STOPPED" }).waitFor();
-  const shown = number(await page.locator(".stat", { hasText: "lag (records)" }).locator(".stat-value").textContent() ?? "");
+  const shown = number((await page.locator(".stat", { hasText: "lag (records)" }).locator(".stat-value").textContent()) ?? "");
   const rows = (await api(`/api/views/groups?window=10&group=${traffic.groups.audit}`)).rows;
   const lag = rows[0].lagRecords as number;
   assert.ok(lag > 0, `audit lags (${lag})`);
@@ -151,16 +172,16 @@ test("the group page: state, lag matching the API, partitions and charts", async
 test("topics: rates near what was produced; the topic page has partitions, producers and groups", async () => {
   await open("topics?w=30s");
   const row = page.locator("tbody tr", { hasText: traffic.topics.orders });
-  const produce = number((await row.locator("td").nth(1).textContent() ?? "").trim());
+  const produce = number(((await row.locator("td").nth(1).textContent()) ?? "").trim());
   assert.ok(Math.abs(produce - RATES.ordersRate) <= RATES.ordersRate * 0.3, `orders produce rate shown ${produce}`);
-  assert.ok(await row.locator(".spark canvas").count() >= 1, "sparklines");
+  assert.ok((await row.locator(".spark canvas").count()) >= 1, "sparklines");
   await shot("topics");
   await open(`topics/${traffic.topics.orders}?w=10s`);
   const parts = page.locator("section.card", { hasText: "Partitions" }).locator("tbody tr");
   await parts.first().waitFor();
   assert.equal(await parts.count(), 3);
-  assert.ok(number(await parts.first().locator("td").nth(1).textContent() ?? "") > 0, "a high watermark");
-  assert.ok(await page.locator("section.card", { hasText: "Producers" }).getByText(traffic.clients.ordersProducer).count() === 1);
+  assert.ok(number((await parts.first().locator("td").nth(1).textContent()) ?? "") > 0, "a high watermark");
+  assert.ok((await page.locator("section.card", { hasText: "Producers" }).getByText(traffic.clients.ordersProducer).count()) === 1);
   const groups = page.locator("section.card", { hasText: "Consumer groups" });
   assert.equal(await groups.locator("tr", { hasText: traffic.groups.audit }).locator(".badge").textContent(), "STOPPED");
   await shot("topic-orders");
@@ -186,18 +207,28 @@ test("client ids that are HTML are shown as text and run nothing", async () => {
 test("topology: the expected nodes and edges, and a click opens a node's details", async () => {
   const g = await api("/api/topology?window=10");
   const ids = g.nodes.map((n: any) => n.id);
-  for (const id of [`topic:${traffic.topics.orders}`, `topic:${traffic.topics.payments}`, `group:${traffic.groups.billing}`, `group:${traffic.groups.audit}`]) assert.ok(ids.includes(id), id);
+  for (const id of [
+    `topic:${traffic.topics.orders}`,
+    `topic:${traffic.topics.payments}`,
+    `group:${traffic.groups.billing}`,
+    `group:${traffic.groups.audit}`,
+  ])
+    assert.ok(ids.includes(id), id);
   await open("topology?w=10s");
   const graph = page.getByTestId("graph");
-  await page.waitForFunction((n) => document.querySelector<HTMLElement>("[data-testid=graph]")?.dataset.nodes === String(n), g.nodes.length);
+  await page.waitForFunction(
+    (n) => document.querySelector<HTMLElement>("[data-testid=graph]")?.dataset.nodes === String(n),
+    g.nodes.length,
+  );
   assert.ok(Number(await graph.getAttribute("data-edges")) >= g.edges.filter((e: any) => e.kind !== "member").length);
   const node = page.locator(".node-list button", { hasText: `group ${traffic.groups.audit}` });
   const box = (await graph.boundingBox())!;
-  const x = Number(await node.getAttribute("data-x")), y = Number(await node.getAttribute("data-y"));
+  const x = Number(await node.getAttribute("data-x")),
+    y = Number(await node.getAttribute("data-y"));
   await page.mouse.click(box.x + x, box.y + y);
   const details = page.locator("aside.details");
   await details.locator("h3", { hasText: traffic.groups.audit }).waitFor({ timeout: 5000 });
-  assert.match(await details.textContent() ?? "", /STOPPED/);
+  assert.match((await details.textContent()) ?? "", /STOPPED/);
   await shot("topology");
   await page.locator("input[name=workload]").fill(traffic.topics.payments);
   assert.match(await page.evaluate(() => location.hash), new RegExp(`workload=${traffic.topics.payments}`), "the filter is in the URL");
@@ -223,11 +254,15 @@ test("tap receives lines without payloads, and pauses; top shows flows", async (
   const n = await lines.count();
   await sleep(1500);
   assert.equal(await lines.count(), n, "paused: no new lines");
-  assert.match(await page.locator(".toolbar").textContent() ?? "", /held back/);
+  assert.match((await page.locator(".toolbar").textContent()) ?? "", /held back/);
   await shot("tap");
   await open("top?w=30s");
-  await page.waitForFunction(() => Array.from(document.querySelectorAll("tbody tr td:nth-child(5)")).some((td) => Number(td.textContent) > 0), undefined, { timeout: 15_000 });
-  assert.ok(await page.locator("tbody tr", { hasText: traffic.clients.ordersProducer }).count() >= 1);
+  await page.waitForFunction(
+    () => Array.from(document.querySelectorAll("tbody tr td:nth-child(5)")).some((td) => Number(td.textContent) > 0),
+    undefined,
+    { timeout: 15_000 },
+  );
+  assert.ok((await page.locator("tbody tr", { hasText: traffic.clients.ordersProducer }).count()) >= 1);
   await shot("top");
 });
 
@@ -251,7 +286,7 @@ test("every query of the Grafana dashboards returns data from a real Prometheus 
       if (v.type !== "query") continue;
       const m = /^label_values\((\w+), (\w+)\)$/.exec(v.query);
       assert.ok(m, `${file} variable ${v.name}: ${v.query}`);
-      const r = await (await fetch(`${prom.url}/api/v1/label/${m[2]}/values?match[]=${m[1]}`)).json() as { data: string[] };
+      const r = (await (await fetch(`${prom.url}/api/v1/label/${m[2]}/values?match[]=${m[1]}`)).json()) as { data: string[] };
       assert.ok(r.data.filter((x) => x !== "").length > 0, `${file} variable ${v.name}: no values`);
       queries++;
     }
@@ -263,7 +298,11 @@ test("every query of the Grafana dashboards returns data from a real Prometheus 
         assert.ok(result.length > 0, `${file} "${p.title}" returned no data: ${expr}`);
         if (p.type === "nodeGraph") {
           const fields = t.refId === "edges" ? ["id", "source", "target"] : ["id", "title"];
-          for (const f of fields) assert.ok(result.every((x) => x.metric[f]), `${p.title} ${t.refId}: every row has ${f}`);
+          for (const f of fields)
+            assert.ok(
+              result.every((x) => x.metric[f]),
+              `${p.title} ${t.refId}: every row has ${f}`,
+            );
         }
         queries++;
       }
@@ -278,13 +317,15 @@ test("kscope dashboard over Prometheus: the same pages from PromQL", async () =>
   try {
     await proc.waitForPort(port, 15_000);
     const base = `http://127.0.0.1:${port}`;
-    const rows = (await (await fetch(`${base}/api/views/groups?window=10`)).json() as { rows: { group: string; state: string; lagRecords: number }[] }).rows;
+    const rows = (
+      (await (await fetch(`${base}/api/views/groups?window=10`)).json()) as { rows: { group: string; state: string; lagRecords: number }[] }
+    ).rows;
     const audit = rows.find((r) => r.group === traffic.groups.audit)!;
     assert.equal(audit.state, "STOPPED");
     await page.goto(`${base}/#/groups?w=10s`);
     await page.waitForFunction(() => !!document.body.dataset.loaded, undefined, { timeout: 20_000 });
     assert.equal(await page.locator("tr", { hasText: traffic.groups.audit }).locator(".badge").textContent(), "STOPPED");
-    assert.match(await page.locator("header .info").textContent() ?? "", /prometheus/);
+    assert.match((await page.locator("header .info").textContent()) ?? "", /prometheus/);
     await page.goto(`${base}/#/groups/${traffic.groups.audit}?w=10s`);
     await page.locator(".chart", { hasText: "Lag (records) per partition" }).locator("canvas").first().waitFor({ timeout: 20_000 });
     await shot("prometheus-group-audit");

@@ -25,7 +25,8 @@ async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boo
   for (;;) {
     const v = await probe();
     if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(v).slice(0, 1500)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(v).slice(0, 1500)}`);
     await sleep(200);
   }
 }
@@ -63,13 +64,20 @@ test("kcat: produced records per topic and codec equal what was produced, for al
   const perCodec = 50;
   for (const codec of codecs) {
     // Repeated text compresses well: librdkafka keeps a batch uncompressed when the codec doesn't shrink it.
-    const records = Array.from({ length: perCodec }, (_, i) => `${codec} record ${i} ` + "the quick brown fox jumps over the lazy dog ".repeat(20));
+    const records = Array.from(
+      { length: perCodec },
+      (_, i) => `${codec} record ${i} ` + "the quick brown fox jumps over the lazy dog ".repeat(20),
+    );
     await kcatProduce(kscope.bootstrap, topic, records, { compression: codec, partition: 0, X: { "client.id": `deep-kcat-${codec}` } });
   }
   let m = await kscope.metrics();
   for (const codec of codecs) {
     assert.equal(sum(m, "kscope_produced_records_total", { topic, compression: codec }), perCodec, `${codec} records`);
-    assert.equal(sum(m, "kscope_produced_records_total", { topic, client_id: `deep-kcat-${codec}` }), perCodec, `${codec} records by client id`);
+    assert.equal(
+      sum(m, "kscope_produced_records_total", { topic, client_id: `deep-kcat-${codec}` }),
+      perCodec,
+      `${codec} records by client id`,
+    );
     assert.ok(sum(m, "kscope_produced_batches_total", { topic, compression: codec }) >= 1, `${codec} batches`);
   }
   assert.equal(sum(m, "kscope_produced_records_total", { topic }), perCodec * codecs.length, "no records under another codec");
@@ -89,16 +97,22 @@ test("kafkajs: produced records per codec (none, gzip) equal what was sent", asy
   // that meets a leader still being elected is retried, and both requests carry the records.
   const warm = kafkajs(kscope.bootstrap, { clientId: "deep-kafkajs-warmup" }).producer();
   await warm.connect();
-  try { await warm.send({ topic, messages: [0, 1, 2].map((partition) => ({ partition, value: "warm-up" })) }); } finally { await warm.disconnect(); }
+  try {
+    await warm.send({ topic, messages: [0, 1, 2].map((partition) => ({ partition, value: "warm-up" })) });
+  } finally {
+    await warm.disconnect();
+  }
   const producer = kafkajs(kscope.bootstrap, { clientId: "deep-kafkajs" }).producer();
   await producer.connect();
-  let none = 0, gzip = 0;
+  let none = 0,
+    gzip = 0;
   try {
     for (let i = 0; i < 10; i++) {
       const messages = Array.from({ length: 7 + i }, (_, j) => ({ key: `k${j}`, value: `kafkajs ${i}/${j} ` + "lorem ipsum ".repeat(30) }));
       const compression = i % 2 ? CompressionTypes.GZIP : CompressionTypes.None;
       await producer.send({ topic, messages, compression });
-      if (i % 2) gzip += messages.length; else none += messages.length;
+      if (i % 2) gzip += messages.length;
+      else none += messages.length;
     }
   } finally {
     await producer.disconnect();
@@ -110,7 +124,8 @@ test("kafkajs: produced records per codec (none, gzip) equal what was sent", asy
 });
 
 test("Java client: an idempotent and a transactional producer are counted exactly, commits are seen, and a Java consumer's fetches too", async () => {
-  const idem = "deep-java-idem", txn = "deep-java-txn";
+  const idem = "deep-java-idem",
+    txn = "deep-java-txn";
   await broker.createTopic(idem, 2);
   await broker.createTopic(txn, 2);
   const before = await kscope.metrics();
@@ -154,37 +169,61 @@ test("Java client: an idempotent and a transactional producer are counted exactl
 /** #MEMBERS from `kafka-consumer-groups --describe --state` (the broker's view). */
 async function brokerMembers(group: string): Promise<number> {
   const r = await broker.tool("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", [
-    "--bootstrap-server", broker.directBootstrap, "--describe", "--group", group, "--state",
+    "--bootstrap-server",
+    broker.directBootstrap,
+    "--describe",
+    "--group",
+    group,
+    "--state",
   ]);
-  const lines = r.stdout.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = r.stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   const h = lines.findIndex((l) => l.startsWith("GROUP") && l.includes("#MEMBERS"));
   assert.ok(h >= 0 && h + 1 < lines.length, `describe --state output:\n${r.stdout}\n${r.stderr}`);
   return Number(lines[h + 1].split(/\s+/).pop());
 }
 
 test("a group of three kafkajs consumers: members 3 -> 2, generation and rebalances go up when one leaves; fetches are attributed to the group", async () => {
-  const topic = "deep-group", group = "deep-rebalance";
+  const topic = "deep-group",
+    group = "deep-rebalance";
   await broker.createTopic(topic, 3);
   const consumers: Consumer[] = [];
   const consumed: string[] = [];
   try {
     for (let i = 1; i <= 3; i++) {
       const c = kafkajs(kscope.bootstrap, { clientId: `deep-member-${i}` }).consumer({
-        groupId: group, heartbeatInterval: 300, sessionTimeout: 10_000, rebalanceTimeout: 10_000, maxWaitTimeInMs: 100,
+        groupId: group,
+        heartbeatInterval: 300,
+        sessionTimeout: 10_000,
+        rebalanceTimeout: 10_000,
+        maxWaitTimeInMs: 100,
       });
       consumers.push(c);
       await c.connect();
       await c.subscribe({ topic, fromBeginning: true });
-      await c.run({ eachMessage: async ({ partition, message }) => { consumed.push(`${partition}/${message.offset}`); } });
+      await c.run({
+        eachMessage: async ({ partition, message }) => {
+          consumed.push(`${partition}/${message.offset}`);
+        },
+      });
     }
-    const three = await until("kscope_group_members == 3", () => kscope.metrics(),
-      (m) => one(m, "kscope_group_members", { group }) === 3);
+    const three = await until(
+      "kscope_group_members == 3",
+      () => kscope.metrics(),
+      (m) => one(m, "kscope_group_members", { group }) === 3,
+    );
     // Records produced once all three hold a partition are each fetched by exactly one member.
     const producer = kafkajs(kscope.bootstrap, { clientId: "deep-group-producer" }).producer();
     await producer.connect();
     await producer.send({ topic, messages: Array.from({ length: 30 }, (_, i) => ({ partition: i % 3, value: `g${i}` })) });
     await producer.disconnect();
-    await until("30 records consumed", async () => consumed.length, (n) => n >= 30);
+    await until(
+      "30 records consumed",
+      async () => consumed.length,
+      (n) => n >= 30,
+    );
     const g3 = one(three, "kscope_group_generation", { group })!;
     assert.ok(g3 >= 1, `generation ${g3}`);
 
@@ -197,8 +236,11 @@ test("a group of three kafkajs consumers: members 3 -> 2, generation and rebalan
     assert.equal(sum(m3, "kscope_group_joins_total", { group }) >= 3, true);
 
     await consumers.pop()!.disconnect(); // LeaveGroup, then the other two rejoin
-    const m2 = await until("a new generation after the leave", () => kscope.metrics(),
-      (m) => (one(m, "kscope_group_generation", { group }) ?? 0) > g3 && one(m, "kscope_group_members", { group }) === 2);
+    const m2 = await until(
+      "a new generation after the leave",
+      () => kscope.metrics(),
+      (m) => (one(m, "kscope_group_generation", { group }) ?? 0) > g3 && one(m, "kscope_group_members", { group }) === 2,
+    );
     assert.equal(one(m2, "kscope_group_members", { group }), 2);
     assert.ok(sum(m2, "kscope_group_rebalances_total", { group }) > r3, "rebalances went up");
     assert.equal(sum(m2, "kscope_group_leaves_total", { group }), 1);
@@ -213,20 +255,30 @@ test("a group of three kafkajs consumers: members 3 -> 2, generation and rebalan
 
 async function describeGroups(groups: string[]): Promise<GroupRow[]> {
   const r = await broker.tool("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", [
-    "--bootstrap-server", broker.directBootstrap, "--describe", ...groups.flatMap((g) => ["--group", g]),
+    "--bootstrap-server",
+    broker.directBootstrap,
+    "--describe",
+    ...groups.flatMap((g) => ["--group", g]),
   ]);
   assert.equal(r.code, 0, r.stderr);
   return parseGroupDescribe(r.stdout);
 }
 
 test("committed offsets and lag per partition equal kafka-consumer-groups --describe (kafkajs, Java classic and KIP-848 groups)", async () => {
-  const topic = "deep-xcheck", jsGroup = "deep-xcheck-kafkajs", javaGroup = "deep-xcheck-java", newGroup = "deep-xcheck-java-848";
+  const topic = "deep-xcheck",
+    jsGroup = "deep-xcheck-kafkajs",
+    javaGroup = "deep-xcheck-java",
+    newGroup = "deep-xcheck-java-848";
   await broker.createTopic(topic, 3);
   const producer = kafkajs(kscope.bootstrap, { clientId: "deep-xcheck-producer" }).producer();
   await producer.connect();
   const produce = async (perPartition: number, tag: string): Promise<void> => {
     for (let p = 0; p < 3; p++) {
-      await producer.send({ topic, acks: -1, messages: Array.from({ length: perPartition }, (_, i) => ({ partition: p, value: `${tag}-${p}-${i}` })) });
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: Array.from({ length: perPartition }, (_, i) => ({ partition: p, value: `${tag}-${p}-${i}` })),
+      });
     }
   };
   try {
@@ -244,17 +296,26 @@ test("committed offsets and lag per partition equal kafka-consumer-groups --desc
         if (done.has(partition) || Number(message.offset) + 1 < target[partition]) return;
         done.add(partition);
         consumer.pause([{ topic, partitions: [partition] }]);
-        await consumer.commitOffsets([{ topic, partition, offset: String(target[partition]) }]).catch((e: Error) => { fail = e; });
+        await consumer.commitOffsets([{ topic, partition, offset: String(target[partition]) }]).catch((e: Error) => {
+          fail = e;
+        });
       },
     });
-    await until("kafkajs commits on all partitions", async () => done.size, (n) => n === 3 || fail !== undefined);
+    await until(
+      "kafkajs commits on all partitions",
+      async () => done.size,
+      (n) => n === 3 || fail !== undefined,
+    );
     if (fail) throw fail;
     await consumer.disconnect();
     // Java group: ConsoleConsumer stops after 150 records and commits its positions on close.
     const cc = await consoleConsume(kscope.bootstrap, topic, 150, { group: javaGroup, consumerProps: { "client.id": "deep-xcheck-java" } });
     assert.equal(cc.lines.length, 150);
     // The same with the KIP-848 protocol (ConsumerGroupHeartbeat; OffsetCommit with member epochs).
-    const c848 = await consoleConsume(kscope.bootstrap, topic, 200, { group: newGroup, consumerProps: { "client.id": "deep-xcheck-848", "group.protocol": "consumer" } });
+    const c848 = await consoleConsume(kscope.bootstrap, topic, 200, {
+      group: newGroup,
+      consumerProps: { "client.id": "deep-xcheck-848", "group.protocol": "consumer" },
+    });
     assert.equal(c848.lines.length, 200);
     // More records after the commits, acks=all through kscope: it learns each partition's new
     // high watermark from the Produce responses (base offset + records).
@@ -268,13 +329,19 @@ test("committed offsets and lag per partition equal kafka-consumer-groups --desc
   const report: string[] = [];
   for (const group of [jsGroup, javaGroup, newGroup]) {
     const gr = rows.filter((r) => r.group === group && r.topic === topic);
-    assert.deepEqual(gr.map((r) => r.partition), [0, 1, 2], `${group} rows:\n${JSON.stringify(rows)}`);
+    assert.deepEqual(
+      gr.map((r) => r.partition),
+      [0, 1, 2],
+      `${group} rows:\n${JSON.stringify(rows)}`,
+    );
     for (const r of gr) {
       const labels = { group, topic, partition: String(r.partition) };
       const committed = one(m, "kscope_group_committed_offset", labels);
       const lag = one(m, "kscope_consumer_lag_records", labels);
       const hw = one(m, "kscope_partition_high_watermark", { topic, partition: String(r.partition) });
-      report.push(`${group} p${r.partition}: broker ${r.currentOffset}/${r.logEndOffset} lag ${r.lag}; kscope ${committed}/${hw} lag ${lag}`);
+      report.push(
+        `${group} p${r.partition}: broker ${r.currentOffset}/${r.logEndOffset} lag ${r.lag}; kscope ${committed}/${hw} lag ${lag}`,
+      );
       assert.equal(hw, r.logEndOffset, `${group} p${r.partition} high watermark`);
       if (r.currentOffset === null) {
         // The Java consumer may not have reached this partition: then neither side has an offset.
@@ -291,27 +358,43 @@ test("committed offsets and lag per partition equal kafka-consumer-groups --desc
   assert.equal(one(m, "kscope_group_members", { group: newGroup }), 0);
   assert.equal(one(m, "kscope_group_leaves_total", { group: newGroup }), 1);
   // The kafkajs group committed exactly the targets; 10 more records per partition followed.
-  assert.deepEqual([0, 1, 2].map((p) => one(m, "kscope_consumer_lag_records", { group: jsGroup, topic, partition: String(p) })), [90, 55, 20]);
+  assert.deepEqual(
+    [0, 1, 2].map((p) => one(m, "kscope_consumer_lag_records", { group: jsGroup, topic, partition: String(p) })),
+    [90, 55, 20],
+  );
 });
 
 // ------------------------------------------------------------------------------------------------
 // 4. Lag in seconds grows while a consumer is paused and falls to 0 after it catches up.
 
 test("lag in seconds grows while the consumer is paused, and lag seconds and records fall to 0 once it catches up", async () => {
-  const topic = "deep-lagsec", group = "deep-lagsec";
+  const topic = "deep-lagsec",
+    group = "deep-lagsec";
   await broker.createTopic(topic, 1);
   const labels = { group, topic, partition: "0" };
   const producer = kafkajs(kscope.bootstrap, { clientId: "deep-lagsec-producer" }).producer();
   await producer.connect();
-  const consumer = kafkajs(kscope.bootstrap, { clientId: "deep-lagsec-consumer" }).consumer({ groupId: group, maxWaitTimeInMs: 100, heartbeatInterval: 500 });
+  const consumer = kafkajs(kscope.bootstrap, { clientId: "deep-lagsec-consumer" }).consumer({
+    groupId: group,
+    maxWaitTimeInMs: 100,
+    heartbeatInterval: 500,
+  });
   let consumed = 0;
   let ticker: NodeJS.Timeout | undefined;
   try {
     await producer.send({ topic, acks: -1, messages: Array.from({ length: 10 }, (_, i) => ({ value: `before-${i}` })) });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachMessage: async () => { consumed++; } }); // autoCommit after each batch
-    await until("committed offset 10", () => kscope.metrics(), (m) => one(m, "kscope_group_committed_offset", labels) === 10);
+    await consumer.run({
+      eachMessage: async () => {
+        consumed++;
+      },
+    }); // autoCommit after each batch
+    await until(
+      "committed offset 10",
+      () => kscope.metrics(),
+      (m) => one(m, "kscope_group_committed_offset", labels) === 10,
+    );
     let m = await kscope.metrics();
     assert.equal(one(m, "kscope_consumer_lag_records", labels), 0);
     assert.equal(one(m, "kscope_consumer_lag_seconds", labels), 0);
@@ -326,10 +409,30 @@ test("lag in seconds grows while the consumer is paused, and lag seconds and rec
     let produced = 0;
     let sending: Promise<unknown> = Promise.resolve();
     ticker = setInterval(() => {
-      sending = sending.then(() => producer.send({ topic, acks: -1, messages: [{ value: `paused-${produced}` }] })).then(() => { produced++; });
+      sending = sending
+        .then(() => producer.send({ topic, acks: -1, messages: [{ value: `paused-${produced}` }] }))
+        .then(() => {
+          produced++;
+        });
     }, 200);
-    const first = one(await until("lag seconds >= 1", () => kscope.metrics(), (x) => (one(x, "kscope_consumer_lag_seconds", labels) ?? 0) >= 1), "kscope_consumer_lag_seconds", labels)!;
-    const second = one(await until(`lag seconds > ${first}`, () => kscope.metrics(), (x) => (one(x, "kscope_consumer_lag_seconds", labels) ?? 0) > first), "kscope_consumer_lag_seconds", labels)!;
+    const first = one(
+      await until(
+        "lag seconds >= 1",
+        () => kscope.metrics(),
+        (x) => (one(x, "kscope_consumer_lag_seconds", labels) ?? 0) >= 1,
+      ),
+      "kscope_consumer_lag_seconds",
+      labels,
+    )!;
+    const second = one(
+      await until(
+        `lag seconds > ${first}`,
+        () => kscope.metrics(),
+        (x) => (one(x, "kscope_consumer_lag_seconds", labels) ?? 0) > first,
+      ),
+      "kscope_consumer_lag_seconds",
+      labels,
+    )!;
     const elapsed = (Date.now() - pausedAt) / 1000;
     assert.ok(second > first && first >= 1, `lag seconds ${first} then ${second}`);
     // kscope started the clock when it saw the first record pass the committed offset, after pausedAt.
@@ -344,7 +447,11 @@ test("lag in seconds grows while the consumer is paused, and lag seconds and rec
     console.log(`lag seconds while paused: ${first} then ${second} (${elapsed.toFixed(1)} s after the pause); lag records ${produced}`);
 
     consumer.resume([{ topic }]);
-    const caught = await until("lag records 0 after catching up", () => kscope.metrics(), (x) => one(x, "kscope_consumer_lag_records", labels) === 0);
+    const caught = await until(
+      "lag records 0 after catching up",
+      () => kscope.metrics(),
+      (x) => one(x, "kscope_consumer_lag_records", labels) === 0,
+    );
     assert.equal(consumed, 10 + produced);
     assert.equal(one(caught, "kscope_group_committed_offset", labels), 10 + produced);
     assert.equal(one(caught, "kscope_consumer_lag_seconds", labels), 0);
@@ -357,13 +464,20 @@ test("lag in seconds grows while the consumer is paused, and lag seconds and rec
 });
 
 test("every frame of these real clients was decoded: none undecoded, no connection given up, nothing left in flight", async () => {
-  await until("no request in flight", () => kscope.metrics(), (m) => sum(m, "kscope_requests_in_flight") === 0 && sum(m, "kscope_connections_active") === 0, 10_000);
+  await until(
+    "no request in flight",
+    () => kscope.metrics(),
+    (m) => sum(m, "kscope_requests_in_flight") === 0 && sum(m, "kscope_connections_active") === 0,
+    10_000,
+  );
   const m = await kscope.metrics();
   const undecoded = m.filter((s) => s.name === "kscope_frames_undecoded_total" && s.value > 0);
   assert.deepEqual(undecoded, [], "undecoded frames");
   assert.equal(sum(m, "kscope_connections_unparsed_total"), 0);
   const requests = sum(m, "kscope_requests_total");
-  console.log(`requests seen: ${requests}; by api: ${[...new Set(m.filter((s) => s.name === "kscope_requests_total").map((s) => `${s.labels.api} v${s.labels.version}`))].join(", ")}`);
+  console.log(
+    `requests seen: ${requests}; by api: ${[...new Set(m.filter((s) => s.name === "kscope_requests_total").map((s) => `${s.labels.api} v${s.labels.version}`))].join(", ")}`,
+  );
   assert.ok(requests > 100, `a real workload went through (${requests} requests)`);
 });
 
@@ -373,7 +487,9 @@ test("every frame of these real clients was decoded: none undecoded, no connecti
 
 // One sample line of the Prometheus text format 0.0.4, strictly.
 const LABEL_VALUE = String.raw`"(?:[^"\\\n]|\\[\\"n])*"`;
-const SAMPLE_LINE = new RegExp(String.raw`^[a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[a-zA-Z_][a-zA-Z0-9_]*=${LABEL_VALUE}(?:,[a-zA-Z_][a-zA-Z0-9_]*=${LABEL_VALUE})*\})? (?:[-+]?[0-9.]+(?:e[-+]?[0-9]+)?|[-+]Inf|NaN)$`);
+const SAMPLE_LINE = new RegExp(
+  String.raw`^[a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[a-zA-Z_][a-zA-Z0-9_]*=${LABEL_VALUE}(?:,[a-zA-Z_][a-zA-Z0-9_]*=${LABEL_VALUE})*\})? (?:[-+]?[0-9.]+(?:e[-+]?[0-9]+)?|[-+]Inf|NaN)$`,
+);
 
 test("label values are bounded (3 topics + __other__, overflow counted) and a hostile client id stays parseable and escaped", async () => {
   await kscope.stop();
@@ -386,7 +502,8 @@ test("label values are bounded (3 topics + __other__, overflow counted) and a ho
   const hostile = 'deep "quoted" \\back;semi\nnewline ü';
   const odd = kafkajs(kscope.bootstrap, { clientId: hostile }).producer();
   try {
-    for (const [i, t] of topics.entries()) await producer.send({ topic: t, messages: Array.from({ length: i + 1 }, () => ({ value: "x" })) });
+    for (const [i, t] of topics.entries())
+      await producer.send({ topic: t, messages: Array.from({ length: i + 1 }, () => ({ value: "x" })) });
     await odd.connect();
     await odd.send({ topic: topics[0], messages: [{ value: "odd" }] });
   } finally {
@@ -408,6 +525,10 @@ test("label values are bounded (3 topics + __other__, overflow counted) and a ho
   assert.doesNotMatch(lint.stdout + lint.stderr, /error while linting|parsing error|parse error/i, lint.stdout + lint.stderr);
   // ';' and control characters become '_' (the label scheme's separator); '"' and '\' are escaped.
   const expected = 'deep "quoted" \\back_semi_newline ü';
-  assert.equal(sum(m, "kscope_produced_records_total", { client_id: expected }), 1, `client ids: ${labelValues(m, "kscope_produced_records_total", "client_id").join(" | ")}`);
+  assert.equal(
+    sum(m, "kscope_produced_records_total", { client_id: expected }),
+    1,
+    `client ids: ${labelValues(m, "kscope_produced_records_total", "client_id").join(" | ")}`,
+  );
   assert.ok(text.includes('client_id="deep \\"quoted\\" \\\\back_semi_newline ü"'), "escaped in the text");
 });

@@ -63,7 +63,8 @@ test("a consumer that seeks into a batch: fetched records equal what the client 
 });
 
 test("delivery latency: one observation per delivered batch, its age from the batch timestamp, in the host's buckets", async () => {
-  const old = "delivery-old", fresh = "delivery-fresh";
+  const old = "delivery-old",
+    fresh = "delivery-fresh";
   await broker.createTopic(old, 1);
   await broker.createTopic(fresh, 1);
   // Stamped two minutes ago (CreateTime is the producer's clock, which the test sets): a consumer catching up.
@@ -74,7 +75,8 @@ test("delivery latency: one observation per delivered batch, its age from the ba
   assert.equal((await kcatConsume(kscope.bootstrap, fresh, 1000, { partition: 0, X: { "client.id": "fresh-reader" } })).length, 50);
   const m = await kscope.metrics();
 
-  const les = m.filter((s) => s.name === "kscope_delivery_latency_milliseconds_bucket" && s.labels.topic === old && s.labels.le !== "+Inf")
+  const les = m
+    .filter((s) => s.name === "kscope_delivery_latency_milliseconds_bucket" && s.labels.topic === old && s.labels.le !== "+Inf")
     .map((s) => Number(s.labels.le));
   assert.deepEqual(les, DELIVERY_BUCKETS, "bucket bounds");
   assert.equal(sum(m, "kscope_delivery_latency_milliseconds_count", { topic: old, group: "" }), 1, "one batch delivered once");

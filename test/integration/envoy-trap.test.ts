@@ -15,8 +15,14 @@ function roundTrip(port: number, data: Buffer, ms = 1500): Promise<Buffer> {
   return new Promise((resolve) => {
     const got: Buffer[] = [];
     const s = net.connect(port, "127.0.0.1", () => s.write(data));
-    const done = () => { s.destroy(); resolve(Buffer.concat(got)); };
-    s.on("data", (d) => { got.push(d); if (Buffer.concat(got).length >= data.length) done(); });
+    const done = () => {
+      s.destroy();
+      resolve(Buffer.concat(got));
+    };
+    s.on("data", (d) => {
+      got.push(d);
+      if (Buffer.concat(got).length >= data.length) done();
+    });
     s.on("error", done);
     s.on("close", done);
     setTimeout(done, ms);
@@ -24,7 +30,10 @@ function roundTrip(port: number, data: Buffer, ms = 1500): Promise<Buffer> {
 }
 
 async function echoServer(): Promise<net.Server> {
-  const srv = net.createServer((s) => { s.on("error", () => {}); s.pipe(s); });
+  const srv = net.createServer((s) => {
+    s.on("error", () => {});
+    s.pipe(s);
+  });
   await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
   return srv;
 }
@@ -45,7 +54,9 @@ for (const policy of ["FAIL_OPEN", "FAIL_RELOAD"] as const) {
       await sleep(1500); // past Envoy's default 1 s reload backoff
       const later = await roundTrip(envoy.listenPort, hello);
       const observed = await chunks();
-      console.log(`${policy}: trapping connection got ${afterTrap.length}/${poison.length} bytes back; a later connection ${later.length}/${hello.length}; chunks counted ${observed}`);
+      console.log(
+        `${policy}: trapping connection got ${afterTrap.length}/${poison.length} bytes back; a later connection ${later.length}/${hello.length}; chunks counted ${observed}`,
+      );
       assert.ok(later.equals(hello), "a connection after the trap is forwarded intact");
       if (policy === "FAIL_RELOAD") assert.equal(observed, 2, "a reloaded VM observes the later connection");
       else assert.equal(observed, 1, "FAIL_OPEN: the failed VM is bypassed, nothing more is observed");

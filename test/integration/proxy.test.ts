@@ -25,7 +25,10 @@ after(async () => {
 
 test("clients that bootstrap through kscope keep talking through it", async () => {
   const md = await kcatMetadata(kscope.bootstrap);
-  assert.deepEqual(md.brokers.map((b) => b.name), [kscope.bootstrap]);
+  assert.deepEqual(
+    md.brokers.map((b) => b.name),
+    [kscope.bootstrap],
+  );
 });
 
 test("kafkajs: every record arrives intact, and kscope counts exactly the requests the client made", async () => {

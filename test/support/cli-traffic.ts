@@ -28,7 +28,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** broker.createTopic, retried: kafkajs' wait for leaders can fail with UNKNOWN_TOPIC_OR_PARTITION on a busy machine. */
 async function createTopic(broker: Broker, name: string, partitions: number): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    try { return await broker.createTopic(name, partitions); } catch (e) {
+    try {
+      return await broker.createTopic(name, partitions);
+    } catch (e) {
       if (attempt >= 5) throw e;
       await sleep(500 * attempt);
     }
@@ -38,7 +40,12 @@ async function createTopic(broker: Broker, name: string, partitions: number): Pr
 export async function startTraffic(broker: Broker, bootstrap: string, plan: TrafficPlan): Promise<Traffic> {
   const p = plan.prefix;
   const topics = { orders: `${p}-orders`, payments: `${p}-payments` };
-  const clients = { ordersProducer: `${p}-orders-producer`, paymentsProducer: `${p}-payments-producer`, billing: `${p}-billing-consumer`, audit: `${p}-audit-consumer` };
+  const clients = {
+    ordersProducer: `${p}-orders-producer`,
+    paymentsProducer: `${p}-payments-producer`,
+    billing: `${p}-billing-consumer`,
+    audit: `${p}-audit-consumer`,
+  };
   const groups = { billing: `${p}-billing`, audit: `${p}-audit` };
   await createTopic(broker, topics.orders, 3);
   await createTopic(broker, topics.payments, 1);
@@ -53,16 +60,25 @@ export async function startTraffic(broker: Broker, bootstrap: string, plan: Traf
     producers.push(producer);
     await producer.connect();
     const t0 = Date.now();
-    loops.push((async () => {
-      while (running) {
-        const due = Math.floor(((Date.now() - t0) / 1000) * rate) - produced[key];
-        if (due > 0) {
-          await producer.send({ topic, acks: -1, messages: Array.from({ length: due }, (_, i) => ({ key: String((produced[key] + i) % 7), value: `${key}-${produced[key] + i}-${"x".repeat(100)}` })) });
-          produced[key] += due;
+    loops.push(
+      (async () => {
+        while (running) {
+          const due = Math.floor(((Date.now() - t0) / 1000) * rate) - produced[key];
+          if (due > 0) {
+            await producer.send({
+              topic,
+              acks: -1,
+              messages: Array.from({ length: due }, (_, i) => ({
+                key: String((produced[key] + i) % 7),
+                value: `${key}-${produced[key] + i}-${"x".repeat(100)}`,
+              })),
+            });
+            produced[key] += due;
+          }
+          await sleep(100);
         }
-        await sleep(100);
-      }
-    })());
+      })(),
+    );
   };
 
   const consumers: Consumer[] = [];
@@ -91,7 +107,13 @@ export async function startTraffic(broker: Broker, bootstrap: string, plan: Traf
   await consume(clients.billing, groups.billing, [topics.orders, topics.payments]);
   const auditPaused = (await consume(clients.audit, groups.audit, [topics.orders], 30)).paused;
   return {
-    plan, topics, clients, groups, auditPaused, produced, consumed,
+    plan,
+    topics,
+    clients,
+    groups,
+    auditPaused,
+    produced,
+    consumed,
     async stop() {
       running = false;
       await Promise.all(loops);

@@ -1,19 +1,19 @@
 // Real Kafka clients for integration tests: kcat (librdkafka), the Java console tools and
 // perf tools (via scripts/kafka.sh tool), and a kafkajs factory. All take a bootstrap address,
 // so they can go through the proxy (broker.proxiedBootstrap) or around it (broker.directBootstrap).
-import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
-import { runTool, type ToolResult } from './kafka';
-import { run } from './procs';
+import { randomBytes } from "node:crypto";
+import { Kafka, logLevel, type KafkaConfig } from "kafkajs";
+import { runTool, type ToolResult } from "./kafka";
+import { run } from "./procs";
 
-process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= "1";
 
 // ---------------------------------------------------------------- kafkajs
 
 /** A kafkajs client with logging off and short retries; override anything via `extra`. */
 export function kafkajs(bootstrap: string, extra: Partial<KafkaConfig> = {}): Kafka {
   return new Kafka({
-    clientId: 'kscope-test',
+    clientId: "kscope-test",
     brokers: [bootstrap],
     logLevel: logLevel.NOTHING,
     retry: { retries: 5, initialRetryTime: 100 },
@@ -32,7 +32,7 @@ export interface KcatProduceOptions {
   /** -p: fixed partition; default: librdkafka's partitioner. */
   partition?: number;
   /** -X compression.codec: none|gzip|snappy|lz4|zstd. */
-  compression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+  compression?: "none" | "gzip" | "snappy" | "lz4" | "zstd";
   /** -H name=value on every record. */
   headers?: Record<string, string>;
   /** Extra -X librdkafka properties (e.g. {'batch.num.messages': '1', acks: 'all'}). */
@@ -47,10 +47,10 @@ export interface KcatResult {
   stderr: string;
 }
 
-const asBuf = (b: Bytes): Buffer => (typeof b === 'string' ? Buffer.from(b, 'utf8') : b);
+const asBuf = (b: Bytes): Buffer => (typeof b === "string" ? Buffer.from(b, "utf8") : b);
 
 function xArgs(X: Record<string, string | number | boolean> | undefined): string[] {
-  return Object.entries(X ?? {}).flatMap(([k, v]) => ['-X', `${k}=${v}`]);
+  return Object.entries(X ?? {}).flatMap(([k, v]) => ["-X", `${k}=${v}`]);
 }
 
 /**
@@ -67,7 +67,7 @@ export async function kcatProduce(
   opts: KcatProduceOptions = {},
 ): Promise<KcatResult> {
   const recs = records.map((r) =>
-    typeof r === 'string' || Buffer.isBuffer(r)
+    typeof r === "string" || Buffer.isBuffer(r)
       ? { key: null, value: asBuf(r) }
       : { key: r.key == null ? null : asBuf(r.key), value: r.value === null ? null : asBuf(r.value) },
   );
@@ -84,28 +84,28 @@ export async function kcatProduce(
   const all = recs.flatMap((r) => (r.key ? [r.key, r.value ?? Buffer.alloc(0)] : [r.value ?? Buffer.alloc(0)]));
   const token = (tag: string): string => {
     for (;;) {
-      const t = `<<kscope-${tag}-${randomBytes(6).toString('hex')}>>`;
+      const t = `<<kscope-${tag}-${randomBytes(6).toString("hex")}>>`;
       if (!all.some((b) => b.includes(t))) return t;
     }
   };
-  const delim = token('rec');
-  const keyDelim = token('key');
+  const delim = token("rec");
+  const keyDelim = token("key");
   const chunks: Buffer[] = [];
   for (const r of recs) {
     if (r.key !== null) chunks.push(r.key, Buffer.from(keyDelim));
     chunks.push(r.value ?? Buffer.alloc(0), Buffer.from(delim));
   }
-  const args = ['-P', '-q', '-b', bootstrap, '-t', topic, '-D', delim];
-  if (keyed) args.push('-K', keyDelim);
-  if (hasNull) args.push('-Z');
-  if (opts.partition !== undefined) args.push('-p', String(opts.partition));
-  if (opts.compression) args.push('-X', `compression.codec=${opts.compression}`);
-  for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}=${v}`);
+  const args = ["-P", "-q", "-b", bootstrap, "-t", topic, "-D", delim];
+  if (keyed) args.push("-K", keyDelim);
+  if (hasNull) args.push("-Z");
+  if (opts.partition !== undefined) args.push("-p", String(opts.partition));
+  if (opts.compression) args.push("-X", `compression.codec=${opts.compression}`);
+  for (const [k, v] of Object.entries(opts.headers ?? {})) args.push("-H", `${k}=${v}`);
   args.push(...xArgs(opts.X));
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const r = await run('kcat', args, { input: Buffer.concat(chunks), timeoutMs });
+  const r = await run("kcat", args, { input: Buffer.concat(chunks), timeoutMs });
   if (r.code !== 0 || r.timedOut || /% ERROR|Failed to produce|not delivered/i.test(r.stderr)) {
-    throw new Error(`kcat produce to ${topic} via ${bootstrap} failed (${r.timedOut ? 'timeout' : `exit ${r.code}`}):\n${r.stderr}`);
+    throw new Error(`kcat produce to ${topic} via ${bootstrap} failed (${r.timedOut ? "timeout" : `exit ${r.code}`}):\n${r.stderr}`);
   }
   return { code: r.code, stdout: r.stdout, stderr: r.stderr };
 }
@@ -124,7 +124,7 @@ export interface KcatConsumeOptions {
   /** -p: one partition only (ignored with group). */
   partition?: number;
   /** -o: 'beginning' (default), 'end', 'stored', an absolute offset, or a negative relative one. */
-  offset?: 'beginning' | 'end' | 'stored' | number;
+  offset?: "beginning" | "end" | "stored" | number;
   /** -G: consume as a member of this group (balanced consumer, commits offsets). */
   group?: string;
   /** -e: stop at the end of the partitions (default true); false waits for `count` records. */
@@ -136,7 +136,7 @@ export interface KcatConsumeOptions {
 }
 
 // Header line with the lengths (%K, %S; -1 = null), then key and value bytes, then '\n'.
-const KCAT_FORMAT = '%t %p %o %T %K %S\\n%k%s\\n';
+const KCAT_FORMAT = "%t %p %o %T %K %S\\n%k%s\\n";
 
 /** Parses kcat output written with KCAT_FORMAT. */
 export function parseKcatOutput(out: Buffer): KcatRecord[] {
@@ -145,9 +145,16 @@ export function parseKcatOutput(out: Buffer): KcatRecord[] {
   while (pos < out.length) {
     const nl = out.indexOf(0x0a, pos);
     if (nl < 0) throw new Error(`kcat output truncated at byte ${pos}`);
-    const f = out.subarray(pos, nl).toString('latin1').split(' ');
-    if (f.length !== 6) throw new Error(`unexpected kcat header line: ${JSON.stringify(f.join(' '))}`);
-    const [topic, partition, offset, timestamp, klen, vlen] = [f[0], ...f.slice(1).map(Number)] as [string, number, number, number, number, number];
+    const f = out.subarray(pos, nl).toString("latin1").split(" ");
+    if (f.length !== 6) throw new Error(`unexpected kcat header line: ${JSON.stringify(f.join(" "))}`);
+    const [topic, partition, offset, timestamp, klen, vlen] = [f[0], ...f.slice(1).map(Number)] as [
+      string,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     pos = nl + 1;
     const key = klen < 0 ? null : Buffer.from(out.subarray(pos, pos + klen));
     pos += Math.max(klen, 0);
@@ -164,37 +171,34 @@ export function parseKcatOutput(out: Buffer): KcatRecord[] {
  * Consumes up to `count` records with kcat -C (or -G with opts.group), byte-exact.
  * With exitAtEnd (default) it returns early if the topic holds fewer records.
  */
-export async function kcatConsume(
-  bootstrap: string,
-  topic: string,
-  count: number,
-  opts: KcatConsumeOptions = {},
-): Promise<KcatRecord[]> {
-  const { offset = 'beginning', exitAtEnd = true, timeoutMs = 30_000 } = opts;
-  const args = ['-q', '-b', bootstrap, '-c', String(count), '-f', KCAT_FORMAT];
+export async function kcatConsume(bootstrap: string, topic: string, count: number, opts: KcatConsumeOptions = {}): Promise<KcatRecord[]> {
+  const { offset = "beginning", exitAtEnd = true, timeoutMs = 30_000 } = opts;
+  const args = ["-q", "-b", bootstrap, "-c", String(count), "-f", KCAT_FORMAT];
   if (opts.group) {
-    args.push('-G', opts.group);
-    if (offset === 'beginning') args.push('-X', 'auto.offset.reset=earliest');
-    else if (offset === 'end') args.push('-X', 'auto.offset.reset=latest');
-    else if (offset !== 'stored') throw new Error('kcatConsume: with a group, offset must be beginning, end or stored');
+    args.push("-G", opts.group);
+    if (offset === "beginning") args.push("-X", "auto.offset.reset=earliest");
+    else if (offset === "end") args.push("-X", "auto.offset.reset=latest");
+    else if (offset !== "stored") throw new Error("kcatConsume: with a group, offset must be beginning, end or stored");
   } else {
-    args.push('-C', '-t', topic, '-o', String(offset));
-    if (opts.partition !== undefined) args.push('-p', String(opts.partition));
+    args.push("-C", "-t", topic, "-o", String(offset));
+    if (opts.partition !== undefined) args.push("-p", String(opts.partition));
   }
-  if (exitAtEnd) args.push('-e');
+  if (exitAtEnd) args.push("-e");
   // librdkafka waits 500 ms per empty fetch by default, which makes -e slow to notice the end.
-  args.push(...xArgs({ 'fetch.wait.max.ms': 100, ...opts.X }));
+  args.push(...xArgs({ "fetch.wait.max.ms": 100, ...opts.X }));
   if (opts.group) args.push(topic);
-  const r = await run('kcat', args, { timeoutMs });
+  const r = await run("kcat", args, { timeoutMs });
   if (r.timedOut) {
     const got = (() => {
       try {
         return parseKcatOutput(r.stdoutBytes).length;
       } catch {
-        return '?';
+        return "?";
       }
     })();
-    throw new Error(`kcat consume from ${topic} via ${bootstrap}: timed out after ${timeoutMs} ms with ${got}/${count} records\n${r.stderr}`);
+    throw new Error(
+      `kcat consume from ${topic} via ${bootstrap}: timed out after ${timeoutMs} ms with ${got}/${count} records\n${r.stderr}`,
+    );
   }
   if (r.code !== 0) throw new Error(`kcat consume from ${topic} via ${bootstrap} failed (exit ${r.code}):\n${r.stderr}`);
   return parseKcatOutput(r.stdoutBytes);
@@ -202,9 +206,9 @@ export async function kcatConsume(
 
 /** kcat -L -J: cluster metadata as JSON (brokers as advertised, topics, partitions). */
 export async function kcatMetadata(bootstrap: string, topic?: string, timeoutMs = 15_000): Promise<KcatMetadata> {
-  const args = ['-L', '-J', '-q', '-b', bootstrap];
-  if (topic) args.push('-t', topic);
-  const r = await run('kcat', args, { timeoutMs });
+  const args = ["-L", "-J", "-q", "-b", bootstrap];
+  if (topic) args.push("-t", topic);
+  const r = await run("kcat", args, { timeoutMs });
   if (r.code !== 0 || r.timedOut) throw new Error(`kcat -L via ${bootstrap} failed:\n${r.stderr}`);
   return JSON.parse(r.stdout) as KcatMetadata;
 }
@@ -214,7 +218,11 @@ export interface KcatMetadata {
   query: { topic: string };
   controllerid?: number;
   brokers: { id: number; name: string }[];
-  topics: { topic: string; error?: string; partitions: { partition: number; leader: number; replicas: { id: number }[]; isrs: { id: number }[] }[] }[];
+  topics: {
+    topic: string;
+    error?: string;
+    partitions: { partition: number; leader: number; replicas: { id: number }[]; isrs: { id: number }[] }[];
+  }[];
 }
 
 // ---------------------------------------------------------------- Java console tools
@@ -243,13 +251,13 @@ export async function consoleProduce(
   lines: readonly string[],
   opts: ConsoleProduceOptions = {},
 ): Promise<ToolResult> {
-  const args = ['--bootstrap-server', bootstrap, '--topic', topic, '--sync'];
-  if (opts.compression) args.push('--compression-codec', opts.compression);
-  if (opts.keySeparator !== undefined) args.push('--property', 'parse.key=true', '--property', `key.separator=${opts.keySeparator}`);
+  const args = ["--bootstrap-server", bootstrap, "--topic", topic, "--sync"];
+  if (opts.compression) args.push("--compression-codec", opts.compression);
+  if (opts.keySeparator !== undefined) args.push("--property", "parse.key=true", "--property", `key.separator=${opts.keySeparator}`);
   // ConsoleProducer's linger.ms defaults to 1000, i.e. 1 s per record with --sync.
-  for (const [k, v] of Object.entries({ 'linger.ms': 0, ...opts.producerProps })) args.push('--producer-property', `${k}=${v}`);
-  const input = lines.map((l) => `${l}\n`).join('');
-  return checkTool('ConsoleProducer', await runTool('org.apache.kafka.tools.ConsoleProducer', args, { input, timeoutMs: opts.timeoutMs }));
+  for (const [k, v] of Object.entries({ "linger.ms": 0, ...opts.producerProps })) args.push("--producer-property", `${k}=${v}`);
+  const input = lines.map((l) => `${l}\n`).join("");
+  return checkTool("ConsoleProducer", await runTool("org.apache.kafka.tools.ConsoleProducer", args, { input, timeoutMs: opts.timeoutMs }));
 }
 
 export interface ConsoleConsumeOptions {
@@ -278,17 +286,17 @@ export async function consoleConsume(
   maxMessages: number,
   opts: ConsoleConsumeOptions = {},
 ): Promise<ConsoleConsumeResult> {
-  const args = ['--bootstrap-server', bootstrap, '--topic', topic, '--max-messages', String(maxMessages)];
-  args.push('--timeout-ms', String(opts.idleTimeoutMs ?? 10_000));
-  if (opts.fromBeginning ?? true) args.push('--from-beginning');
-  if (opts.group) args.push('--group', opts.group);
-  if (opts.partition !== undefined) args.push('--partition', String(opts.partition));
-  if (opts.printKey) args.push('--property', 'print.key=true');
-  for (const [k, v] of Object.entries(opts.consumerProps ?? {})) args.push('--consumer-property', `${k}=${v}`);
-  const r = await runTool('org.apache.kafka.tools.consumer.ConsoleConsumer', args, { timeoutMs: opts.timeoutMs });
+  const args = ["--bootstrap-server", bootstrap, "--topic", topic, "--max-messages", String(maxMessages)];
+  args.push("--timeout-ms", String(opts.idleTimeoutMs ?? 10_000));
+  if (opts.fromBeginning ?? true) args.push("--from-beginning");
+  if (opts.group) args.push("--group", opts.group);
+  if (opts.partition !== undefined) args.push("--partition", String(opts.partition));
+  if (opts.printKey) args.push("--property", "print.key=true");
+  for (const [k, v] of Object.entries(opts.consumerProps ?? {})) args.push("--consumer-property", `${k}=${v}`);
+  const r = await runTool("org.apache.kafka.tools.consumer.ConsoleConsumer", args, { timeoutMs: opts.timeoutMs });
   // An idle timeout is reported on stderr as TimeoutException with exit 0; callers check lines.length.
   if (r.code !== 0) throw new Error(`ConsoleConsumer failed (exit ${r.code}):\n${r.stderr.slice(-4000)}`);
-  const lines = r.stdout === '' ? [] : r.stdout.replace(/\n$/, '').split('\n');
+  const lines = r.stdout === "" ? [] : r.stdout.replace(/\n$/, "").split("\n");
   return { ...r, lines };
 }
 
@@ -318,16 +326,24 @@ export async function producerPerf(
   numRecords: number,
   opts: ProducerPerfOptions = {},
 ): Promise<ProducerPerfResult> {
-  const props = { 'bootstrap.servers': bootstrap, ...(opts.producerProps ?? {}) };
+  const props = { "bootstrap.servers": bootstrap, ...(opts.producerProps ?? {}) };
   const args = [
-    '--topic', topic,
-    '--num-records', String(numRecords),
-    '--record-size', String(opts.recordSize ?? 100),
-    '--throughput', String(opts.throughput ?? -1),
-    '--producer-props', ...Object.entries(props).map(([k, v]) => `${k}=${v}`),
+    "--topic",
+    topic,
+    "--num-records",
+    String(numRecords),
+    "--record-size",
+    String(opts.recordSize ?? 100),
+    "--throughput",
+    String(opts.throughput ?? -1),
+    "--producer-props",
+    ...Object.entries(props).map(([k, v]) => `${k}=${v}`),
   ];
-  const r = checkTool('ProducerPerformance', await runTool('org.apache.kafka.tools.ProducerPerformance', args, { timeoutMs: opts.timeoutMs }));
-  const lines = r.stdout.trim().split('\n');
+  const r = checkTool(
+    "ProducerPerformance",
+    await runTool("org.apache.kafka.tools.ProducerPerformance", args, { timeoutMs: opts.timeoutMs }),
+  );
+  const lines = r.stdout.trim().split("\n");
   const m = lines[lines.length - 1].match(
     /^(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, ([\d.]+) ms max latency/,
   );
@@ -357,21 +373,24 @@ export async function consumerPerf(
   messages: number,
   opts: ConsumerPerfOptions = {},
 ): Promise<ConsumerPerfResult> {
-  const args = ['--bootstrap-server', bootstrap, '--topic', topic, '--messages', String(messages)];
-  args.push('--timeout', String(opts.idleTimeoutMs ?? 10_000));
-  if (opts.group) args.push('--group', opts.group);
-  const r = checkTool('ConsumerPerformance', await runTool('org.apache.kafka.tools.ConsumerPerformance', args, { timeoutMs: opts.timeoutMs }));
-  const lines = r.stdout.split('\n').filter((l) => l.includes(','));
-  const hi = lines.findIndex((l) => l.startsWith('start.time'));
+  const args = ["--bootstrap-server", bootstrap, "--topic", topic, "--messages", String(messages)];
+  args.push("--timeout", String(opts.idleTimeoutMs ?? 10_000));
+  if (opts.group) args.push("--group", opts.group);
+  const r = checkTool(
+    "ConsumerPerformance",
+    await runTool("org.apache.kafka.tools.ConsumerPerformance", args, { timeoutMs: opts.timeoutMs }),
+  );
+  const lines = r.stdout.split("\n").filter((l) => l.includes(","));
+  const hi = lines.findIndex((l) => l.startsWith("start.time"));
   if (hi < 0 || hi + 1 >= lines.length) throw new Error(`unexpected ConsumerPerformance output:\n${r.stdout}\n${r.stderr}`);
-  const keys = lines[hi].split(',').map((s) => s.trim());
-  const vals = lines[hi + 1].split(',').map((s) => s.trim());
-  const stats = Object.fromEntries(keys.map((k, i) => [k, vals[i] ?? '']));
+  const keys = lines[hi].split(",").map((s) => s.trim());
+  const vals = lines[hi + 1].split(",").map((s) => s.trim());
+  const stats = Object.fromEntries(keys.map((k, i) => [k, vals[i] ?? ""]));
   return {
     ...r,
     stats,
-    messages: Number(stats['data.consumed.in.nMsg']),
-    mbPerSec: Number(stats['MB.sec']),
-    msgPerSec: Number(stats['nMsg.sec']),
+    messages: Number(stats["data.consumed.in.nMsg"]),
+    mbPerSec: Number(stats["MB.sec"]),
+    msgPerSec: Number(stats["nMsg.sec"]),
   };
 }

@@ -5,7 +5,12 @@ import path from "node:path";
 
 const FIXTURES = path.join(__dirname, "..", "..", "..", "test", "fixtures");
 
-export interface Conn { name: string; req: Buffer; resp: Buffer; frames: number; }
+export interface Conn {
+  name: string;
+  req: Buffer;
+  resp: Buffer;
+  frames: number;
+}
 
 function countFrames(b: Buffer): number {
   let n = 0;
@@ -15,8 +20,12 @@ function countFrames(b: Buffer): number {
 
 export function loadFixtures(): Conn[] {
   const conns: Conn[] = [];
-  for (const f of fs.readdirSync(FIXTURES).filter((n) => n.endsWith(".txt")).sort()) {
-    let req: Buffer | null = null, name = f;
+  for (const f of fs
+    .readdirSync(FIXTURES)
+    .filter((n) => n.endsWith(".txt"))
+    .sort()) {
+    let req: Buffer | null = null,
+      name = f;
     for (const line of fs.readFileSync(path.join(FIXTURES, f), "utf8").split("\n")) {
       if (line.startsWith("conn ")) name = `${f.slice(0, -4)}/${line.slice(5)}`;
       else if (line.startsWith("> ")) req = Buffer.from(line.slice(2), "base64");

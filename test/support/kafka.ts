@@ -1,21 +1,21 @@
 // A real single-node Kafka 4.1 (KRaft) per test suite, driven through scripts/kafka.sh.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { Kafka, logLevel, type ITopicConfig } from 'kafkajs';
-import { freePorts } from './ports';
-import { onCleanup, run, tempDir, type RunResult } from './procs';
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Kafka, logLevel, type ITopicConfig } from "kafkajs";
+import { freePorts } from "./ports";
+import { onCleanup, run, tempDir, type RunResult } from "./procs";
 
 function findRepoRoot(): string {
   if (process.env.KSCOPE_ROOT) return path.resolve(process.env.KSCOPE_ROOT);
   // Works from test/support (ts) and dist/test/support (compiled js).
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'scripts', 'kafka.sh'))) return dir;
+    if (fs.existsSync(path.join(dir, "scripts", "kafka.sh"))) return dir;
     if (path.dirname(dir) === dir) throw new Error(`scripts/kafka.sh not found above ${__dirname}; set KSCOPE_ROOT`);
   }
 }
 
 export const repoRoot: string = findRepoRoot();
-export const kafkaScript: string = path.join(repoRoot, 'scripts', 'kafka.sh');
+export const kafkaScript: string = path.join(repoRoot, "scripts", "kafka.sh");
 
 export interface ToolResult {
   code: number | null;
@@ -36,7 +36,7 @@ export interface ToolOptions {
  * `scripts/kafka.sh tool`. Tool logging (WARN+) goes to stderr; stdout is the tool's output.
  */
 export async function runTool(className: string, args: readonly string[], opts: ToolOptions = {}): Promise<ToolResult> {
-  const r = await run(kafkaScript, ['tool', className, ...args], {
+  const r = await run(kafkaScript, ["tool", className, ...args], {
     input: opts.input,
     timeoutMs: opts.timeoutMs ?? 120_000,
     env: opts.env,
@@ -62,16 +62,16 @@ export interface GroupRow {
 export function parseGroupDescribe(stdout: string): GroupRow[] {
   const rows: GroupRow[] = [];
   let header: string[] | null = null;
-  for (const line of stdout.split('\n')) {
+  for (const line of stdout.split("\n")) {
     const cols = line.trim().split(/\s+/);
-    if (cols[0] === 'GROUP') {
+    if (cols[0] === "GROUP") {
       header = cols;
       continue;
     }
-    if (!header || line.trim() === '' || cols.length < header.length) continue;
+    if (!header || line.trim() === "" || cols.length < header.length) continue;
     const get = (name: string): string | null => {
       const i = header!.indexOf(name);
-      return i < 0 || cols[i] === '-' ? null : cols[i];
+      return i < 0 || cols[i] === "-" ? null : cols[i];
     };
     const num = (name: string): number | null => {
       const v = get(name);
@@ -79,14 +79,14 @@ export function parseGroupDescribe(stdout: string): GroupRow[] {
     };
     rows.push({
       group: cols[0],
-      topic: get('TOPIC') ?? '',
-      partition: num('PARTITION') ?? -1,
-      currentOffset: num('CURRENT-OFFSET'),
-      logEndOffset: num('LOG-END-OFFSET'),
-      lag: num('LAG'),
-      consumerId: get('CONSUMER-ID'),
-      host: get('HOST'),
-      clientId: get('CLIENT-ID'),
+      topic: get("TOPIC") ?? "",
+      partition: num("PARTITION") ?? -1,
+      currentOffset: num("CURRENT-OFFSET"),
+      logEndOffset: num("LOG-END-OFFSET"),
+      lag: num("LAG"),
+      consumerId: get("CONSUMER-ID"),
+      host: get("HOST"),
+      clientId: get("CLIENT-ID"),
     });
   }
   return rows.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
@@ -143,7 +143,7 @@ export interface Broker {
 }
 
 function startError(r: RunResult): string {
-  return `scripts/kafka.sh start failed (${r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`}):\n${r.stderr.slice(-6000)}`;
+  return `scripts/kafka.sh start failed (${r.timedOut ? "timed out" : `exit ${r.code ?? r.signal}`}):\n${r.stderr.slice(-6000)}`;
 }
 
 /**
@@ -153,42 +153,55 @@ function startError(r: RunResult): string {
  */
 export async function startKafka(opts: StartKafkaOptions = {}): Promise<Broker> {
   const timeoutMs = opts.timeoutMs ?? 90_000;
-  const keep = opts.keepDir ?? process.env.KSCOPE_KEEP_KAFKA === '1';
-  let lastError = '';
+  const keep = opts.keepDir ?? process.env.KSCOPE_KEEP_KAFKA === "1";
+  let lastError = "";
   for (let attempt = 1; attempt <= 3; attempt++) {
     const extra = Object.entries(opts.listeners ?? {});
     const [proxiedPort, directPort, controllerPort, ...extraPorts] = await freePorts(3 + extra.length);
     const listenerPorts = Object.fromEntries(extra.map(([name], i) => [name, extraPorts[i]]));
     const proxiedBootstrap = opts.proxyAdvertised ?? `127.0.0.1:${opts.proxyPort ?? proxiedPort}`;
-    const dir = tempDir('kafka');
+    const dir = tempDir("kafka");
     const args = [
-      'start', dir,
-      '--proxied-port', String(proxiedPort),
-      '--direct-port', String(directPort),
-      '--controller-port', String(controllerPort),
-      '--proxy-advertised', proxiedBootstrap,
-      '--owner-pid', String(process.pid),
-      ...(keep ? [] : ['--owner-cleanup']),
-      '--timeout', String(Math.ceil(timeoutMs / 1000)),
+      "start",
+      dir,
+      "--proxied-port",
+      String(proxiedPort),
+      "--direct-port",
+      String(directPort),
+      "--controller-port",
+      String(controllerPort),
+      "--proxy-advertised",
+      proxiedBootstrap,
+      "--owner-pid",
+      String(process.pid),
+      ...(keep ? [] : ["--owner-cleanup"]),
+      "--timeout",
+      String(Math.ceil(timeoutMs / 1000)),
     ];
     if (extra.length) {
       // scripts/kafka.sh writes PROXIED, DIRECT and CONTROLLER; later --set lines win.
-      const bind = extra.map(([name], i) => `${name}://127.0.0.1:${extraPorts[i]}`).join(',');
-      const adv = extra.map(([name, address]) => `${name}://${address}`).join(',');
-      args.push('--set', `listeners=PROXIED://127.0.0.1:${proxiedPort},DIRECT://127.0.0.1:${directPort},CONTROLLER://127.0.0.1:${controllerPort},${bind}`);
-      args.push('--set', `advertised.listeners=PROXIED://${proxiedBootstrap},DIRECT://127.0.0.1:${directPort},${adv}`);
-      args.push('--set', `listener.security.protocol.map=PROXIED:PLAINTEXT,DIRECT:PLAINTEXT,CONTROLLER:PLAINTEXT,${extra.map(([name]) => `${name}:PLAINTEXT`).join(',')}`);
+      const bind = extra.map(([name], i) => `${name}://127.0.0.1:${extraPorts[i]}`).join(",");
+      const adv = extra.map(([name, address]) => `${name}://${address}`).join(",");
+      args.push(
+        "--set",
+        `listeners=PROXIED://127.0.0.1:${proxiedPort},DIRECT://127.0.0.1:${directPort},CONTROLLER://127.0.0.1:${controllerPort},${bind}`,
+      );
+      args.push("--set", `advertised.listeners=PROXIED://${proxiedBootstrap},DIRECT://127.0.0.1:${directPort},${adv}`);
+      args.push(
+        "--set",
+        `listener.security.protocol.map=PROXIED:PLAINTEXT,DIRECT:PLAINTEXT,CONTROLLER:PLAINTEXT,${extra.map(([name]) => `${name}:PLAINTEXT`).join(",")}`,
+      );
     }
-    for (const [k, v] of Object.entries(opts.serverProps ?? {})) args.push('--set', `${k}=${v}`);
+    for (const [k, v] of Object.entries(opts.serverProps ?? {})) args.push("--set", `${k}=${v}`);
     const t0 = Date.now();
     const r = await run(kafkaScript, args, { timeoutMs: timeoutMs + 30_000 });
     const startupMs = Date.now() - t0;
-    const pidFile = path.join(dir, 'pid');
-    const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').trim()) : -1;
+    const pidFile = path.join(dir, "pid");
+    const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, "utf8").trim()) : -1;
     if (r.code !== 0) {
-      if (pid > 0) await run(kafkaScript, ['stop', dir], { timeoutMs: 60_000 });
+      if (pid > 0) await run(kafkaScript, ["stop", dir], { timeoutMs: 60_000 });
       lastError = startError(r);
-      const log = fs.existsSync(path.join(dir, 'kafka.log')) ? fs.readFileSync(path.join(dir, 'kafka.log'), 'utf8') : '';
+      const log = fs.existsSync(path.join(dir, "kafka.log")) ? fs.readFileSync(path.join(dir, "kafka.log"), "utf8") : "";
       if (!keep) fs.rmSync(dir, { recursive: true, force: true });
       if (/Address already in use|BindException/.test(log + r.stderr)) continue;
       throw new Error(lastError);
@@ -196,13 +209,13 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<Broker> 
     const unregister = onCleanup(() => {
       // Synchronous exit path: the broker shuts itself down; kafka.sh's watchdog SIGKILLs it if needed.
       try {
-        process.kill(broker.pid, 'SIGTERM');
+        process.kill(broker.pid, "SIGTERM");
       } catch {
         // gone already
       }
     });
     const directBootstrap = `127.0.0.1:${directPort}`;
-    const logFile = path.join(dir, 'kafka.log');
+    const logFile = path.join(dir, "kafka.log");
     let stopping: Promise<void> | undefined;
     const broker: Broker = {
       dir,
@@ -218,7 +231,7 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<Broker> 
       startupMs,
       stop() {
         stopping ??= (async () => {
-          const s = await run(kafkaScript, ['stop', dir], { timeoutMs: 60_000 });
+          const s = await run(kafkaScript, ["stop", dir], { timeoutMs: 60_000 });
           unregister();
           if (s.code !== 0) throw new Error(`scripts/kafka.sh stop failed: ${s.stderr}`);
           if (!keep) fs.rmSync(dir, { recursive: true, force: true });
@@ -226,18 +239,19 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<Broker> 
         return stopping;
       },
       async restart({ kill = true, downMs = 0 } = {}) {
-        if (downMs > 0) { // down for a while: stop (or kill) now, start again later
-          if (kill) process.kill(broker.pid, 'SIGKILL');
-          else await run(kafkaScript, ['stop', dir], { timeoutMs: 60_000 });
+        if (downMs > 0) {
+          // down for a while: stop (or kill) now, start again later
+          if (kill) process.kill(broker.pid, "SIGKILL");
+          else await run(kafkaScript, ["stop", dir], { timeoutMs: 60_000 });
           await new Promise((r) => setTimeout(r, downMs));
         }
-        const r = await run(kafkaScript, ['restart', dir, ...(kill ? ['--kill'] : [])], { timeoutMs: 150_000 });
+        const r = await run(kafkaScript, ["restart", dir, ...(kill ? ["--kill"] : [])], { timeoutMs: 150_000 });
         if (r.code !== 0) throw new Error(`scripts/kafka.sh restart failed: ${r.stderr.slice(-4000)}`);
-        broker.pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+        broker.pid = Number(fs.readFileSync(pidFile, "utf8").trim());
       },
       tool: runTool,
       async createTopic(name, partitions = 1, config = {}) {
-        const admin = new Kafka({ brokers: [directBootstrap], clientId: 'kscope-test-admin', logLevel: logLevel.NOTHING }).admin();
+        const admin = new Kafka({ brokers: [directBootstrap], clientId: "kscope-test-admin", logLevel: logLevel.NOTHING }).admin();
         await admin.connect();
         try {
           const topic: ITopicConfig = {
@@ -252,8 +266,12 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<Broker> 
         }
       },
       async describeGroup(group) {
-        const r = await runTool('org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', [
-          '--bootstrap-server', directBootstrap, '--describe', '--group', group,
+        const r = await runTool("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", [
+          "--bootstrap-server",
+          directBootstrap,
+          "--describe",
+          "--group",
+          group,
         ]);
         // The tool exits 0 even for errors; a missing group is an empty result.
         if (/GroupIdNotFoundException|does not exist/.test(r.stderr)) return [];
@@ -262,9 +280,9 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<Broker> 
       },
       log() {
         try {
-          return fs.readFileSync(logFile, 'utf8');
+          return fs.readFileSync(logFile, "utf8");
         } catch {
-          return '';
+          return "";
         }
       },
     };

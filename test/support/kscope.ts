@@ -17,8 +17,16 @@ export interface Kscope {
   stop(): Promise<void>;
 }
 
-export async function startKscope(opts: { upstream: string; listenPort?: number; config?: object; filter?: boolean; wasm?: string; http?: boolean; args?: string[] }): Promise<Kscope> {
-  const listenPort = opts.listenPort ?? await freePort();
+export async function startKscope(opts: {
+  upstream: string;
+  listenPort?: number;
+  config?: object;
+  filter?: boolean;
+  wasm?: string;
+  http?: boolean;
+  args?: string[];
+}): Promise<Kscope> {
+  const listenPort = opts.listenPort ?? (await freePort());
   const adminPort = await freePort();
   const args = [CLI, "proxy", "--listen", `127.0.0.1:${listenPort}`, "--upstream", opts.upstream, "--admin", `127.0.0.1:${adminPort}`];
   if (opts.config) args.push("--config", JSON.stringify(opts.config));
@@ -31,8 +39,14 @@ export async function startKscope(opts: { upstream: string; listenPort?: number;
   await proc.waitForPort(listenPort, 15_000);
   const admin = `http://127.0.0.1:${adminPort}`;
   return {
-    proc, listenPort, adminPort, admin, bootstrap: `127.0.0.1:${listenPort}`,
+    proc,
+    listenPort,
+    adminPort,
+    admin,
+    bootstrap: `127.0.0.1:${listenPort}`,
     metrics: () => scrape(`${admin}/metrics`),
-    stop: async () => { await proc.kill("SIGTERM"); },
+    stop: async () => {
+      await proc.kill("SIGTERM");
+    },
   };
 }

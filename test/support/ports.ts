@@ -1,14 +1,14 @@
 // Loopback port helpers. Never use fixed ports: other test runs may share the machine.
-import * as net from 'node:net';
+import * as net from "node:net";
 
 /** A port that was free on `host` a moment ago (listen on :0, read it, close). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
+export async function freePort(host = "127.0.0.1"): Promise<number> {
   const [port] = await freePorts(1, host);
   return port;
 }
 
 /** `n` distinct free ports: all listeners are held open together, so they cannot collide. */
-export async function freePorts(n: number, host = '127.0.0.1'): Promise<number[]> {
+export async function freePorts(n: number, host = "127.0.0.1"): Promise<number[]> {
   const servers: net.Server[] = [];
   try {
     const ports: number[] = [];
@@ -16,7 +16,7 @@ export async function freePorts(n: number, host = '127.0.0.1'): Promise<number[]
       const server = net.createServer();
       servers.push(server);
       await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
+        server.once("error", reject);
         server.listen({ port: 0, host, exclusive: true }, () => resolve());
       });
       ports.push((server.address() as net.AddressInfo).port);
@@ -28,7 +28,7 @@ export async function freePorts(n: number, host = '127.0.0.1'): Promise<number[]
 }
 
 /** True if a TCP connection to host:port is accepted within `timeoutMs`. */
-export function canConnect(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
+export function canConnect(port: number, host = "127.0.0.1", timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host });
     const done = (ok: boolean): void => {
@@ -36,8 +36,8 @@ export function canConnect(port: number, host = '127.0.0.1', timeoutMs = 1000): 
       resolve(ok);
     };
     socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
   });
 }
 
@@ -51,7 +51,7 @@ export interface WaitForPortOptions {
 
 /** Polls until host:port accepts TCP connections. */
 export async function waitForPort(port: number, opts: WaitForPortOptions = {}): Promise<void> {
-  const { host = '127.0.0.1', timeoutMs = 30_000, intervalMs = 100, isAlive } = opts;
+  const { host = "127.0.0.1", timeoutMs = 30_000, intervalMs = 100, isAlive } = opts;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await canConnect(port, host, Math.min(1000, timeoutMs))) return;

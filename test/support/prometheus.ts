@@ -17,23 +17,33 @@ export interface Prometheus {
   stop(): Promise<void>;
 }
 
-export interface PrometheusTarget { address: string; metricsPath?: string; labels?: Record<string, string>; bearerToken?: string; }
+export interface PrometheusTarget {
+  address: string;
+  metricsPath?: string;
+  labels?: Record<string, string>;
+  bearerToken?: string;
+}
 
-export async function startPrometheus(targets: PrometheusTarget[], opts: { scrapeInterval?: string; port?: number } = {}): Promise<Prometheus> {
+export async function startPrometheus(
+  targets: PrometheusTarget[],
+  opts: { scrapeInterval?: string; port?: number } = {},
+): Promise<Prometheus> {
   if (!fs.existsSync(PROMETHEUS_BIN)) throw new Error(`${PROMETHEUS_BIN} not found: apt-get install -y prometheus (or set PROMETHEUS_BIN)`);
   const dir = tempDir("prometheus");
-  const port = opts.port ?? await freePort();
+  const port = opts.port ?? (await freePort());
   const interval = opts.scrapeInterval ?? "1s";
-  const jobs = targets.map((t, i) => [
-    `  - job_name: kscope-${i}`,
-    `    scrape_interval: ${interval}`,
-    `    scrape_timeout: ${interval}`,
-    `    metrics_path: ${t.metricsPath ?? "/metrics"}`,
-    ...(t.bearerToken ? [`    authorization:`, `      credentials: ${JSON.stringify(t.bearerToken)}`] : []),
-    `    static_configs:`,
-    `      - targets: [${JSON.stringify(t.address)}]`,
-    ...(t.labels ? [`        labels: ${JSON.stringify(t.labels)}`] : []),
-  ].join("\n"));
+  const jobs = targets.map((t, i) =>
+    [
+      `  - job_name: kscope-${i}`,
+      `    scrape_interval: ${interval}`,
+      `    scrape_timeout: ${interval}`,
+      `    metrics_path: ${t.metricsPath ?? "/metrics"}`,
+      ...(t.bearerToken ? [`    authorization:`, `      credentials: ${JSON.stringify(t.bearerToken)}`] : []),
+      `    static_configs:`,
+      `      - targets: [${JSON.stringify(t.address)}]`,
+      ...(t.labels ? [`        labels: ${JSON.stringify(t.labels)}`] : []),
+    ].join("\n"),
+  );
   const config = `global:\n  scrape_interval: ${interval}\n  evaluation_interval: ${interval}\nscrape_configs:\n${jobs.join("\n")}\n`;
   fs.writeFileSync(path.join(dir, "prometheus.yml"), config);
   const proc = spawnProc("prometheus", PROMETHEUS_BIN, [
@@ -46,19 +56,28 @@ export async function startPrometheus(targets: PrometheusTarget[], opts: { scrap
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const ok = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (!proc.running) throw new Error(`prometheus exited:\n${proc.tail()}`);
     if (Date.now() > deadline) throw new Error(`prometheus not ready after 30 s:\n${proc.tail()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
   const query = async (expr: string) => {
-    const r = await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`)).json() as { status: string; error?: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    const r = (await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as {
+      status: string;
+      error?: string;
+      data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+    };
     if (r.status !== "success") throw new Error(`PromQL ${expr}: ${r.error}`);
     return r.data.result;
   };
   return {
-    proc, url, query,
+    proc,
+    url,
+    query,
     async waitForScrapes(scrapes = 2, timeoutMs = 30_000) {
       const end = Date.now() + timeoutMs;
       for (;;) {
@@ -69,6 +88,9 @@ export async function startPrometheus(targets: PrometheusTarget[], opts: { scrap
         await new Promise((r) => setTimeout(r, 300));
       }
     },
-    async stop() { await proc.kill("SIGTERM"); fs.rmSync(dir, { recursive: true, force: true }); },
+    async stop() {
+      await proc.kill("SIGTERM");
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

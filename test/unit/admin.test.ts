@@ -17,7 +17,9 @@ import { DashboardData } from "../../host/admin/data";
 import { ProxyInfo } from "../../host/admin/info";
 
 const TOKEN = "s3cret";
-let server: http.Server, base: string, now = 1_000_000;
+let server: http.Server,
+  base: string,
+  now = 1_000_000;
 const store = new MetricStore();
 const history = new History(store, { intervalMs: 2000, retentionMs: 60_000, now: () => now });
 const ui = fs.mkdtempSync(path.join(os.tmpdir(), "kscope-ui-"));
@@ -25,19 +27,42 @@ const ui = fs.mkdtempSync(path.join(os.tmpdir(), "kscope-ui-"));
 before(async () => {
   fs.writeFileSync(path.join(ui, "index.html"), "<!doctype html><title>kscope</title>");
   fs.writeFileSync(path.join(os.tmpdir(), "kscope-secret.txt"), "outside");
-  const produced = store.define(MetricType.Counter, "kscope_produced_records_total;topic=.=orders;.;;client_id=.=<b>x</b>;.;;compression=.=none;.;");
+  const produced = store.define(
+    MetricType.Counter,
+    "kscope_produced_records_total;topic=.=orders;.;;client_id=.=<b>x</b>;.;;compression=.=none;.;",
+  );
   const lag = store.define(MetricType.Gauge, "kscope_consumer_lag_records;group=.=billing;.;;topic=.=orders;.;;partition=.=0;.;");
   const committed = store.define(MetricType.Gauge, "kscope_group_committed_offset;group=.=billing;.;;topic=.=orders;.;;partition=.=0;.;");
   // 10 s of produce at 50/s, lag growing by 5 a snapshot, commits stuck at 100.
   store.record(committed, 100);
-  for (let i = 1; i <= 5; i++) { store.increment(produced, 100); store.record(lag, i * 5); now += 2000; history.snapshot(); }
-  const data = new DashboardData((w, at) => new WindowSource("test", w, () => Promise.resolve(history.window(w, at))), "test", 60, () => now);
+  for (let i = 1; i <= 5; i++) {
+    store.increment(produced, 100);
+    store.record(lag, i * 5);
+    now += 2000;
+    history.snapshot();
+  }
+  const data = new DashboardData(
+    (w, at) => new WindowSource("test", w, () => Promise.resolve(history.window(w, at))),
+    "test",
+    60,
+    () => now,
+  );
   const info = () => Promise.resolve({ version: "test" } as ProxyInfo);
-  server = await startAdmin({ host: "127.0.0.1", port: 0, token: TOKEN, routes: adminRoutes({ metrics: store, info, data, history }), fallback: assets(ui), warn: () => assert.fail("no warning on loopback") });
+  server = await startAdmin({
+    host: "127.0.0.1",
+    port: 0,
+    token: TOKEN,
+    routes: adminRoutes({ metrics: store, info, data, history }),
+    fallback: assets(ui),
+    warn: () => assert.fail("no warning on loopback"),
+  });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
-after(() => { server.close(); fs.rmSync(ui, { recursive: true, force: true }); });
+after(() => {
+  server.close();
+  fs.rmSync(ui, { recursive: true, force: true });
+});
 
 const get = (p: string, headers: Record<string, string> = {}) => fetch(`${base}${p}`, { headers, redirect: "manual" });
 const bearer = { authorization: `Bearer ${TOKEN}` };
@@ -72,12 +97,19 @@ test("admin: a non-loopback address without a token is warned about at start-up"
 });
 
 test("admin: views are the CLI's rows; series evaluate them at past moments; bad input is a 400", async () => {
-  const topics = await (await get("/api/views/topics?window=4", bearer)).json() as { rows: { topic: string; producedRecordsPerSec: number }[] };
+  const topics = (await (await get("/api/views/topics?window=4", bearer)).json()) as {
+    rows: { topic: string; producedRecordsPerSec: number }[];
+  };
   assert.equal(topics.rows[0].topic, "orders");
   assert.equal(topics.rows[0].producedRecordsPerSec, 50);
-  const groups = await (await get("/api/views/groups?window=4", bearer)).json() as { rows: { group: string; state: string; lagRecords: number }[] };
+  const groups = (await (await get("/api/views/groups?window=4", bearer)).json()) as {
+    rows: { group: string; state: string; lagRecords: number }[];
+  };
   assert.deepEqual([groups.rows[0].group, groups.rows[0].state, groups.rows[0].lagRecords], ["billing", "STOPPED", 25]);
-  const s = await (await get("/api/series/partitions?range=12&step=2&group=billing", bearer)).json() as { t: number[]; rows: { key: string; cols: Record<string, (number | null)[]> }[] };
+  const s = (await (await get("/api/series/partitions?range=12&step=2&group=billing", bearer)).json()) as {
+    t: number[];
+    rows: { key: string; cols: Record<string, (number | null)[]> }[];
+  };
   assert.equal(s.rows[0].key, "billing/orders/0");
   // The first moment precedes the second snapshot: no value, not zero; then the lag as it grew.
   assert.deepEqual(s.rows[0].cols.lagRecords, [null, 5, 10, 15, 20, 25]);

@@ -14,23 +14,41 @@ function rig() {
   let now = 1_000_000;
   const store = new MetricStore();
   const history = new History(store, { intervalMs: 2000, retentionMs: 60_000, now: () => now });
-  return { store, history, tick: (ms: number) => { now += ms; history.snapshot(); }, advance: (ms: number) => { now += ms; } };
+  return {
+    store,
+    history,
+    tick: (ms: number) => {
+      now += ms;
+      history.snapshot();
+    },
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 /** A Source over one fixed window, as AdminSource computes it. */
 function staticSource(w: HistoryWindow, window = w.seconds): Source {
   const e = new WindowEval(w);
   return {
-    describe: "test", window,
-    rate: async (m, s) => e.rate(m, s), gauge: async (m, s) => e.gauge(m, s), delta: async (m, s) => e.delta(m, s, window),
-    quantile: async (q, h, s) => e.quantile(q, h, s), names: async () => e.names(), ping: async () => "ok",
+    describe: "test",
+    window,
+    rate: async (m, s) => e.rate(m, s),
+    gauge: async (m, s) => e.gauge(m, s),
+    delta: async (m, s) => e.delta(m, s, window),
+    quantile: async (q, h, s) => e.quantile(q, h, s),
+    names: async () => e.names(),
+    ping: async () => "ok",
   };
 }
 
 test("history: rates over a window come from the snapshot at its start and the live values", () => {
   const r = rig();
   const c = r.store.define(MetricType.Counter, "kscope_produced_records_total;topic=.=orders;.;;client_id=.=p1;.;");
-  for (let i = 0; i < 30; i++) { r.store.increment(c, 100); r.tick(1000); } // 100 records/s for 30 s
+  for (let i = 0; i < 30; i++) {
+    r.store.increment(c, 100);
+    r.tick(1000);
+  } // 100 records/s for 30 s
   const w = r.history.window(10);
   assert.ok(w.seconds >= 9 && w.seconds <= 11, `covers ${w.seconds}s`);
   const rows = new WindowEval(w).rate("kscope_produced_records_total", { by: ["topic"] });
@@ -69,19 +87,39 @@ test("history: histograms come out as cumulative _bucket/_count/_sum, like the t
 });
 
 test("histogram_quantile interpolates like Prometheus", () => {
-  const b = [{ le: 100, count: 10 }, { le: 200, count: 20 }, { le: 400, count: 40 }, { le: Infinity, count: 40 }];
-  assert.equal(histogramQuantile(0.5, b), 200);     // rank 20 lands at the top of (100,200]
+  const b = [
+    { le: 100, count: 10 },
+    { le: 200, count: 20 },
+    { le: 400, count: 40 },
+    { le: Infinity, count: 40 },
+  ];
+  assert.equal(histogramQuantile(0.5, b), 200); // rank 20 lands at the top of (100,200]
   assert.equal(histogramQuantile(0.25, b), 100);
-  assert.equal(histogramQuantile(0.75, b), 300);    // rank 30: halfway through (200,400]
-  assert.equal(histogramQuantile(0.1, b), 40);      // first bucket starts at 0
+  assert.equal(histogramQuantile(0.75, b), 300); // rank 30: halfway through (200,400]
+  assert.equal(histogramQuantile(0.1, b), 40); // first bucket starts at 0
   assert.equal(histogramQuantile(1, b), 400);
-  assert.equal(histogramQuantile(0.99, [{ le: 100, count: 1 }, { le: Infinity, count: 10 }]), 100); // rank in +Inf: highest bound
-  assert.equal(histogramQuantile(0.5, [{ le: 100, count: 0 }, { le: Infinity, count: 0 }]), undefined);
+  assert.equal(
+    histogramQuantile(0.99, [
+      { le: 100, count: 1 },
+      { le: Infinity, count: 10 },
+    ]),
+    100,
+  ); // rank in +Inf: highest bound
+  assert.equal(
+    histogramQuantile(0.5, [
+      { le: 100, count: 0 },
+      { le: Infinity, count: 0 },
+    ]),
+    undefined,
+  );
 });
 
 test("counter resets count from zero; gauges dedupe across proxies before aggregating", () => {
   const w: HistoryWindow = {
-    seconds: 10, start: 0, end: 10_000, samples: [
+    seconds: 10,
+    start: 0,
+    end: 10_000,
+    samples: [
       { name: "c_total", labels: { topic: "a" }, kind: "counter", v0: 500, v1: 20 }, // restarted proxy
       { name: "lag", labels: { group: "g", topic: "t", partition: "0", workload: "p1" }, kind: "gauge", v0: 5, v1: 7 },
       { name: "lag", labels: { group: "g", topic: "t", partition: "0", workload: "p2" }, kind: "gauge", v0: 5, v1: 9 },
@@ -100,13 +138,21 @@ test("counter resets count from zero; gauges dedupe across proxies before aggreg
 test("PromQL: the same questions, asked of Prometheus", () => {
   assert.equal(promql.rate("m", { by: ["topic"], where: { topic: 'a"b' } }, "1m"), 'sum by (topic) (rate(m{topic="a\\"b"}[1m]))');
   assert.equal(promql.quantile(0.99, "h", { by: ["api"] }, "30s"), "histogram_quantile(0.99, sum by (le,api) (rate(h_bucket[30s])))");
-  assert.equal(promql.gauge("lag", { by: ["group"], dedupe: ["group", "topic", "partition"], agg: "sum" }), "sum by (group) (max by (group,topic,partition) (lag))");
+  assert.equal(
+    promql.gauge("lag", { by: ["group"], dedupe: ["group", "topic", "partition"], agg: "sum" }),
+    "sum by (group) (max by (group,topic,partition) (lag))",
+  );
   assert.equal(promql.delta("lag", { by: ["group"], agg: "sum" }, "1m"), "sum by (group) (delta(lag[1m]))");
 });
 
 test("group state follows the documented rule", () => {
-  const s = (lagRecords: number | null, committedPerSec: number | null, fetchedRecordsPerSec: number | null, lagGrowth: number | null, lagSeconds = 30) =>
-    model.groupState({ lagRecords, committedPerSec, fetchedRecordsPerSec, lagGrowth, lagSeconds });
+  const s = (
+    lagRecords: number | null,
+    committedPerSec: number | null,
+    fetchedRecordsPerSec: number | null,
+    lagGrowth: number | null,
+    lagSeconds = 30,
+  ) => model.groupState({ lagRecords, committedPerSec, fetchedRecordsPerSec, lagGrowth, lagSeconds });
   assert.equal(s(null, 5, 5, 0), null);
   assert.equal(s(0, 0, 0, 0), "OK");
   assert.equal(s(100, 50, 50, -10), "OK");
@@ -118,12 +164,27 @@ test("group state follows the documented rule", () => {
 
 test("stat topics/groups/clients from one fixed window", async () => {
   const L = (o: Record<string, string>) => o;
-  const ctr = (name: string, labels: Record<string, string>, v0: number, v1: number) => ({ name, labels: L(labels), kind: "counter" as const, v0, v1 });
-  const g = (name: string, labels: Record<string, string>, v0: number, v1: number) => ({ name, labels: L(labels), kind: "gauge" as const, v0, v1 });
+  const ctr = (name: string, labels: Record<string, string>, v0: number, v1: number) => ({
+    name,
+    labels: L(labels),
+    kind: "counter" as const,
+    v0,
+    v1,
+  });
+  const g = (name: string, labels: Record<string, string>, v0: number, v1: number) => ({
+    name,
+    labels: L(labels),
+    kind: "gauge" as const,
+    v0,
+    v1,
+  });
   const hist = (name: string, labels: Record<string, string>, cum: [number, number][]) =>
     cum.map(([le, n]) => ctr(`${name}_bucket`, { ...labels, le: le === Infinity ? "+Inf" : String(le) }, 0, n));
   const w: HistoryWindow = {
-    seconds: 10, start: 0, end: 10_000, samples: [
+    seconds: 10,
+    start: 0,
+    end: 10_000,
+    samples: [
       ctr("kscope_produced_records_total", { topic: "orders", client_id: "p1", compression: "none" }, 0, 1000),
       ctr("kscope_produced_records_total", { topic: "orders", client_id: "p1", compression: "lz4" }, 0, 500),
       ctr("kscope_produced_bytes_total", { topic: "orders", client_id: "p1", compression: "none" }, 0, 100_000),
@@ -141,7 +202,11 @@ test("stat topics/groups/clients from one fixed window", async () => {
       ctr("kscope_client_requests_total", { client_id: "c1", api: "Fetch" }, 0, 100),
       ctr("kscope_client_requests_total", { client_id: "idle", api: "Heartbeat" }, 0, 30),
       // p1: 100 requests in the window at ≤ 1 ms, 100 in (1 ms, 10 ms]
-      ...hist("kscope_client_request_duration_microseconds", { client_id: "p1" }, [[1000, 100], [10000, 200], [Infinity, 200]]),
+      ...hist("kscope_client_request_duration_microseconds", { client_id: "p1" }, [
+        [1000, 100],
+        [10000, 200],
+        [Infinity, 200],
+      ]),
     ],
   };
   const src = staticSource(w);
@@ -161,8 +226,14 @@ test("stat topics/groups/clients from one fixed window", async () => {
   const billing = groups.find((x) => x.group === "billing")!;
   assert.equal(billing.state, "OK");
   assert.equal(billing.committedPerSec, 150);
-  assert.deepEqual((await model.topics(src, { topic: "pay" })).map((t) => t.topic), ["pay"]);
-  assert.deepEqual((await model.groups(src, { group: "audit" })).map((t) => t.group), ["audit"]);
+  assert.deepEqual(
+    (await model.topics(src, { topic: "pay" })).map((t) => t.topic),
+    ["pay"],
+  );
+  assert.deepEqual(
+    (await model.groups(src, { group: "audit" })).map((t) => t.group),
+    ["audit"],
+  );
   const clients = await model.clients(src, {});
   assert.deepEqual(clients.map((c) => c.client_id).sort(), ["c1", "p1", "p2"], "clients that moved records; idle only heartbeats");
   const p1 = clients.find((c) => c.client_id === "p1")!;
@@ -179,10 +250,20 @@ test("stat topics/groups/clients from one fixed window", async () => {
   const p2 = clients.find((c) => c.client_id === "p2")!;
   assert.equal(p2.requestsPerSec, null);
   assert.equal(p2.successRate, null, "no requests: no success rate");
-  assert.deepEqual((await model.clients(src, { topic: "orders" })).map((c) => [c.client_id, c.requestsPerSec]).sort(), [["c1", 10], ["p1", 20]],
-    "--topic chooses rows; requests count every API");
+  assert.deepEqual(
+    (await model.clients(src, { topic: "orders" })).map((c) => [c.client_id, c.requestsPerSec]).sort(),
+    [
+      ["c1", 10],
+      ["p1", 20],
+    ],
+    "--topic chooses rows; requests count every API",
+  );
   const { VIEWS } = await import("../../host/cli/views");
-  const text = fmt.table(clients.sort((a, b) => String(a.client_id).localeCompare(String(b.client_id))), VIEWS.clients.columns(fmt.colours(false)), { c: fmt.colours(false) });
+  const text = fmt.table(
+    clients.sort((a, b) => String(a.client_id).localeCompare(String(b.client_id))),
+    VIEWS.clients.columns(fmt.colours(false)),
+    { c: fmt.colours(false) },
+  );
   assert.match(text, /^CLIENT\s+REQUESTS\s+SUCCESS\s+LATENCY_P50\s+LATENCY_P99\s+PRODUCE\s+FETCH\s+GROUPS\s+TOPICS\n/);
   assert.match(text, /\np1\s+20\/s\s+90\.00%\s+1\.0ms\s+9\.8ms\s+150\/s\s+-\s+-\s+orders\n/);
   assert.match(text, /\np2\s+-\s+-\s+-\s+-\s+10\/s/);
@@ -209,9 +290,18 @@ test("human units", () => {
 });
 
 test("tables are plain, aligned, and colourless off a terminal", () => {
-  const out = fmt.table([{ a: "x", b: 1 }, { a: "longer", b: 22 }], [
-    { header: "NAME", cell: (r) => r.a }, { header: "N", cell: (r) => String(r.b), align: "right" }, { header: "W", cell: () => "w", wide: true },
-  ], { c: fmt.colours(false) });
+  const out = fmt.table(
+    [
+      { a: "x", b: 1 },
+      { a: "longer", b: 22 },
+    ],
+    [
+      { header: "NAME", cell: (r) => r.a },
+      { header: "N", cell: (r) => String(r.b), align: "right" },
+      { header: "W", cell: () => "w", wide: true },
+    ],
+    { c: fmt.colours(false) },
+  );
   assert.equal(out, "NAME     N\nx        1\nlonger  22");
 });
 
@@ -224,10 +314,16 @@ test("tap hub: the flag is on only while someone taps; events are stamped and fi
   assert.equal(hub.supported, true);
   assert.equal(shared.get(TAP_KEY)!.value.toString(), "0");
   const got: string[] = [];
-  const stop = hub.subscribe({ topic: "orders" }, (l) => { got.push(l); return true; });
+  const stop = hub.subscribe({ topic: "orders" }, (l) => {
+    got.push(l);
+    return true;
+  });
   assert.equal(shared.get(TAP_KEY)!.value.toString(), "1");
   const q = shared.register(TAP_QUEUE);
-  const ev = (topics: string[]) => Buffer.from(JSON.stringify({ ev: "req", id: 1, client: "c", api: "Produce", version: 9, topics, partitions: 1, records: 3, bytes: 100 }));
+  const ev = (topics: string[]) =>
+    Buffer.from(
+      JSON.stringify({ ev: "req", id: 1, client: "c", api: "Produce", version: 9, topics, partitions: 1, records: 3, bytes: 100 }),
+    );
   shared.enqueue(q, ev(["orders"]), { contextId: 7, connection: { source: "10.0.0.1:5000", destination: "b:9092" } });
   shared.enqueue(q, ev(["payments"]), {});
   assert.equal(got.length, 1);
@@ -239,56 +335,162 @@ test("tap hub: the flag is on only while someone taps; events are stamped and fi
   assert.equal(shared.get(TAP_KEY)!.value.toString(), "0");
   const { tapLine } = await import("../../host/commands/tap");
   assert.equal(tapLine(e), "req id=7:1 src=10.0.0.1:5000 client=c api=Produce/v9 topics=orders partitions=1 records=3 bytes=100B");
-  assert.equal(tapLine({ ...e, ev: "rsp", error: "NOT_LEADER_OR_FOLLOWER", errors: 2, latencyUs: 2500, records: 0, bytes: 60 }),
-    "rsp id=7:1 client=c api=Produce/v9 error=NOT_LEADER_OR_FOLLOWER(+1) topics=orders bytes=60B latency=2.5ms");
+  assert.equal(
+    tapLine({ ...e, ev: "rsp", error: "NOT_LEADER_OR_FOLLOWER", errors: 2, latencyUs: 2500, records: 0, bytes: 60 }),
+    "rsp id=7:1 client=c api=Produce/v9 error=NOT_LEADER_OR_FOLLOWER(+1) topics=orders bytes=60B latency=2.5ms",
+  );
 });
 
 test("top from tap: count, best, worst, last and success per (client, API, topic), joined with metric rates", async () => {
   const { TapTally, joinTapFlows } = await import("../../host/cli/top");
   const t0 = 1_700_000_000_000;
-  const rsp = (at: number, client: string, api: string, topics: string[], latencyUs: number, error = "NONE", group?: string) =>
-    ({ ev: "rsp" as const, id: at, client, api, version: 9, topics, partitions: topics.length, records: 0, bytes: 10, error, latencyUs, ts: t0 + at, ...(group ? { group } : {}) });
+  const rsp = (at: number, client: string, api: string, topics: string[], latencyUs: number, error = "NONE", group?: string) => ({
+    ev: "rsp" as const,
+    id: at,
+    client,
+    api,
+    version: 9,
+    topics,
+    partitions: topics.length,
+    records: 0,
+    bytes: 10,
+    error,
+    latencyUs,
+    ts: t0 + at,
+    ...(group ? { group } : {}),
+  });
   const events = [
-    { ev: "req" as const, id: 0, client: "p", api: "Produce", version: 9, topics: ["orders"], partitions: 1, records: 5, bytes: 500, ts: t0 }, // requests are not counted
+    {
+      ev: "req" as const,
+      id: 0,
+      client: "p",
+      api: "Produce",
+      version: 9,
+      topics: ["orders"],
+      partitions: 1,
+      records: 5,
+      bytes: 500,
+      ts: t0,
+    }, // requests are not counted
     rsp(100, "p", "Produce", ["orders"], 2500),
     rsp(900, "p", "Produce", ["orders"], 900),
     rsp(1500, "p", "Produce", ["orders"], 40_000, "NOT_LEADER_OR_FOLLOWER"),
-    rsp(2100, "p", "Produce", ["orders"], 1800),                 // the last one
-    rsp(300, "c", "Fetch", ["orders", "payments"], 50_000),       // one Fetch of two topics counts for each
+    rsp(2100, "p", "Produce", ["orders"], 1800), // the last one
+    rsp(300, "c", "Fetch", ["orders", "payments"], 50_000), // one Fetch of two topics counts for each
     rsp(2200, "c", "Fetch", ["orders"], 20_000),
-    rsp(1000, "c", "Heartbeat", [], 300, "NONE", "billing"),      // no topic, a group
-    rsp(-60_000, "old", "Produce", ["orders"], 1),                // outside the window
+    rsp(1000, "c", "Heartbeat", [], 300, "NONE", "billing"), // no topic, a group
+    rsp(-60_000, "old", "Produce", ["orders"], 1), // outside the window
   ];
   const tally = new TapTally();
   for (const e of events) tally.add(e);
   const rows = tally.rows(t0 + 2500, 10);
   const row = (client: string, api: string, topic: string) => rows.find((r) => r.client === client && r.api === api && r.topic === topic)!;
   assert.equal(rows.length, 4);
-  assert.deepEqual(row("p", "Produce", "orders"), { client: "p", api: "Produce", topic: "orders", group: null, count: 4, bestMs: 0.9, worstMs: 40, lastMs: 1.8,
-    successRate: 0.75, recordsPerSec: null, bytesPerSec: null, errorsPerSec: null });
-  assert.deepEqual([row("c", "Fetch", "orders").count, row("c", "Fetch", "orders").bestMs, row("c", "Fetch", "orders").worstMs, row("c", "Fetch", "orders").lastMs], [2, 20, 50, 20]);
-  assert.deepEqual([row("c", "Fetch", "payments").count, row("c", "Fetch", "payments").lastMs, row("c", "Fetch", "payments").successRate], [1, 50, 1]);
+  assert.deepEqual(row("p", "Produce", "orders"), {
+    client: "p",
+    api: "Produce",
+    topic: "orders",
+    group: null,
+    count: 4,
+    bestMs: 0.9,
+    worstMs: 40,
+    lastMs: 1.8,
+    successRate: 0.75,
+    recordsPerSec: null,
+    bytesPerSec: null,
+    errorsPerSec: null,
+  });
+  assert.deepEqual(
+    [
+      row("c", "Fetch", "orders").count,
+      row("c", "Fetch", "orders").bestMs,
+      row("c", "Fetch", "orders").worstMs,
+      row("c", "Fetch", "orders").lastMs,
+    ],
+    [2, 20, 50, 20],
+  );
+  assert.deepEqual(
+    [row("c", "Fetch", "payments").count, row("c", "Fetch", "payments").lastMs, row("c", "Fetch", "payments").successRate],
+    [1, 50, 1],
+  );
   assert.equal(row("c", "Heartbeat", "").group, "billing");
   // Shorter windows keep the one-second buckets that overlap them.
   assert.deepEqual(new TapTally().rows(t0, 1), []);
-  const recent = (seconds: number) => { const x = new TapTally(); for (const e of events) x.add(e); return x.rows(t0 + 2500, seconds).map((r) => `${r.client} ${r.api} ${r.topic} ${r.count}`).sort(); };
+  const recent = (seconds: number) => {
+    const x = new TapTally();
+    for (const e of events) x.add(e);
+    return x
+      .rows(t0 + 2500, seconds)
+      .map((r) => `${r.client} ${r.api} ${r.topic} ${r.count}`)
+      .sort();
+  };
   assert.deepEqual(recent(0.5), ["c Fetch orders 1", "p Produce orders 1"]);
   assert.deepEqual(recent(1), ["c Fetch orders 1", "c Heartbeat  1", "p Produce orders 2"]);
   // --topic keeps only that topic of a multi-topic response.
   const only = new TapTally("payments");
   for (const e of events) only.add(e);
-  assert.deepEqual(only.rows(t0 + 2500, 10).map((r) => `${r.client} ${r.api} ${r.topic}`), ["c Fetch payments"]);
+  assert.deepEqual(
+    only.rows(t0 + 2500, 10).map((r) => `${r.client} ${r.api} ${r.topic}`),
+    ["c Fetch payments"],
+  );
 
   // Joined with metric flows: rates and the Fetch's group from metrics; metric-only flows stay with COUNT 0.
   const metric = [
-    { client: "p", api: "Produce" as const, topic: "orders", group: null, recordsPerSec: 100, bytesPerSec: 1000, count: 1000, errorsPerSec: 0, p50Ms: 1, p99Ms: 2, maxMs: 5 },
-    { client: "c", api: "Fetch" as const, topic: "orders", group: "billing", recordsPerSec: 90, bytesPerSec: 900, count: 900, errorsPerSec: 0, p50Ms: 1, p99Ms: 2, maxMs: 5 },
-    { client: "q", api: "Produce" as const, topic: "audit", group: null, recordsPerSec: 5, bytesPerSec: 50, count: 50, errorsPerSec: 0, p50Ms: 1, p99Ms: 2, maxMs: 5 },
+    {
+      client: "p",
+      api: "Produce" as const,
+      topic: "orders",
+      group: null,
+      recordsPerSec: 100,
+      bytesPerSec: 1000,
+      count: 1000,
+      errorsPerSec: 0,
+      p50Ms: 1,
+      p99Ms: 2,
+      maxMs: 5,
+    },
+    {
+      client: "c",
+      api: "Fetch" as const,
+      topic: "orders",
+      group: "billing",
+      recordsPerSec: 90,
+      bytesPerSec: 900,
+      count: 900,
+      errorsPerSec: 0,
+      p50Ms: 1,
+      p99Ms: 2,
+      maxMs: 5,
+    },
+    {
+      client: "q",
+      api: "Produce" as const,
+      topic: "audit",
+      group: null,
+      recordsPerSec: 5,
+      bytesPerSec: 50,
+      count: 50,
+      errorsPerSec: 0,
+      p50Ms: 1,
+      p99Ms: 2,
+      maxMs: 5,
+    },
   ];
   const joined = joinTapFlows(rows, metric, {});
-  assert.deepEqual(joined.map((r) => `${r.client} ${r.api} ${r.topic || "-"} ${r.group ?? ""} ${r.count} ${r.recordsPerSec ?? "-"}`), [
-    "p Produce orders  4 100", "c Fetch orders billing 2 90", "c Fetch payments  1 -", "c Heartbeat - billing 1 -", "q Produce audit  0 5"]);
+  assert.deepEqual(
+    joined.map((r) => `${r.client} ${r.api} ${r.topic || "-"} ${r.group ?? ""} ${r.count} ${r.recordsPerSec ?? "-"}`),
+    [
+      "p Produce orders  4 100",
+      "c Fetch orders billing 2 90",
+      "c Fetch payments  1 -",
+      "c Heartbeat - billing 1 -",
+      "q Produce audit  0 5",
+    ],
+  );
   assert.equal(joined[4].bestMs, null);
-  assert.deepEqual(joinTapFlows(rows, metric, { group: "billing" }).map((r) => `${r.api} ${r.topic}`), ["Fetch orders", "Heartbeat "]);
+  assert.deepEqual(
+    joinTapFlows(rows, metric, { group: "billing" }).map((r) => `${r.api} ${r.topic}`),
+    ["Fetch orders", "Heartbeat "],
+  );
   assert.equal(joinTapFlows(rows, metric, {}, 2).length, 2);
 });

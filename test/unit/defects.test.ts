@@ -39,9 +39,14 @@ function batch(baseOffset: number, records: number, attributes: number): Buffer 
 /** Produce v3 (acks=1) of one batch to orders/0. */
 function produce(correlationId: number, attributes: number, records = 3): Buffer {
   const records_ = batch(0, records, attributes);
-  return request(0, 3, correlationId, "p1", false, Buffer.concat([
-    int16(-1), int16(1), int32(30000), int32(1), str("orders"), int32(1), int32(0), int32(records_.length), records_,
-  ]));
+  return request(
+    0,
+    3,
+    correlationId,
+    "p1",
+    false,
+    Buffer.concat([int16(-1), int16(1), int32(30000), int32(1), str("orders"), int32(1), int32(0), int32(records_.length), records_]),
+  );
 }
 
 test("a batch with compression codec 5, 6 or 7 is counted as unknown and never traps", () => {
@@ -64,7 +69,12 @@ test("a batch with compression codec 5, 6 or 7 is counted as unknown and never t
 
 test("a filter that traps: logged once with its connection, counted, never called again, reloaded after the backoff", async () => {
   const logs: string[] = [];
-  const vm = new ProxyWasmVm({ wasmPath: TRAP_WASM, log: (level, msg) => { if (level === "critical") logs.push(msg); } });
+  const vm = new ProxyWasmVm({
+    wasmPath: TRAP_WASM,
+    log: (level, msg) => {
+      if (level === "critical") logs.push(msg);
+    },
+  });
   const a = vm.connect({ source: "10.0.0.1:1111", destination: "b:1" });
   const b = vm.connect({ source: "10.0.0.2:2222", destination: "b:1" });
   a.downstream(Buffer.from("hello"));
@@ -81,7 +91,8 @@ test("a filter that traps: logged once with its connection, counted, never calle
   // The dead instance is never called again: no chunk counted, no second trap, no second log line.
   a.downstream(Buffer.from("more"));
   b.downstream(Buffer.from([0xee]));
-  a.close(); b.close();
+  a.close();
+  b.close();
   const during = vm.connect(CONN);
   during.downstream(Buffer.from("during the backoff"));
   assert.equal(value(vm, "trap_test_chunks_total"), 1);
@@ -107,20 +118,43 @@ test("through kscope proxy a trapping filter leaves every byte flowing and repor
   const vm = new ProxyWasmVm({ wasmPath: TRAP_WASM, log: () => {} });
   const errors: Error[] = [];
   const port = await freePort();
-  const p = await startProxy({ listen: { host: "127.0.0.1", port }, upstream: { host: "127.0.0.1", port: (echo.address() as net.AddressInfo).port }, vm, onError: (e) => errors.push(e) });
+  const p = await startProxy({
+    listen: { host: "127.0.0.1", port },
+    upstream: { host: "127.0.0.1", port: (echo.address() as net.AddressInfo).port },
+    vm,
+    onError: (e) => errors.push(e),
+  });
   try {
     const sent = Buffer.concat([Buffer.from([0xee]), Buffer.alloc(100_000, 7)]);
     const got = await new Promise<Buffer>((resolve, reject) => {
       const parts: Buffer[] = [];
       let n = 0;
-      const s = net.connect(port, "127.0.0.1", () => { s.write(sent.subarray(0, 1)); setTimeout(() => s.write(sent.subarray(1)), 20); });
-      s.on("data", (d) => { parts.push(d); n += d.length; if (n >= sent.length) { s.end(); resolve(Buffer.concat(parts)); } });
+      const s = net.connect(port, "127.0.0.1", () => {
+        s.write(sent.subarray(0, 1));
+        setTimeout(() => s.write(sent.subarray(1)), 20);
+      });
+      s.on("data", (d) => {
+        parts.push(d);
+        n += d.length;
+        if (n >= sent.length) {
+          s.end();
+          resolve(Buffer.concat(parts));
+        }
+      });
       s.on("error", reject);
     });
     assert.ok(got.equals(sent), "bytes intact");
     assert.equal(vm.failed, true);
-    assert.deepEqual(errors.map((e) => e.message), [], "the VM contains the trap: no host error per chunk");
-  } finally { await p.close(); echo.close(); vm.dispose(); }
+    assert.deepEqual(
+      errors.map((e) => e.message),
+      [],
+      "the VM contains the trap: no host error per chunk",
+    );
+  } finally {
+    await p.close();
+    echo.close();
+    vm.dispose();
+  }
 });
 
 test("Wasm memory stays flat over 100,000 recorded connections opened and closed", () => {
@@ -172,8 +206,15 @@ test("tap escaping is linear and bounded: a 32 KiB client id of NUL bytes costs 
 test("in flight returns to 0 when a connection closes at any offset of a multi-frame response", () => {
   // The connections whose responses have frames over 1 KiB (the response side matches a request
   // before the frame's last byte), closed after every byte offset of their response stream.
-  const largestFrame = (b: Buffer) => { let m = 0; for (let p = 0; p + 4 <= b.length; p += 4 + b.readInt32BE(p)) m = Math.max(m, b.readInt32BE(p)); return m; };
-  const conns = loadFixtures().filter((k) => largestFrame(k.resp) > 1100).sort((x, y) => x.resp.length - y.resp.length).slice(0, 3);
+  const largestFrame = (b: Buffer) => {
+    let m = 0;
+    for (let p = 0; p + 4 <= b.length; p += 4 + b.readInt32BE(p)) m = Math.max(m, b.readInt32BE(p));
+    return m;
+  };
+  const conns = loadFixtures()
+    .filter((k) => largestFrame(k.resp) > 1100)
+    .sort((x, y) => x.resp.length - y.resp.length)
+    .slice(0, 3);
   assert.ok(conns.length > 0);
   const vm = new ProxyWasmVm({ wasmPath: WASM, log: () => {} });
   let closes = 0;

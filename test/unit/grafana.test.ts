@@ -11,7 +11,8 @@ import YAML from "yaml";
 const ROOT = path.join(__dirname, "..", "..", "..");
 const DIR = path.join(ROOT, "examples", "grafana");
 // Compiled by its own tsconfig (the SDK's package exports need node16 resolution), so loaded at run time.
-const generator = () => import(path.join(ROOT, "dist", "examples", "grafana", "dashboards.js")) as Promise<{ files(): Record<string, string> }>;
+const generator = () =>
+  import(path.join(ROOT, "dist", "examples", "grafana", "dashboards.js")) as Promise<{ files(): Record<string, string> }>;
 
 test("grafana: the committed files are what the builder makes", async () => {
   const files = (await generator()).files();

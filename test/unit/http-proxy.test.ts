@@ -46,9 +46,18 @@ const metrics = (name: string) => parseSamples(vms[name].metrics.render());
 test("two host proxies count what the client sent, per status class, with both ends named", async () => {
   await drive(webPort);
   const total = HTTP_PLAN.reduce((a, [, , n]) => a + n, 0);
-  for (const [name, reporter] of [["web", "source"], ["payments", "destination"]]) {
+  for (const [name, reporter] of [
+    ["web", "source"],
+    ["payments", "destination"],
+  ]) {
     const m = metrics(name);
-    const ends = { reporter, source_workload: "web", source_workload_namespace: "shop", destination_workload: "payments", destination_workload_namespace: "shop" };
+    const ends = {
+      reporter,
+      source_workload: "web",
+      source_workload_namespace: "shop",
+      destination_workload: "payments",
+      destination_workload_namespace: "shop",
+    };
     assert.equal(sum(m, "kscope_http_requests_total", ends), total, name);
     assert.equal(sum(m, "kscope_http_requests_total", { ...ends, response_class: "2xx" }), 10, `${name} 2xx`);
     assert.equal(sum(m, "kscope_http_requests_total", { ...ends, response_class: "3xx" }), 1, `${name} 3xx`);
@@ -89,11 +98,18 @@ test("bodies and trailers pass intact; an unreachable upstream is a 502 the filt
   });
   assert.ok(got.body.equals(body), "body intact");
   assert.equal(got.trailers["grpc-status"], "5");
-  assert.equal(sum(metrics("echo"), "kscope_http_requests_total", { grpc_status: "5", response_code: "200" }), 1, "gRPC status from the trailers");
+  assert.equal(
+    sum(metrics("echo"), "kscope_http_requests_total", { grpc_status: "5", response_code: "200" }),
+    1,
+    "gRPC status from the trailers",
+  );
   echo.close();
 
   const dead = await proxy("dead", { workload: "lonely" }, await freePort());
   const r = await send(dead, "GET", "/");
   assert.equal(r.status, 502);
-  assert.equal(sum(metrics("dead"), "kscope_http_requests_total", { response_code: "502", response_class: "5xx", destination_workload: "lonely" }), 1);
+  assert.equal(
+    sum(metrics("dead"), "kscope_http_requests_total", { response_code: "502", response_class: "5xx", destination_workload: "lonely" }),
+    1,
+  );
 });

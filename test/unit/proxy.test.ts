@@ -14,31 +14,53 @@ const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 async function upstreamServer(onConn: (s: net.Socket) => void): Promise<{ port: number; close(): void }> {
   const open = new Set<net.Socket>();
-  const srv = net.createServer({ allowHalfOpen: true }, (s) => { open.add(s); s.on("close", () => open.delete(s)); onConn(s); });
+  const srv = net.createServer({ allowHalfOpen: true }, (s) => {
+    open.add(s);
+    s.on("close", () => open.delete(s));
+    onConn(s);
+  });
   await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  return { port: (srv.address() as net.AddressInfo).port, close: () => { for (const s of open) s.destroy(); srv.close(); } };
+  return {
+    port: (srv.address() as net.AddressInfo).port,
+    close: () => {
+      for (const s of open) s.destroy();
+      srv.close();
+    },
+  };
 }
 
 async function withProxy(upstreamPort: number, fn: (port: number, vm: ProxyWasmVm) => Promise<void>): Promise<void> {
   const vm = new ProxyWasmVm({ wasmPath: WASM, log: () => {} });
   const port = await freePort();
   const p = await startProxy({ listen: { host: "127.0.0.1", port }, upstream: { host: "127.0.0.1", port: upstreamPort }, vm });
-  try { await fn(port, vm); } finally { await p.close(); }
+  try {
+    await fn(port, vm);
+  } finally {
+    await p.close();
+  }
 }
 
-const gauge = (vm: ProxyWasmVm, name: string) => vm.metrics.series().filter((s) => s.name === name).reduce((a, s) => a + s.value, 0);
+const gauge = (vm: ProxyWasmVm, name: string) =>
+  vm.metrics
+    .series()
+    .filter((s) => s.name === name)
+    .reduce((a, s) => a + s.value, 0);
 
 test("half-close: the client's end reaches the broker side, and the reply still comes back", async () => {
   const up = await upstreamServer((s) => {
     const got: Buffer[] = [];
     s.on("data", (d) => got.push(d));
-    s.on("end", () => { s.end(Buffer.concat([Buffer.from("echo:"), ...got])); });
+    s.on("end", () => {
+      s.end(Buffer.concat([Buffer.from("echo:"), ...got]));
+    });
   });
   await withProxy(up.port, async (port, vm) => {
     const reply = await new Promise<Buffer>((resolve, reject) => {
       const c = net.connect(port, "127.0.0.1", () => c.end("hello"));
       const parts: Buffer[] = [];
-      c.on("data", (d) => parts.push(d)).on("end", () => resolve(Buffer.concat(parts))).on("error", reject);
+      c.on("data", (d) => parts.push(d))
+        .on("end", () => resolve(Buffer.concat(parts)))
+        .on("error", reject);
     });
     assert.equal(reply.toString(), "echo:hello");
     await new Promise((r) => setTimeout(r, 50));
@@ -51,7 +73,11 @@ test("half-close: the client's end reaches the broker side, and the reply still 
 test("backpressure: a stalled broker side stalls the client instead of filling the proxy's memory", async () => {
   let upSock!: net.Socket;
   const received: Buffer[] = [];
-  const up = await upstreamServer((s) => { upSock = s; s.pause(); s.on("data", (d) => received.push(d)); });
+  const up = await upstreamServer((s) => {
+    upSock = s;
+    s.pause();
+    s.on("data", (d) => received.push(d));
+  });
   const payload = randomBytes(64 * 1024 * 1024);
   await withProxy(up.port, async (port) => {
     const c = net.connect(port, "127.0.0.1");
@@ -64,11 +90,17 @@ test("backpressure: a stalled broker side stalls the client instead of filling t
       const more = c.write(payload.subarray(accepted, accepted + CHUNK));
       accepted += CHUNK;
       if (!more) {
-        const drained = await Promise.race([new Promise((r) => c.once("drain", () => r(true))), new Promise((r) => setTimeout(() => r(false), 1000))]);
+        const drained = await Promise.race([
+          new Promise((r) => c.once("drain", () => r(true))),
+          new Promise((r) => setTimeout(() => r(false), 1000)),
+        ]);
         if (!drained) break;
       }
     }
-    assert.ok(accepted < 48 * 1024 * 1024, `the client was stopped after ${accepted >> 20} MiB of 64 MiB while the broker side read nothing`);
+    assert.ok(
+      accepted < 48 * 1024 * 1024,
+      `the client was stopped after ${accepted >> 20} MiB of 64 MiB while the broker side read nothing`,
+    );
     // Release the broker side and send the rest: every byte arrives, in order.
     upSock.resume();
     c.end(payload.subarray(accepted));

@@ -26,9 +26,16 @@ function clientIds(m: MetricStore): Set<string> {
 function run(sharedAcrossVms: boolean): Set<string> {
   const metrics = new MetricStore();
   const shared = new SharedState();
-  const vms = [0, 1].map(() => new ProxyWasmVm({
-    wasmPath: WASM, configuration: '{"max_label_values":20}', metrics, shared: sharedAcrossVms ? shared : new SharedState(), log: () => undefined,
-  }));
+  const vms = [0, 1].map(
+    () =>
+      new ProxyWasmVm({
+        wasmPath: WASM,
+        configuration: '{"max_label_values":20}',
+        metrics,
+        shared: sharedAcrossVms ? shared : new SharedState(),
+        log: () => undefined,
+      }),
+  );
   for (let i = 0; i < 300; i++) {
     const c = vms[i % 2].connect({ source: `10.0.0.1:${1000 + i}`, destination: "127.0.0.1:9092" });
     c.downstream(request(18, 0, i, `client-${i}`, false)); // ApiVersions v0
@@ -45,13 +52,24 @@ test("a label budget holds across VMs that share data, and only then", () => {
 
 /** Lines of the cross-connection figures (lag seconds move with time: left out). */
 function crossConnectionGauges(m: MetricStore): string[] {
-  return m.render().split("\n").filter((l) => /^kscope_(consumer_lag_records|group_committed_offset|partition_high_watermark|group_generation|group_members|group_rebalances_total|topic_partitions|partition_leader)\{/.test(l)).sort();
+  return m
+    .render()
+    .split("\n")
+    .filter((l) =>
+      /^kscope_(consumer_lag_records|group_committed_offset|partition_high_watermark|group_generation|group_members|group_rebalances_total|topic_partitions|partition_leader)\{/.test(
+        l,
+      ),
+    )
+    .sort();
 }
 
 async function replay(vms: number, sharedAcrossVms: boolean): Promise<string[]> {
   const metrics = new MetricStore();
   const shared = new SharedState();
-  const all = Array.from({ length: vms }, () => new ProxyWasmVm({ wasmPath: WASM, metrics, shared: sharedAcrossVms ? shared : new SharedState(), log: () => undefined }));
+  const all = Array.from(
+    { length: vms },
+    () => new ProxyWasmVm({ wasmPath: WASM, metrics, shared: sharedAcrossVms ? shared : new SharedState(), log: () => undefined }),
+  );
   loadCorpus().forEach((conn, i) => {
     const c = all[i % vms].connect({ source: `10.0.0.2:${2000 + i}`, destination: "127.0.0.1:9092" });
     // exchange by exchange, so that every response finds its request
@@ -69,7 +87,10 @@ async function replay(vms: number, sharedAcrossVms: boolean): Promise<string[]> 
 test("connections spread over two VMs give the same lag, offsets, high watermarks, group members, generations and rebalances as one VM", async () => {
   const one = await replay(1, true);
   for (const name of ["kscope_consumer_lag_records", "kscope_group_members", "kscope_group_generation", "kscope_group_rebalances_total"]) {
-    assert.ok(one.some((l) => l.startsWith(`${name}{`)), `the fixtures give ${name}:\n${one.join("\n")}`);
+    assert.ok(
+      one.some((l) => l.startsWith(`${name}{`)),
+      `the fixtures give ${name}:\n${one.join("\n")}`,
+    );
   }
   assert.deepEqual(await replay(2, true), one);
   assert.notDeepEqual(await replay(2, false), one); // without shared facts each VM sees a part

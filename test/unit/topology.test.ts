@@ -21,7 +21,13 @@ const MS = [1, 10, 50, 100, 1000];
 const web = { workload: "web", namespace: "shop" };
 const billing = { workload: "billing", namespace: "shop" };
 const http = (reporter: string, src: string, dst: string, extra: Labels = {}): Labels => ({
-  reporter, source_workload: src, source_workload_namespace: "shop", destination_workload: dst, destination_workload_namespace: "shop", method: "POST", ...extra,
+  reporter,
+  source_workload: src,
+  source_workload_namespace: "shop",
+  destination_workload: dst,
+  destination_workload_namespace: "shop",
+  method: "POST",
+  ...extra,
 });
 
 // 10 s window: loadgen → web 10 req/s (both proxies report it), web produces 10 rec/s to orders,
@@ -35,13 +41,93 @@ const samples: WindowSample[] = [
   ctr(M.httpRequests, http("destination", "billing", "payments", { response_code: "200", response_class: "2xx" }), 0, 90),
   ctr(M.httpRequests, http("destination", "billing", "payments", { response_code: "503", response_class: "5xx" }), 0, 10),
   ...hist(M.httpDuration, http("destination", "billing", "payments"), US, 2000, 100),
-  ctr("istio_requests_total", { reporter: "source", source_workload: "web", source_workload_namespace: "shop", destination_workload: "inventory", destination_workload_namespace: "shop", response_code: "200" }, 0, 40),
-  ctr("istio_requests_total", { reporter: "source", source_workload: "web", source_workload_namespace: "shop", destination_workload: "inventory", destination_workload_namespace: "shop", response_code: "200", grpc_response_status: "14" }, 0, 10),
-  ctr("istio_requests_total", { reporter: "destination", source_workload: "web", source_workload_namespace: "shop", destination_workload: "inventory", destination_workload_namespace: "shop", response_code: "200" }, 0, 50),
-  ...hist("istio_request_duration_milliseconds", { reporter: "source", source_workload: "web", source_workload_namespace: "shop", destination_workload: "inventory", destination_workload_namespace: "shop" }, MS, 10, 50),
-  ctr("response_total", { direction: "outbound", deployment: "inventory", namespace: "shop", dst_deployment: "stock", dst_namespace: "shop", classification: "success", status_code: "200" }, 0, 30),
-  ctr("response_total", { direction: "outbound", deployment: "inventory", namespace: "shop", dst_deployment: "stock", dst_namespace: "shop", classification: "failure", status_code: "500" }, 0, 10),
-  ctr("response_total", { direction: "inbound", deployment: "stock", namespace: "shop", classification: "success", status_code: "200" }, 0, 40),
+  ctr(
+    "istio_requests_total",
+    {
+      reporter: "source",
+      source_workload: "web",
+      source_workload_namespace: "shop",
+      destination_workload: "inventory",
+      destination_workload_namespace: "shop",
+      response_code: "200",
+    },
+    0,
+    40,
+  ),
+  ctr(
+    "istio_requests_total",
+    {
+      reporter: "source",
+      source_workload: "web",
+      source_workload_namespace: "shop",
+      destination_workload: "inventory",
+      destination_workload_namespace: "shop",
+      response_code: "200",
+      grpc_response_status: "14",
+    },
+    0,
+    10,
+  ),
+  ctr(
+    "istio_requests_total",
+    {
+      reporter: "destination",
+      source_workload: "web",
+      source_workload_namespace: "shop",
+      destination_workload: "inventory",
+      destination_workload_namespace: "shop",
+      response_code: "200",
+    },
+    0,
+    50,
+  ),
+  ...hist(
+    "istio_request_duration_milliseconds",
+    {
+      reporter: "source",
+      source_workload: "web",
+      source_workload_namespace: "shop",
+      destination_workload: "inventory",
+      destination_workload_namespace: "shop",
+    },
+    MS,
+    10,
+    50,
+  ),
+  ctr(
+    "response_total",
+    {
+      direction: "outbound",
+      deployment: "inventory",
+      namespace: "shop",
+      dst_deployment: "stock",
+      dst_namespace: "shop",
+      classification: "success",
+      status_code: "200",
+    },
+    0,
+    30,
+  ),
+  ctr(
+    "response_total",
+    {
+      direction: "outbound",
+      deployment: "inventory",
+      namespace: "shop",
+      dst_deployment: "stock",
+      dst_namespace: "shop",
+      classification: "failure",
+      status_code: "500",
+    },
+    0,
+    10,
+  ),
+  ctr(
+    "response_total",
+    { direction: "inbound", deployment: "stock", namespace: "shop", classification: "success", status_code: "200" },
+    0,
+    40,
+  ),
   ctr(M.producedRecords, { ...web, topic: "orders", client_id: "web-1", compression: "none" }, 0, 100),
   ctr(M.producedBytes, { ...web, topic: "orders", client_id: "web-1", compression: "none" }, 0, 10240),
   ctr(M.producedBatches, { ...web, topic: "orders", client_id: "web-1", compression: "none" }, 0, 100),
@@ -63,18 +149,38 @@ const source = () => new WindowSource("test", 10, () => Promise.resolve({ second
 
 test("topology: nodes and edges of every kind, with their numbers", async () => {
   const g = await buildTopology(source());
-  assert.deepEqual(g.nodes.map((n) => n.id), [
-    "group:audit", "group:billing", "topic:orders", "unknown",
-    "workload:shop/audit", "workload:shop/billing", "workload:shop/inventory", "workload:shop/loadgen", "workload:shop/payments", "workload:shop/stock", "workload:shop/web",
-  ]);
+  assert.deepEqual(
+    g.nodes.map((n) => n.id),
+    [
+      "group:audit",
+      "group:billing",
+      "topic:orders",
+      "unknown",
+      "workload:shop/audit",
+      "workload:shop/billing",
+      "workload:shop/inventory",
+      "workload:shop/loadgen",
+      "workload:shop/payments",
+      "workload:shop/stock",
+      "workload:shop/web",
+    ],
+  );
   const e = new Map(g.edges.map((x) => [x.id, x.stats]));
-  assert.deepEqual([...e.keys()], [
-    "consume:topic:orders->group:audit", "consume:topic:orders->group:billing",
-    "http:workload:shop/billing->workload:shop/payments", "http:workload:shop/inventory->workload:shop/stock",
-    "http:workload:shop/loadgen->workload:shop/web", "http:workload:shop/web->workload:shop/inventory",
-    "member:group:audit->workload:shop/audit", "member:group:billing->workload:shop/billing",
-    "produce:unknown->topic:orders", "produce:workload:shop/web->topic:orders",
-  ]);
+  assert.deepEqual(
+    [...e.keys()],
+    [
+      "consume:topic:orders->group:audit",
+      "consume:topic:orders->group:billing",
+      "http:workload:shop/billing->workload:shop/payments",
+      "http:workload:shop/inventory->workload:shop/stock",
+      "http:workload:shop/loadgen->workload:shop/web",
+      "http:workload:shop/web->workload:shop/inventory",
+      "member:group:audit->workload:shop/audit",
+      "member:group:billing->workload:shop/billing",
+      "produce:unknown->topic:orders",
+      "produce:workload:shop/web->topic:orders",
+    ],
+  );
   // kscope HTTP: reported twice, counted once (the caller's proxy), its latency.
   const lw = e.get("http:workload:shop/loadgen->workload:shop/web")!;
   assert.equal(lw.rps, 10);
@@ -87,7 +193,10 @@ test("topology: nodes and edges of every kind, with their numbers", async () => 
   assert.deepEqual([wi.rps, wi.errorPct], [5, 20]);
   assert.ok(wi.p99Ms! > 1 && wi.p99Ms! <= 10);
   // Linkerd: outbound only; classification=failure.
-  assert.deepEqual([e.get("http:workload:shop/inventory->workload:shop/stock")!.rps, e.get("http:workload:shop/inventory->workload:shop/stock")!.errorPct], [4, 25]);
+  assert.deepEqual(
+    [e.get("http:workload:shop/inventory->workload:shop/stock")!.rps, e.get("http:workload:shop/inventory->workload:shop/stock")!.errorPct],
+    [4, 25],
+  );
   const p = e.get("produce:workload:shop/web->topic:orders")!;
   assert.deepEqual([p.recordsPerSec, p.bytesPerSec, p.errorPct], [10, 1024, 0]);
   assert.ok(p.p99Ms! > 1 && p.p99Ms! <= 2);
@@ -105,15 +214,27 @@ test("topology: filters keep the paths through a node", async () => {
   const g = await buildTopology(source());
   const payments = narrow(g, { workload: "payments" });
   assert.deepEqual(payments.edges.map((x) => x.id).sort(), [
-    "consume:topic:orders->group:billing", "http:workload:shop/billing->workload:shop/payments", "http:workload:shop/loadgen->workload:shop/web",
-    "member:group:billing->workload:shop/billing", "produce:unknown->topic:orders", "produce:workload:shop/web->topic:orders",
+    "consume:topic:orders->group:billing",
+    "http:workload:shop/billing->workload:shop/payments",
+    "http:workload:shop/loadgen->workload:shop/web",
+    "member:group:billing->workload:shop/billing",
+    "produce:unknown->topic:orders",
+    "produce:workload:shop/web->topic:orders",
   ]);
   assert.equal(narrow(g, { namespace: "elsewhere" }).edges.length, 0);
   assert.ok(narrow(g, { topic: "orders" }).edges.some((x) => x.id === "member:group:audit->workload:shop/audit"));
-  assert.deepEqual(narrow(g, { group: "audit" }).edges.map((x) => x.id).sort(), [
-    "consume:topic:orders->group:audit", "http:workload:shop/loadgen->workload:shop/web", "member:group:audit->workload:shop/audit",
-    "produce:unknown->topic:orders", "produce:workload:shop/web->topic:orders",
-  ]);
+  assert.deepEqual(
+    narrow(g, { group: "audit" })
+      .edges.map((x) => x.id)
+      .sort(),
+    [
+      "consume:topic:orders->group:audit",
+      "http:workload:shop/loadgen->workload:shop/web",
+      "member:group:audit->workload:shop/audit",
+      "produce:unknown->topic:orders",
+      "produce:workload:shop/web->topic:orders",
+    ],
+  );
 });
 
 test("topology: paths, edges table, DOT and Mermaid", async () => {
@@ -124,7 +245,10 @@ test("topology: paths, edges table, DOT and Mermaid", async () => {
   assert.ok(bare.includes("loadgen → web → [orders] → (audit) STOPPED"), bare.join("\n"));
   assert.ok(bare.includes("unknown → [orders] → (billing) → payments"));
   assert.ok(bare.includes("loadgen → web → inventory → stock"));
-  assert.match(lines.find((l) => l.startsWith("loadgen") && l.includes("(billing)"))!, /─\(10 req\/s 0% err p99 [\d.]+ms\)→ web ─\(10 rec\/s 1\.0KiB\/s p99 [\d.]+ms\)→ \[orders\] ─\(10 rec\/s lag 0 delivery p50 [\d.]+ms p99 [\d.]+ms\)→ \(billing\) ─\(10 req\/s 10% err p99 [\d.]+ms\)→ payments/);
+  assert.match(
+    lines.find((l) => l.startsWith("loadgen") && l.includes("(billing)"))!,
+    /─\(10 req\/s 0% err p99 [\d.]+ms\)→ web ─\(10 rec\/s 1\.0KiB\/s p99 [\d.]+ms\)→ \[orders\] ─\(10 rec\/s lag 0 delivery p50 [\d.]+ms p99 [\d.]+ms\)→ \(billing\) ─\(10 req\/s 10% err p99 [\d.]+ms\)→ payments/,
+  );
   assert.equal(paths(g).length, lines.length);
   const table = renderEdges(g, colours(false));
   assert.match(table, /^FROM\s+TO\s+KIND\s+RATE\s+BYTES\s+ERRORS\s+P99\s+LAG\s+STATE$/m);

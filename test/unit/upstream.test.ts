@@ -30,10 +30,23 @@ function tryClient(port: number, timeoutMs = 5000): Promise<{ closed: boolean; m
     const t0 = Date.now();
     const s = net.connect(port, "127.0.0.1");
     let got = "";
-    const timer = setTimeout(() => { s.destroy(); resolve({ closed: false, ms: Date.now() - t0, got }); }, timeoutMs);
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve({ closed: false, ms: Date.now() - t0, got });
+    }, timeoutMs);
     s.on("connect", () => s.write("ping"));
-    s.on("data", (b) => { got += b.toString(); if (got === "ping") { clearTimeout(timer); s.destroy(); resolve({ closed: false, ms: Date.now() - t0, got }); } });
-    s.on("close", () => { clearTimeout(timer); resolve({ closed: true, ms: Date.now() - t0, got }); });
+    s.on("data", (b) => {
+      got += b.toString();
+      if (got === "ping") {
+        clearTimeout(timer);
+        s.destroy();
+        resolve({ closed: false, ms: Date.now() - t0, got });
+      }
+    });
+    s.on("close", () => {
+      clearTimeout(timer);
+      resolve({ closed: true, ms: Date.now() - t0, got });
+    });
     s.on("error", () => undefined);
   });
 }
@@ -41,9 +54,20 @@ function tryClient(port: number, timeoutMs = 5000): Promise<{ closed: boolean; m
 /** An echo server standing in for the broker (the test is about reachability, not Kafka). */
 async function echoServer(port: number): Promise<{ close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => { sockets.add(s); s.on("close", () => sockets.delete(s)); s.on("error", () => undefined); s.pipe(s); });
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+    s.on("error", () => undefined);
+    s.pipe(s);
+  });
   await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-  return { close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }) };
+  return {
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
 }
 
 test("upstream unreachable at start, then up, then gone: log lines, /healthz, clients closed not hanging", async () => {
@@ -51,7 +75,10 @@ test("upstream unreachable at start, then up, then gone: log lines, /healthz, cl
   const k = await startKscope({ upstream: `127.0.0.1:${upstreamPort}`, args: ["--probe-interval", "0.3"] });
   try {
     await k.proc.waitForLog(`kscope: upstream 127.0.0.1:${upstreamPort} unreachable (connect ECONNREFUSED`, 5000);
-    const down = await eventually(() => healthz(k.admin), (h) => h.status === 503);
+    const down = await eventually(
+      () => healthz(k.admin),
+      (h) => h.status === 503,
+    );
     assert.equal(down.status, 503);
     assert.match(down.body, new RegExp(`upstream 127.0.0.1:${upstreamPort} unreachable: connect ECONNREFUSED`));
     const c1 = await tryClient(k.listenPort);
@@ -59,14 +86,20 @@ test("upstream unreachable at start, then up, then gone: log lines, /healthz, cl
     assert.ok(c1.ms < 2000, `closed after ${c1.ms} ms`);
 
     const broker = await echoServer(upstreamPort);
-    const up = await eventually(() => healthz(k.admin), (h) => h.status === 200);
+    const up = await eventually(
+      () => healthz(k.admin),
+      (h) => h.status === 200,
+    );
     assert.deepEqual(up, { status: 200, body: "ok\n" });
     await k.proc.waitForLog(`kscope: upstream 127.0.0.1:${upstreamPort} reachable again`, 5000);
     const c2 = await tryClient(k.listenPort);
     assert.deepEqual([c2.closed, c2.got], [false, "ping"], "bytes flow once the upstream answers");
 
     await broker.close(); // the upstream goes away later
-    const gone = await eventually(() => healthz(k.admin), (h) => h.status === 503);
+    const gone = await eventually(
+      () => healthz(k.admin),
+      (h) => h.status === 503,
+    );
     assert.equal(gone.status, 503);
     const c3 = await tryClient(k.listenPort);
     assert.equal(c3.closed, true);
@@ -81,8 +114,11 @@ test("kscope proxy exits 1 when the admin port is taken, naming the option", asy
   await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
   const port = (taken.address() as net.AddressInfo).port;
   try {
-    const r = spawnSync(process.execPath, [CLI, "proxy", "--upstream", "127.0.0.1:9", "--listen", `127.0.0.1:${await freePort()}`, "--admin", `127.0.0.1:${port}`],
-      { encoding: "utf8", timeout: 20_000 });
+    const r = spawnSync(
+      process.execPath,
+      [CLI, "proxy", "--upstream", "127.0.0.1:9", "--listen", `127.0.0.1:${await freePort()}`, "--admin", `127.0.0.1:${port}`],
+      { encoding: "utf8", timeout: 20_000 },
+    );
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`kscope: --admin 127.0.0.1:${port}: address already in use`));
     assert.doesNotMatch(r.stdout, /kscope proxy:/);

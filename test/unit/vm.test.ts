@@ -79,14 +79,51 @@ test("the host ticks the filter like Envoy: lag in seconds grows with no traffic
   // One partition with a high watermark of 10 (Fetch v4 response) and a group committed at 5 (OffsetCommit v2).
   const c = vm.connect({ source: "a", destination: "b" });
   const topic = Buffer.concat([int16(1), Buffer.from("t")]);
-  const i64 = (n: bigint) => { const b = Buffer.alloc(8); b.writeBigInt64BE(n); return b; };
+  const i64 = (n: bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64BE(n);
+    return b;
+  };
   // group, generation, member id, retention, [topic [partition, offset, metadata]]
-  const commitReq = request(8, 2, 1, "c", false, Buffer.concat([int16(1), Buffer.from("g"), int32(1), int16(0), i64(-1n), int32(1), topic, int32(1), int32(0), i64(5n), int16(-1)]));
+  const commitReq = request(
+    8,
+    2,
+    1,
+    "c",
+    false,
+    Buffer.concat([int16(1), Buffer.from("g"), int32(1), int16(0), i64(-1n), int32(1), topic, int32(1), int32(0), i64(5n), int16(-1)]),
+  );
   const commitResp = response(1, false, Buffer.concat([int32(1), topic, int32(1), int32(0), int16(0)]));
-  const fetchReq = request(1, 4, 2, "c", false, Buffer.concat([int32(-1), int32(0), int32(1), int32(1000), Buffer.from([0]), int32(1), topic, int32(1), int32(0), Buffer.alloc(8), int32(1000)]));
+  const fetchReq = request(
+    1,
+    4,
+    2,
+    "c",
+    false,
+    Buffer.concat([
+      int32(-1),
+      int32(0),
+      int32(1),
+      int32(1000),
+      Buffer.from([0]),
+      int32(1),
+      topic,
+      int32(1),
+      int32(0),
+      Buffer.alloc(8),
+      int32(1000),
+    ]),
+  );
   const hw = i64(10n);
-  const fetchResp = response(2, false, Buffer.concat([int32(0), int32(1), topic, int32(1), int32(0), int16(0), hw, hw, int32(0), int32(0)]));
-  c.downstream(commitReq); c.upstream(commitResp); c.downstream(fetchReq); c.upstream(fetchResp);
+  const fetchResp = response(
+    2,
+    false,
+    Buffer.concat([int32(0), int32(1), topic, int32(1), int32(0), int16(0), hw, hw, int32(0), int32(0)]),
+  );
+  c.downstream(commitReq);
+  c.upstream(commitResp);
+  c.downstream(fetchReq);
+  c.upstream(fetchResp);
   const lagSeconds = () => value(vm, "kscope_consumer_lag_seconds", { group: "g", topic: "t", partition: "0" });
   assert.equal(value(vm, "kscope_consumer_lag_records", { group: "g", topic: "t", partition: "0" }), 5);
   await new Promise((r) => setTimeout(r, 1300));
@@ -109,14 +146,21 @@ test("the filter's clock is wall time that never steps back (a fast exchange is 
 test("clients rules: a per-client proxy names each connection by client id prefix, then peer address, else unknown", () => {
   const configuration = JSON.stringify({
     workload: "kafka-gateway",
-    clients: { rules: [
-      { client_id_prefix: "orders-", workload: "orders", namespace: "shop" },
-      { peer: "10.1.0.0/16", workload: "billing", namespace: "shop" },
-    ] },
+    clients: {
+      rules: [
+        { client_id_prefix: "orders-", workload: "orders", namespace: "shop" },
+        { peer: "10.1.0.0/16", workload: "billing", namespace: "shop" },
+      ],
+    },
   });
   const vm = new ProxyWasmVm({ wasmPath: WASM, configuration, log: () => {} });
   const metadata = (client: string) => request(3, 1, 1, client, false, int32(0));
-  const conns: [string, string][] = [["10.9.0.1:5000", "orders-7"], ["10.1.2.3:5000", "anyone"], ["10.2.0.1:5000", "anyone"], ["10.1.2.4:5000", "orders-8"]];
+  const conns: [string, string][] = [
+    ["10.9.0.1:5000", "orders-7"],
+    ["10.1.2.3:5000", "anyone"],
+    ["10.2.0.1:5000", "anyone"],
+    ["10.1.2.4:5000", "orders-8"],
+  ];
   for (const [source, client] of conns) {
     const c = vm.connect({ source, destination: "127.0.0.1:9092" });
     c.downstream(metadata(client));

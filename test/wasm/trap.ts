@@ -6,18 +6,25 @@ import { Action, BufferType, MetricType } from "../../assembly/abi/enums";
 import { Context, RootContext, registerRootContext } from "../../assembly/abi/context";
 import { copyBuffer, defineMetric, incrementMetric } from "../../assembly/abi/host";
 
-let chunks: u32 = 0, active: u32 = 0;
+let chunks: u32 = 0,
+  active: u32 = 0;
 const byte: usize = memory.data(1);
 
 class TrapConnection extends Context {
-  onNewConnection(): Action { incrementMetric(active, 1); return Action.Continue; }
+  onNewConnection(): Action {
+    incrementMetric(active, 1);
+    return Action.Continue;
+  }
   onDownstreamData(size: usize, endOfStream: bool): Action {
     if (size == 0) return Action.Continue;
     if (copyBuffer(BufferType.DownstreamData, 0, 1, byte) == 1 && load<u8>(byte) == 0xee) unreachable();
     incrementMetric(chunks, 1);
     return Action.Continue;
   }
-  onDone(): bool { incrementMetric(active, -1); return true; }
+  onDone(): bool {
+    incrementMetric(active, -1);
+    return true;
+  }
 }
 
 class TrapRoot extends RootContext {
@@ -26,7 +33,9 @@ class TrapRoot extends RootContext {
     active = defineMetric(MetricType.Gauge, "trap_test_connections_active");
     return true;
   }
-  createContext(id: u32): Context { return new TrapConnection(id, this); }
+  createContext(id: u32): Context {
+    return new TrapConnection(id, this);
+  }
 }
 
 registerRootContext((id: u32) => new TrapRoot(id));

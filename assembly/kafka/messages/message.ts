@@ -34,15 +34,27 @@ export class PartEntry {
   /** Copies a blob summary into the entry. */
   setRecords(s: BlobStats): void {
     let own = this.stats;
-    if (own == null) { own = new BlobStats(); this.stats = own; }
+    if (own == null) {
+      own = new BlobStats();
+      this.stats = own;
+    }
     own.copyFrom(s);
     this.records = own;
   }
 
   clear(): void {
-    this.group = ""; this.topic = ""; this.partition = -1; this.error = 0; this.offset = -1;
-    this.highWatermark = -1; this.lastStable = -1; this.logStart = -1; this.timestamp = -1;
-    this.leaderId = -1; this.forgotten = false; this.records = null;
+    this.group = "";
+    this.topic = "";
+    this.partition = -1;
+    this.error = 0;
+    this.offset = -1;
+    this.highWatermark = -1;
+    this.lastStable = -1;
+    this.logStart = -1;
+    this.timestamp = -1;
+    this.leaderId = -1;
+    this.forgotten = false;
+    this.records = null;
   }
 }
 
@@ -52,7 +64,13 @@ export class TopicEntry {
   idLo: i64 = 0;
   error: i16 = 0;
   partitions: i32 = 0;
-  clear(): void { this.name = ""; this.idHi = 0; this.idLo = 0; this.error = 0; this.partitions = 0; }
+  clear(): void {
+    this.name = "";
+    this.idHi = 0;
+    this.idLo = 0;
+    this.error = 0;
+    this.partitions = 0;
+  }
 }
 
 export class Message extends Visitor {
@@ -99,12 +117,37 @@ export class Message extends Visitor {
   private depth: i32 = 0;
 
   reset(): void {
-    this.acks = -1; this.transactionalId = ""; this.groupId = ""; this.memberId = ""; this.generation = -1;
-    this.error = 0; this.errors.length = 0; this.sessionId = 0; this.sessionEpoch = -1; this.isolation = 0;
-    this.replicaId = -1; this.mechanism = ""; this.principal = ""; this.protocolType = ""; this.protocolName = "";
-    this.leader = ""; this.committed = false; this.key = ""; this.keyType = 0; this.producerId = -1;
-    this.brokers = -1; this.members = -1; this.memberIds.length = 0; this.nParts = 0; this.nTopics = 0;
-    this.group = ""; this.topic = null; this.part = null; this.forgotten = false; this.inMembers = false; this.depth = 0;
+    this.acks = -1;
+    this.transactionalId = "";
+    this.groupId = "";
+    this.memberId = "";
+    this.generation = -1;
+    this.error = 0;
+    this.errors.length = 0;
+    this.sessionId = 0;
+    this.sessionEpoch = -1;
+    this.isolation = 0;
+    this.replicaId = -1;
+    this.mechanism = "";
+    this.principal = "";
+    this.protocolType = "";
+    this.protocolName = "";
+    this.leader = "";
+    this.committed = false;
+    this.key = "";
+    this.keyType = 0;
+    this.producerId = -1;
+    this.brokers = -1;
+    this.members = -1;
+    this.memberIds.length = 0;
+    this.nParts = 0;
+    this.nTopics = 0;
+    this.group = "";
+    this.topic = null;
+    this.part = null;
+    this.forgotten = false;
+    this.inMembers = false;
+    this.depth = 0;
     // Bodies are pooled: after a message of very many entries, let the entries go
     if (this.parts.length > MAX_POOLED) this.parts = [];
     if (this.topics.length > MAX_POOLED) this.topics = [];
@@ -112,7 +155,9 @@ export class Message extends Visitor {
     if (this.memberIds.length > MAX_POOLED) this.memberIds = [];
   }
 
-  part_(i: i32): PartEntry { return unchecked(this.parts[i]); }
+  part_(i: i32): PartEntry {
+    return unchecked(this.parts[i]);
+  }
 
   private newPart(): PartEntry {
     if (this.nParts == this.parts.length) this.parts.push(new PartEntry());
@@ -120,7 +165,10 @@ export class Message extends Visitor {
     p.clear();
     p.group = this.group;
     const t = this.topic;
-    if (t) { p.topic = t.name; t.partitions++; }
+    if (t) {
+      p.topic = t.name;
+      t.partitions++;
+    }
     p.forgotten = this.forgotten;
     return p;
   }
@@ -133,7 +181,8 @@ export class Message extends Visitor {
   open(role: Role): void {
     this.depth++;
     switch (role) {
-      case Role.Topics: case Role.Forgotten: {
+      case Role.Topics:
+      case Role.Forgotten: {
         if (this.nTopics == this.topics.length) this.topics.push(new TopicEntry());
         const t = unchecked(this.topics[this.nTopics++]);
         t.clear();
@@ -141,32 +190,52 @@ export class Message extends Visitor {
         this.forgotten = role == Role.Forgotten;
         break;
       }
-      case Role.Partitions: this.part = this.newPart(); break;
-      case Role.Groups: this.group = ""; break;
-      case Role.Members: this.inMembers = true; break;
+      case Role.Partitions:
+        this.part = this.newPart();
+        break;
+      case Role.Groups:
+        this.group = "";
+        break;
+      case Role.Members:
+        this.inMembers = true;
+        break;
     }
   }
 
   close(role: Role): void {
     this.depth--;
     switch (role) {
-      case Role.Topics: case Role.Forgotten: {
+      case Role.Topics:
+      case Role.Forgotten: {
         const t = this.topic;
         if (t && (t.idHi | t.idLo) != 0 && t.name.length) learnTopicId(t.idHi, t.idLo, t.name);
-        this.topic = null; this.forgotten = false;
+        this.topic = null;
+        this.forgotten = false;
         break;
       }
-      case Role.Partitions: this.part = null; break;
-      case Role.Groups: this.group = ""; break;
-      case Role.Members: this.inMembers = false; break;
+      case Role.Partitions:
+        this.part = null;
+        break;
+      case Role.Groups:
+        this.group = "";
+        break;
+      case Role.Members:
+        this.inMembers = false;
+        break;
     }
   }
 
   int(role: Role, v: i64): void {
     const p = this.part;
     switch (role) {
-      case Role.Partition: if (p) p.partition = <i32>v; break;
-      case Role.PartitionList: { const q = this.newPart(); q.partition = <i32>v; break; }
+      case Role.Partition:
+        if (p) p.partition = <i32>v;
+        break;
+      case Role.PartitionList: {
+        const q = this.newPart();
+        q.partition = <i32>v;
+        break;
+      }
       case Role.Error: {
         if (v == 0) break;
         this.errors.push(<i16>v);
@@ -175,27 +244,61 @@ export class Message extends Visitor {
         else if (this.depth == 0) this.error = <i16>v;
         break;
       }
-      case Role.Offset: if (p && p.offset < 0) p.offset = v; break;
-      case Role.HighWatermark: if (p) p.highWatermark = v; break;
-      case Role.LastStable: if (p) p.lastStable = v; break;
-      case Role.LogStart: if (p) p.logStart = v; break;
-      case Role.Timestamp: if (p) p.timestamp = v; break;
-      case Role.LeaderId: if (p) p.leaderId = <i32>v; break;
-      case Role.Acks: this.acks = <i32>v; break;
-      case Role.Generation: this.generation = <i32>v; break;
-      case Role.SessionId: this.sessionId = <i32>v; break;
-      case Role.SessionEpoch: this.sessionEpoch = <i32>v; break;
-      case Role.Isolation: this.isolation = <i32>v; break;
-      case Role.ReplicaId: this.replicaId = <i32>v; break;
-      case Role.Committed: this.committed = v != 0; break;
-      case Role.KeyType: this.keyType = <i32>v; break;
-      case Role.ProducerId: this.producerId = v; break;
+      case Role.Offset:
+        if (p && p.offset < 0) p.offset = v;
+        break;
+      case Role.HighWatermark:
+        if (p) p.highWatermark = v;
+        break;
+      case Role.LastStable:
+        if (p) p.lastStable = v;
+        break;
+      case Role.LogStart:
+        if (p) p.logStart = v;
+        break;
+      case Role.Timestamp:
+        if (p) p.timestamp = v;
+        break;
+      case Role.LeaderId:
+        if (p) p.leaderId = <i32>v;
+        break;
+      case Role.Acks:
+        this.acks = <i32>v;
+        break;
+      case Role.Generation:
+        this.generation = <i32>v;
+        break;
+      case Role.SessionId:
+        this.sessionId = <i32>v;
+        break;
+      case Role.SessionEpoch:
+        this.sessionEpoch = <i32>v;
+        break;
+      case Role.Isolation:
+        this.isolation = <i32>v;
+        break;
+      case Role.ReplicaId:
+        this.replicaId = <i32>v;
+        break;
+      case Role.Committed:
+        this.committed = v != 0;
+        break;
+      case Role.KeyType:
+        this.keyType = <i32>v;
+        break;
+      case Role.ProducerId:
+        this.producerId = v;
+        break;
     }
   }
 
   str(role: Role, ptr: usize, len: i32): void {
     switch (role) {
-      case Role.Topic: { const t = this.topic; if (t) t.name = intern(ptr, len); break; }
+      case Role.Topic: {
+        const t = this.topic;
+        if (t) t.name = intern(ptr, len);
+        break;
+      }
       case Role.GroupId: {
         const g = intern(ptr, len);
         this.group = g;
@@ -208,12 +311,24 @@ export class Message extends Visitor {
         else if (this.memberId.length == 0) this.memberId = m;
         break;
       }
-      case Role.TransactionalId: if (this.transactionalId.length == 0) this.transactionalId = intern(ptr, len); break;
-      case Role.Mechanism: this.mechanism = intern(ptr, len); break;
-      case Role.ProtocolType: this.protocolType = intern(ptr, len); break;
-      case Role.ProtocolName: if (this.protocolName.length == 0) this.protocolName = intern(ptr, len); break;
-      case Role.Leader: this.leader = intern(ptr, len); break;
-      case Role.Key: if (this.key.length == 0) this.key = intern(ptr, len); break;
+      case Role.TransactionalId:
+        if (this.transactionalId.length == 0) this.transactionalId = intern(ptr, len);
+        break;
+      case Role.Mechanism:
+        this.mechanism = intern(ptr, len);
+        break;
+      case Role.ProtocolType:
+        this.protocolType = intern(ptr, len);
+        break;
+      case Role.ProtocolName:
+        if (this.protocolName.length == 0) this.protocolName = intern(ptr, len);
+        break;
+      case Role.Leader:
+        this.leader = intern(ptr, len);
+        break;
+      case Role.Key:
+        if (this.key.length == 0) this.key = intern(ptr, len);
+        break;
       case Role.AuthBytes: {
         // SaslAuthenticate does not repeat the handshake's mechanism: name it from the token's form
         this.principal = saslPrincipal(ptr, len);
@@ -225,8 +340,10 @@ export class Message extends Visitor {
 
   uuid(role: Role, hi: i64, lo: i64): void {
     const t = this.topic;
-    if (t && role == Role.TopicId) { // t first: @as-covers wraps the right operand, which would lose the null check
-      t.idHi = hi; t.idLo = lo;
+    if (t && role == Role.TopicId) {
+      // t first: @as-covers wraps the right operand, which would lose the null check
+      t.idHi = hi;
+      t.idLo = lo;
       if (t.name.length == 0) t.name = topicName(hi, lo);
     }
   }
@@ -250,7 +367,11 @@ function hasNul(ptr: usize, len: i32): bool {
 export function saslPrincipal(ptr: usize, len: i32): string {
   if (len <= 0) return "";
   let nul = -1;
-  for (let i = 0; i < len; i++) if (load<u8>(ptr + <usize>i) == 0) { nul = i; break; }
+  for (let i = 0; i < len; i++)
+    if (load<u8>(ptr + <usize>i) == 0) {
+      nul = i;
+      break;
+    }
   if (nul >= 0) {
     if (nul > 0) return intern(ptr, nul);
     let end = nul + 1;
@@ -261,8 +382,12 @@ export function saslPrincipal(ptr: usize, len: i32): string {
   // SCRAM: gs2-cbind-flag ("n" | "y" | "p=...") "," [ "a=" authzid ] "," "n=" user "," ...
   const f = load<u8>(ptr);
   if (f != 0x6e && f != 0x79 && f != 0x70) return "";
-  let commas = 0, i = 0;
-  while (i < len && commas < 2) { if (load<u8>(ptr + <usize>i) == 0x2c) commas++; i++; }
+  let commas = 0,
+    i = 0;
+  while (i < len && commas < 2) {
+    if (load<u8>(ptr + <usize>i) == 0x2c) commas++;
+    i++;
+  }
   if (commas < 2 || i + 2 > len || load<u8>(ptr + <usize>i) != 0x6e || load<u8>(ptr + <usize>(i + 1)) != 0x3d) return "";
   const start = i + 2;
   let end = start;

@@ -8,7 +8,11 @@ const MAX_INTERNED_LEN: i32 = 256;
 const MAX_TOPIC_IDS: i32 = 65536;
 
 class Interned {
-  constructor(readonly bytes: usize, readonly len: i32, readonly str: string) {}
+  constructor(
+    readonly bytes: usize,
+    readonly len: i32,
+    readonly str: string,
+  ) {}
 }
 
 const interned = new Map<u32, Interned>();
@@ -16,7 +20,7 @@ const interned = new Map<u32, Interned>();
 function hashBytes(ptr: usize, len: i32): u32 {
   let h: u32 = 2166136261;
   for (let i = 0; i < len; i++) h = (h ^ load<u8>(ptr + <usize>i)) * 16777619;
-  return h ^ <u32>len;
+  return h ^ (<u32>len);
 }
 
 /** The string for UTF-8 bytes at ptr; the same string object each time for the same bytes. */
@@ -38,12 +42,19 @@ export function intern(ptr: usize, len: i32): string {
 }
 
 class TopicName {
-  constructor(readonly hi: i64, readonly lo: i64, public name: string, public known: bool) {}
+  constructor(
+    readonly hi: i64,
+    readonly lo: i64,
+    public name: string,
+    public known: bool,
+  ) {}
 }
 
 const topicIds = new Map<i64, TopicName>();
 
-@inline function idKey(hi: i64, lo: i64): i64 { return hi ^ (lo * 0x9e3779b97f4a7c15); }
+@inline function idKey(hi: i64, lo: i64): i64 {
+  return hi ^ (lo * 0x9e3779b97f4a7c15);
+}
 
 /** Records a topic id -> name pair (from a Metadata response). */
 export function learnTopicId(hi: i64, lo: i64, name: string): void {
@@ -51,7 +62,11 @@ export function learnTopicId(hi: i64, lo: i64, name: string): void {
   const k = idKey(hi, lo);
   if (topicIds.has(k)) {
     const e = topicIds.get(k);
-    if (e.hi == hi && e.lo == lo) { e.name = name; e.known = true; return; }
+    if (e.hi == hi && e.lo == lo) {
+      e.name = name;
+      e.known = true;
+      return;
+    }
   }
   if (topicIds.size < MAX_TOPIC_IDS) topicIds.set(k, new TopicName(hi, lo, name, true));
 }
@@ -79,11 +94,16 @@ const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 /** Kafka's Uuid.toString(): URL-safe base64 of the 16 bytes, no padding. */
 export function uuidString(hi: i64, lo: i64): string {
   let out = "";
-  let acc: u32 = 0, bits = 0;
+  let acc: u32 = 0,
+    bits = 0;
   for (let i = 0; i < 16; i++) {
-    const b = <u32>((i < 8 ? hi >>> <i64>(56 - 8 * i) : lo >>> <i64>(56 - 8 * (i - 8))) & 0xff);
-    acc = (acc << 8) | b; bits += 8;
-    while (bits >= 6) { bits -= 6; out += B64.charAt(<i32>((acc >>> bits) & 63)); }
+    const b = <u32>((i < 8 ? hi >>> (<i64>(56 - 8 * i)) : lo >>> (<i64>(56 - 8 * (i - 8)))) & 0xff);
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += B64.charAt(<i32>((acc >>> bits) & 63));
+    }
   }
   if (bits > 0) out += B64.charAt(<i32>((acc << (6 - bits)) & 63));
   return out;

@@ -22,7 +22,7 @@ export abstract class Visitor {
 }
 
 @inline function inRange(packed: i32, v: i32): bool {
-  return v >= (packed >>> 16) && v <= (packed & 0xffff);
+  return v >= packed >>> 16 && v <= (packed & 0xffff);
 }
 
 export class Walker {
@@ -39,9 +39,14 @@ export class Walker {
 
   /** Walks the message at the cursor. Returns Done, More (cursor short), Records or Bad. */
   walk(c: Cursor, f: Frame, ops: StaticArray<i32>, version: i16, flex: bool, v: Visitor): Verdict {
-    this.c = c; this.f = f; this.ops = ops; this.v = v;
-    this.version = version; this.flex = flex;
-    this.blob = 0; this.needRecords = false;
+    this.c = c;
+    this.f = f;
+    this.ops = ops;
+    this.v = v;
+    this.version = version;
+    this.flex = flex;
+    this.blob = 0;
+    this.needRecords = false;
     this.fields(0, unchecked(ops[0]), false);
     if (this.needRecords) return Verdict.Records;
     if (!c.ok) return c.short ? Verdict.More : Verdict.Bad;
@@ -50,7 +55,8 @@ export class Walker {
 
   /** Reads `count` ops from op index `start`; `tags`: read the struct's tag section after them. */
   private fields(start: i32, count: i32, tags: bool): bool {
-    const ops = this.ops, c = this.c;
+    const ops = this.ops,
+      c = this.c;
     for (let i = 0; i < count; i++) {
       const o = 1 + (start + i) * OP_WORDS;
       if (!inRange(unchecked(ops[o + 1]), this.version)) continue;
@@ -61,16 +67,22 @@ export class Walker {
   }
 
   private field(o: i32): bool {
-    const ops = this.ops, c = this.c, v = this.v!;
+    const ops = this.ops,
+      c = this.c,
+      v = this.v!;
     const kind = unchecked(ops[o]);
     const nullable = inRange(unchecked(ops[o + 2]), this.version);
     const role = <Role>unchecked(ops[o + 3]);
     if (kind == Kind.ArrayStruct || kind == Kind.ArrayOf) {
       const n = c.arrayLen(this.flex);
       if (!c.ok) return false;
-      if (n < 0 && !nullable) { c.fail(); return false; }
+      if (n < 0 && !nullable) {
+        c.fail();
+        return false;
+      }
       if (role != Role.None) v.count(role, max(n, 0));
-      const a = unchecked(ops[o + 4]), b = unchecked(ops[o + 5]);
+      const a = unchecked(ops[o + 4]),
+        b = unchecked(ops[o + 5]);
       for (let i = 0; i < n; i++) {
         if (kind == Kind.ArrayOf) {
           if (!this.value(a, role, false)) return false;
@@ -94,21 +106,57 @@ export class Walker {
 
   /** One primitive value. */
   private value(kind: i32, role: Role, nullable: bool): bool {
-    const c = this.c, v = this.v!;
+    const c = this.c,
+      v = this.v!;
     const keep = role != Role.None;
     switch (kind) {
-      case Kind.Bool: case Kind.Int8: { const x = c.i8(); if (keep && c.ok) v.int(role, x); break; }
-      case Kind.Int16: { const x = c.i16(); if (keep && c.ok) v.int(role, x); break; }
-      case Kind.Uint16: { const x = <u16>c.i16(); if (keep && c.ok) v.int(role, x); break; }
-      case Kind.Int32: { const x = c.i32(); if (keep && c.ok) v.int(role, x); break; }
-      case Kind.Uint32: { const x = <u32>c.i32(); if (keep && c.ok) v.int(role, x); break; }
-      case Kind.Int64: case Kind.Float64: { const x = c.i64(); if (keep && c.ok) v.int(role, x); break; }
-      case Kind.Uuid: { const hi = c.i64(), lo = c.i64(); if (keep && c.ok) v.uuid(role, hi, lo); break; }
-      case Kind.String: case Kind.Bytes: {
+      case Kind.Bool:
+      case Kind.Int8: {
+        const x = c.i8();
+        if (keep && c.ok) v.int(role, x);
+        break;
+      }
+      case Kind.Int16: {
+        const x = c.i16();
+        if (keep && c.ok) v.int(role, x);
+        break;
+      }
+      case Kind.Uint16: {
+        const x = <u16>c.i16();
+        if (keep && c.ok) v.int(role, x);
+        break;
+      }
+      case Kind.Int32: {
+        const x = c.i32();
+        if (keep && c.ok) v.int(role, x);
+        break;
+      }
+      case Kind.Uint32: {
+        const x = <u32>c.i32();
+        if (keep && c.ok) v.int(role, x);
+        break;
+      }
+      case Kind.Int64:
+      case Kind.Float64: {
+        const x = c.i64();
+        if (keep && c.ok) v.int(role, x);
+        break;
+      }
+      case Kind.Uuid: {
+        const hi = c.i64(),
+          lo = c.i64();
+        if (keep && c.ok) v.uuid(role, hi, lo);
+        break;
+      }
+      case Kind.String:
+      case Kind.Bytes: {
         const n = kind == Kind.String ? c.strLen(this.flex) : c.bytesLen(this.flex);
         if (!c.ok) break;
         if (n < 0) {
-          if (!nullable) { c.fail(); break; }
+          if (!nullable) {
+            c.fail();
+            break;
+          }
           if (keep) v.str(role, 0, -1);
           break;
         }
@@ -116,25 +164,34 @@ export class Walker {
         if (keep && c.ok) v.str(role, at, n);
         break;
       }
-      case Kind.Records: return this.records(role, nullable);
-      default: c.fail();
+      case Kind.Records:
+        return this.records(role, nullable);
+      default:
+        c.fail();
     }
     return c.ok;
   }
 
   /** A records blob: its summary if the framer made one, else stop and ask for it. */
   private records(role: Role, nullable: bool): bool {
-    const c = this.c, f = this.f!;
+    const c = this.c,
+      f = this.f!;
     const n = c.bytesLen(this.flex);
     if (!c.ok) return false;
-    if (n < 0) { if (!nullable) c.fail(); return c.ok; }
+    if (n < 0) {
+      if (!nullable) c.fail();
+      return c.ok;
+    }
     if (n == 0) return true;
     const i = this.blob++;
     if (i < f.nBlobs) {
       if (role != Role.None) this.v!.records(role, unchecked(f.blobs[i]));
       return true;
     }
-    if (n > c.limit - c.pos) { c.fail(); return false; }
+    if (n > c.limit - c.pos) {
+      c.fail();
+      return false;
+    }
     f.recordsAt = c.pos;
     f.recordsLen = n;
     this.needRecords = true;
