@@ -7,28 +7,10 @@ import path from "node:path";
 import { ProxyWasmVm } from "../../host/wasm/vm";
 import { int16, int32, request, response, str } from "../support/frames";
 import { loadFixtures } from "../support/fixtures";
+import { TAP_EVENT_KEYS } from "../support/tap-keys";
 
 const WASM = process.env.KSCOPE_WASM ?? path.join(__dirname, "..", "..", "..", "build", "kscope.wasm");
 const CONN = { source: "127.0.0.1:40000", destination: "127.0.0.1:9092" };
-const ALLOWED = new Set([
-  "ev",
-  "id",
-  "client",
-  "api",
-  "version",
-  "topics",
-  "partitions",
-  "records",
-  "bytes",
-  "group",
-  "error",
-  "errors",
-  "latencyUs",
-  "noResponse",
-  "ts",
-  "conn",
-  "src",
-]);
 
 type TapEvent = Record<string, unknown>;
 
@@ -93,7 +75,7 @@ test("every recorded client's traffic taps into events with names, counts and si
   const parsed = events.map((e) => JSON.parse(e) as TapEvent);
   for (const e of parsed)
     assert.deepEqual(
-      Object.keys(e).filter((k) => !ALLOWED.has(k)),
+      Object.keys(e).filter((k) => !TAP_EVENT_KEYS.has(k)),
       [],
       JSON.stringify(e),
     );
