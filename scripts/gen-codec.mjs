@@ -365,6 +365,14 @@ const PRIM = {
   bytes: 10,
   records: 11,
 };
+
+/** An op's kind for a schema type, and for an array of primitives its element's kind. */
+function fieldKind(type) {
+  const isArray = type.startsWith("[]");
+  const elem = isArray ? type.slice(2) : type;
+  if (PRIM[elem] !== undefined) return isArray ? { kind: KINDS.indexOf("ArrayOf"), a: PRIM[elem] } : { kind: PRIM[elem], a: 0 };
+  return { kind: KINDS.indexOf(isArray ? "ArrayStruct" : "Struct"), a: 0 };
+}
 export const OP_WORDS = 6; // kind, versions, nullableVersions, role, a, b
 
 const packRange = (r) => (r === null ? 0x7fff << 16 : (r[0] << 16) | Math.min(r[1], 0x7fff));
@@ -423,15 +431,7 @@ export function buildTable(schema, capture) {
       if (role === undefined && kids && subtreeCaptures(kids, path + ".")) role = "Scope";
       const roleId = role === undefined ? 0 : ROLES.indexOf(role);
       if (roleId < 0) throw new Error(`unknown role ${role}`);
-      const isArray = f.type.startsWith("[]");
-      const elem = isArray ? f.type.slice(2) : f.type;
-      let kind,
-        a = 0;
-      if (!isArray && PRIM[elem] !== undefined) kind = PRIM[elem];
-      else if (isArray && PRIM[elem] !== undefined) {
-        kind = KINDS.indexOf("ArrayOf");
-        a = PRIM[elem];
-      } else kind = KINDS.indexOf(isArray ? "ArrayStruct" : "Struct");
+      const { kind, a } = fieldKind(f.type);
       ops.push({
         op: [kind, packRange(range), packRange(parseRange(f.nullableVersions)), roleId, a, 0],
         kids: kind >= 12 && kind != 13 ? kids : null,
@@ -569,7 +569,7 @@ writeFileSync(join(out, "codec.ts"), genCodec(apis));
 writeFileSync(join(out, "errors.ts"), genErrors());
 const gwOut = join(root, "assembly/gateway/generated");
 mkdirSync(gwOut, { recursive: true });
-writeFileSync(join(gwOut, "addresses.ts"), genGateway(apis, { parseRange, KINDS, PRIM, packRange, snake, jars: JARS }));
+writeFileSync(join(gwOut, "addresses.ts"), genGateway(apis, { parseRange, KINDS, PRIM, fieldKind, packRange, snake, jars: JARS }));
 const frames = genGatewayFrames(apis, { parseRange, PRIM });
 writeFileSync(
   join(root, "test/fixtures/gateway-frames.json"),

@@ -19,7 +19,7 @@ export const GW_ROLES = ["None", "Scope", "NodeId", "Host", "Port"];
 // kind, versions, nullableVersions, role, a (element kind / first child), b (children), tag (-1: regular)
 export const GW_OP_WORDS = 7;
 
-export function genGateway(apis, { parseRange, KINDS, PRIM, packRange, snake, jars }) {
+export function genGateway(apis, { parseRange, KINDS, PRIM, fieldKind, packRange, snake, jars }) {
   const tables = [];
   const cases = [];
   for (const [apiName, structs] of Object.entries(ADDRESSES)) {
@@ -76,15 +76,7 @@ export function genGateway(apis, { parseRange, KINDS, PRIM, packRange, snake, ja
           if (here[0] <= here[1]) lowest = Math.min(lowest, here[0]);
         }
         if (!r && kids && holds(f, path)) r = "Scope";
-        const isArray = f.type.startsWith("[]");
-        const elem = isArray ? f.type.slice(2) : f.type;
-        let kind,
-          a = 0;
-        if (!isArray && PRIM[elem] !== undefined) kind = PRIM[elem];
-        else if (isArray && PRIM[elem] !== undefined) {
-          kind = KINDS.indexOf("ArrayOf");
-          a = PRIM[elem];
-        } else kind = KINDS.indexOf(isArray ? "ArrayStruct" : "Struct");
+        const { kind, a } = fieldKind(f.type);
         ops.push({
           op: [
             kind,
