@@ -43,6 +43,24 @@ async function createTopic(topic: string, partitions: number): Promise<void> {
   } finally {
     await admin.disconnect();
   }
+  await knownEverywhere(topic, partitions);
+}
+
+// The controller acknowledges a new topic before every broker has applied it from the metadata
+// log; a client whose next Metadata lands on a lagging broker gets UNKNOWN_TOPIC_OR_PARTITION
+// (kafkajs does not retry that). Wait until each live broker, asked through its gateway port,
+// knows the topic and a leader for every partition.
+async function knownEverywhere(topic: string, partitions: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const node of cluster.nodes.filter((x) => !x.stopped)) {
+    for (;;) {
+      const md = await kcatMetadata(`127.0.0.1:${gw.portBase + node.id}`, topic).catch(() => undefined);
+      const t = md?.originating_broker.id === node.id ? md.topics.find((x) => x.topic === topic) : undefined;
+      if (t && !t.error && t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0)) break;
+      if (Date.now() > deadline) throw new Error(`node ${node.id} does not know ${topic} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 const delta =
