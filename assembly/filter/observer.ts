@@ -29,6 +29,7 @@ import {
   sumMembers848,
 } from "../metrics/shared";
 import { tapRequest, tapResponse } from "./tap";
+import { RecentMap } from "./recent";
 
 const PRODUCE: i16 = 0,
   FETCH: i16 = 1,
@@ -45,6 +46,7 @@ const PRODUCE: i16 = 0,
   SASL_AUTHENTICATE: i16 = 36,
   CONSUMER_GROUP_HEARTBEAT: i16 = 68;
 
+/** Client ids whose group is remembered (the most recently seen), and groups tracked. */
 const MAX_CLIENTS: i32 = 10000;
 const MAX_MEMBERS: i32 = 10000;
 
@@ -100,7 +102,7 @@ export class MetricsObserver extends SessionObserver {
   readonly deep: DeepMetrics = new DeepMetrics();
   readonly lag: LagTracker = new LagTracker();
   /** Client id -> the consumer group it was last seen in (group APIs); Fetch carries no group. */
-  private clientGroup: Map<string, string> = new Map();
+  private clientGroup: RecentMap<string> = new RecentMap<string>(MAX_CLIENTS / 2);
   private groups: Map<string, GroupState> = new Map();
 
   /** labels: the workload's common labels (see identity.ts), current while its series are defined. */
@@ -417,7 +419,7 @@ export class MetricsObserver extends SessionObserver {
 
   private learnClient(client: string, group: string): void {
     if (client.length == 0) return;
-    if (this.clientGroup.has(client) || this.clientGroup.size < MAX_CLIENTS) this.clientGroup.set(client, group);
+    this.clientGroup.set(client, group);
   }
 
   private group(name: string): GroupState {

@@ -5,6 +5,17 @@ import { MetricStore } from "../metrics/store";
 import { TapHub } from "../tap";
 import { reachable } from "../upstream";
 import { VERSION } from "../version";
+import { ProxyWasmVm } from "../wasm/vm";
+
+/** The process's memory (bytes, from process.memoryUsage()) and the filter's Wasm memory (64 KiB pages). */
+export interface MemoryInfo {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  wasmPages?: number;
+}
 
 export interface ProxyInfo {
   version: string;
@@ -20,6 +31,8 @@ export interface ProxyInfo {
   tap: boolean;
   /** Clients streaming /api/tap now (0: the filter writes no tap events). */
   tapping: number;
+  /** Memory now (the soak samples it: bench/soak.ts). */
+  memory: MemoryInfo;
 }
 
 /** GET /api/info of `kscope dashboard`: the dashboard over a Prometheus server. */
@@ -35,6 +48,7 @@ export interface InfoParts {
   filter: boolean;
   listen: string;
   upstream: { host: string; port: number };
+  vm?: ProxyWasmVm;
 }
 
 /** A function answering the proxy's info now (the upstream is probed on each call). */
@@ -54,6 +68,7 @@ export function proxyInfo(o: InfoParts): () => Promise<ProxyInfo> {
       history: { intervalSeconds: o.history.intervalMs / 1000, retentionSeconds: o.history.retentionMs / 1000 },
       tap: o.tap.supported,
       tapping: o.tap.subscribers,
+      memory: { ...process.memoryUsage(), wasmPages: o.vm?.memoryPages() },
     };
   };
 }

@@ -21,7 +21,7 @@ export interface LocalAdmin {
 
 export function localRoutes(o: LocalAdmin): Record<string, Handler> {
   const tap = new TapHub(o.vm);
-  const info = proxyInfo({ history: o.history, metrics: o.metrics, tap, filter: !!o.vm, listen: o.listen, upstream: o.upstream });
+  const info = proxyInfo({ history: o.history, metrics: o.metrics, tap, filter: !!o.vm, vm: o.vm, listen: o.listen, upstream: o.upstream });
   const source = (window: number, at?: number) =>
     new WindowSource("admin (this proxy)", window, () => Promise.resolve(o.history.window(window, at)));
   const data = new DashboardData(source, `kscope ${o.listen}`, o.history.retentionMs / 1000);

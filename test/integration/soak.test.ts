@@ -1,8 +1,8 @@
-// The 60-second soak CI runs (bench/soak.ts; the 30-minute one is a command, see README):
-// mixed traffic with connection churn through `kscope proxy` (30 s) and Envoy (30 s), with a
+// The 60-second soak CI runs (bench/soak.ts; the 30-minute one is a command, see README): the
+// soak's steady mix with connection churn through `kscope proxy` (30 s) and Envoy (30 s), with a
 // label budget of 3 and 4 topics so that every label combination is seen within the warm-up (the
-// first half); after it, RSS and the series count stay within tolerance and CPU per record does
-// not grow.
+// first half); after it, RSS, Wasm memory and the series count stay within the soak's tolerances
+// and CPU per record does not grow.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { Broker, startKafka } from "../support/kafka";
