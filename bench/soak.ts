@@ -9,9 +9,10 @@
 // two classic groups, one joining every 5 s and leaving after 20 s (a rebalance each time), reading
 // the hot topics; a Java KIP-848 member of one of three groups every 20 s. Client ids are fresh at
 // a steady rate that reaches --client-ids at the end of the run.
-// Every --sample seconds: the proxy's RSS (the host also reports its V8 heap, external and Wasm
-// pages through /api/info), its kscope series, the series new since the last sample (written to
-// DIR/<proxy>-series.ndjson with their labels), and its CPU per 1,000 records moved. With --assert
+// Every --sample seconds: the proxy's RSS (Envoy also its allocator's server.memory_allocated; the
+// host its V8 heap, external memory and Wasm pages, through /api/info), its kscope series, the
+// series new since the last sample (written to DIR/<proxy>-<time>-series.ndjson with their
+// labels), and its CPU per 1,000 records moved. With --assert
 // it exits 1 unless, after the warm-up, memory and series stay within tolerance and CPU per record
 // does not grow (flatness() states the tolerances).
 import { parseArgs } from "node:util";
@@ -41,6 +42,8 @@ export interface SoakSample {
   heapUsedMiB?: number;
   externalMiB?: number;
   wasmPages?: number;
+  /** Envoy: the bytes its allocator holds for Envoy itself (server.memory_allocated; Wasm VMs are outside it). */
+  envoyAllocatedMiB?: number;
   series: number;
   /** Series not present at the previous sample (and gone since it). */
   newSeries: number;
@@ -164,8 +167,9 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
   // Producers: 3/4 of them on the cycling topics (20 records), 1/4 on the hot topics (50 records).
   const cycling = () => onSchedule(1000 / (producerRate * 0.75), end, 8, (i) => produce("c", i, `soak-${i % o.topics}`, 20));
   const hot = () => onSchedule(1000 / (producerRate * 0.25), end, 4, (i) => produce("h", i, HOT_TOPICS[i % HOT_TOPICS.length], 50));
-  // Classic group members: one joins every 5 s, reads the hot topics for 20 s and leaves.
+  // Classic group members: one joins every 5 s (not in the last 10 s), reads the hot topics for 20 s and leaves.
   const member = async (i: number): Promise<void> => {
+    if (Date.now() + 2 * MEMBER_EVERY_MS > end) return; // a join needs a few seconds; none left to finish it
     const c = kafkajs(bootstrap, { clientId: `soak-member-${tag}-${i}` }).consumer({
       groupId: `soak-group-${i % CLASSIC_GROUPS}`,
       maxWaitTimeInMs: 200,
@@ -211,7 +215,9 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     while (Date.now() < end) {
       await sleep(Math.min(o.sampleSeconds * 1000, Math.max(0, end - Date.now())));
       const cpu = procCpuSeconds(pid);
-      const all = parseSamples(await metricsText()).filter((x) => x.name.startsWith("kscope_"));
+      const text = parseSamples(await metricsText());
+      const all = text.filter((x) => x.name.startsWith("kscope_"));
+      const allocated = text.find((x) => x.name === "envoy_server_memory_allocated")?.value;
       const keys = new Set(all.map(seriesKey));
       const fresh = [...keys].filter((k) => !known.has(k));
       const gone = [...known].filter((k) => !keys.has(k));
@@ -231,6 +237,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
         t: Math.round((Date.now() - t0) / 1000),
         rssMiB: rssMiB(pid),
         ...(mem ? { heapUsedMiB: mem.heapUsed / MiB, externalMiB: mem.external / MiB, wasmPages: mem.wasmPages } : {}),
+        ...(allocated !== undefined ? { envoyAllocatedMiB: allocated / MiB } : {}),
         series: all.length,
         newSeries: samples.length ? fresh.length : 0,
         goneSeries: gone.length,
@@ -250,7 +257,9 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
         .join(", ");
       const heap = mem
         ? `, heap ${s.heapUsedMiB!.toFixed(1)} MiB, external ${s.externalMiB!.toFixed(1)} MiB, ${s.wasmPages} Wasm pages`
-        : "";
+        : s.envoyAllocatedMiB !== undefined
+          ? `, Envoy allocated ${s.envoyAllocatedMiB.toFixed(1)} MiB`
+          : "";
       o.log?.(
         `${o.proxy} t=${s.t}s rss ${s.rssMiB.toFixed(1)} MiB${heap}, ${s.series} series (+${s.newSeries}${families ? ` [${families}]` : ""} -${s.goneSeries}; ≤ ${s.labelValues} values per budgeted label), ${s.records} records, ${s.clientIds} client ids, ${s.cpuMsPer1kRecords.toFixed(1)} CPU ms/1k records`,
       );
@@ -320,7 +329,7 @@ export function table(r: SoakResult): string {
     [
       `${s.t} s`,
       s.rssMiB.toFixed(1),
-      ...(host ? [s.heapUsedMiB!.toFixed(1), s.externalMiB!.toFixed(1), String(s.wasmPages)] : []),
+      ...(host ? [s.heapUsedMiB!.toFixed(1), s.externalMiB!.toFixed(1), String(s.wasmPages)] : [s.envoyAllocatedMiB?.toFixed(1) ?? ""]),
       String(s.series),
       String(s.newSeries),
       String(s.records),
@@ -331,7 +340,7 @@ export function table(r: SoakResult): string {
   const head = [
     "t",
     "RSS MiB",
-    ...(host ? ["V8 heap used MiB", "external MiB", "Wasm pages"] : []),
+    ...(host ? ["V8 heap used MiB", "external MiB", "Wasm pages"] : ["Envoy allocated MiB"]),
     "series",
     "new",
     "records",
