@@ -32,6 +32,13 @@ const CLASSIC_GROUPS = 2;
 const MEMBER_EVERY_MS = 5000;
 const MEMBER_LIFE_MS = 20_000;
 const KIP848_EVERY_MS = 20_000;
+// Every batch the same shape, so each minute mints the same label combinations: records that
+// compress (librdkafka sends a batch that would grow uncompressed, so a small batch of short
+// records showed up as compression="none" on a random topic now and then), spread over all the
+// topic's partitions (librdkafka's sticky partitioner sent a whole batch to one random partition,
+// so each pass over the topics found partitions, and their high-watermark series, not seen before).
+const PADDING = "kscope soak ".repeat(16);
+const SPREAD = { "sticky.partitioning.linger.ms": 0 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const MiB = 1024 * 1024;
 
@@ -40,6 +47,7 @@ export interface SoakSample {
   rssMiB: number;
   /** The host's V8 heap used, external memory and Wasm pages (undefined through Envoy). */
   heapUsedMiB?: number;
+  heapTotalMiB?: number;
   externalMiB?: number;
   wasmPages?: number;
   /** Envoy: the bytes its allocator holds for Envoy itself (server.memory_allocated; Wasm VMs are outside it). */
@@ -156,8 +164,8 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
       await kcatProduce(
         bootstrap,
         topic,
-        Array.from({ length: count }, (_, r) => `${tag}-${lane}${i}-${r}`),
-        { compression: CODECS[i % CODECS.length], X: { "client.id": `soak-${tag}-${lane}${i}`, acks: "all" } },
+        Array.from({ length: count }, (_, r) => `${tag}-${lane}${i}-${r} ${PADDING}`),
+        { compression: CODECS[i % CODECS.length], X: { "client.id": `soak-${tag}-${lane}${i}`, acks: "all", ...SPREAD } },
       );
       records += count;
     } catch {
@@ -236,7 +244,14 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
       const s: SoakSample = {
         t: Math.round((Date.now() - t0) / 1000),
         rssMiB: rssMiB(pid),
-        ...(mem ? { heapUsedMiB: mem.heapUsed / MiB, externalMiB: mem.external / MiB, wasmPages: mem.wasmPages } : {}),
+        ...(mem
+          ? {
+              heapUsedMiB: mem.heapUsed / MiB,
+              heapTotalMiB: mem.heapTotal / MiB,
+              externalMiB: mem.external / MiB,
+              wasmPages: mem.wasmPages,
+            }
+          : {}),
         ...(allocated !== undefined ? { envoyAllocatedMiB: allocated / MiB } : {}),
         series: all.length,
         newSeries: samples.length ? fresh.length : 0,
@@ -256,7 +271,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
         .map(([f, n]) => `${f.replace(/^kscope_/, "")} ${n}`)
         .join(", ");
       const heap = mem
-        ? `, heap ${s.heapUsedMiB!.toFixed(1)} MiB, external ${s.externalMiB!.toFixed(1)} MiB, ${s.wasmPages} Wasm pages`
+        ? `, heap ${s.heapUsedMiB!.toFixed(1)} of ${s.heapTotalMiB!.toFixed(1)} MiB, external ${s.externalMiB!.toFixed(1)} MiB, ${s.wasmPages} Wasm pages`
         : s.envoyAllocatedMiB !== undefined
           ? `, Envoy allocated ${s.envoyAllocatedMiB.toFixed(1)} MiB`
           : "";
@@ -329,7 +344,9 @@ export function table(r: SoakResult): string {
     [
       `${s.t} s`,
       s.rssMiB.toFixed(1),
-      ...(host ? [s.heapUsedMiB!.toFixed(1), s.externalMiB!.toFixed(1), String(s.wasmPages)] : [s.envoyAllocatedMiB?.toFixed(1) ?? ""]),
+      ...(host
+        ? [`${s.heapUsedMiB!.toFixed(1)} / ${s.heapTotalMiB!.toFixed(1)}`, s.externalMiB!.toFixed(1), String(s.wasmPages)]
+        : [s.envoyAllocatedMiB?.toFixed(1) ?? ""]),
       String(s.series),
       String(s.newSeries),
       String(s.records),
@@ -340,7 +357,7 @@ export function table(r: SoakResult): string {
   const head = [
     "t",
     "RSS MiB",
-    ...(host ? ["V8 heap used MiB", "external MiB", "Wasm pages"] : ["Envoy allocated MiB"]),
+    ...(host ? ["V8 heap used / total MiB", "external MiB", "Wasm pages"] : ["Envoy allocated MiB"]),
     "series",
     "new",
     "records",
