@@ -2,10 +2,10 @@
 // anywhere; the framer keeps only the bytes a decoder asks for and skips the rest of each
 // frame without copying it. `records` blobs are summarised from batch headers as they stream by.
 //
-// The decoder is restartable: it parses the kept bytes from the start each time, and says
-// Done, More (keep `want` bytes, then call again), Records (a records blob starts at
-// `recordsAt` in the kept bytes) or Bad. A summarised blob is cut out of the kept bytes, so
-// a restart reads its length prefix and finds the summary in `blobs` instead of the bytes.
+// The decoder is incremental: each call says Done, More (keep `want` bytes, then call again),
+// Records (a records blob starts at `recordsAt` in the kept bytes) or Bad, and the next call
+// resumes where it stopped. A summarised blob is cut out of the kept bytes, so the bytes after
+// it follow at `recordsAt`, and its summary waits in `blobs` for the decoder's next call.
 // Summaries are reused frame after frame: a decoder copies what it keeps.
 import { ByteBuffer, ByteSource, MemorySource } from "./bytes";
 import { BatchScanner, BlobStats } from "./batches";

@@ -7,7 +7,7 @@ import { Frame, FrameSink, Framer, GiveUp, MAX_REQUEST, MAX_RESPONSE, Verdict } 
 import { RequestHeader, flexibleResponse, knownVersion, readRequestHeader } from "./header";
 import { intern } from "./messages/names";
 import { InFlight, InFlightQueue } from "./inflight";
-import { RequestBody, ResponseBody, decodeRequestBody, decodeResponseBody } from "./messages/index";
+import { RequestBody, ResponseBody, Walker, decodeRequestBody, decodeResponseBody } from "./messages/index";
 
 export const enum Undecoded {
   UnknownVersion = 0,
@@ -97,17 +97,25 @@ class RequestSink extends FrameSink {
   private ex: Exchange | null = null;
   private lastClientId: string = "";
   private lastBytes: ByteBuffer = new ByteBuffer();
+  private w: Walker = new Walker();
   s!: KafkaSession;
 
   begin(f: Frame): void {
     f.want = min(f.size, MIN_WANT);
     this.ex = null;
+    this.w.clear();
   }
 
   decode(f: Frame): Verdict {
     const c = this.c,
       h = this.h;
     c.reset(f.kept.ptr, f.kept.len, f.keepLimit);
+    const w = this.w;
+    if (w.active) {
+      // the header was read by an earlier call: resume the body's walk
+      const v = decodeRequestBody(w, c, f, this.ex!);
+      return v == Verdict.More ? more(f, c) : v;
+    }
     if (!readRequestHeader(c, h)) {
       this.s.stop(this.s.saslV0 ? GiveUp.Sasl : GiveUp.Header);
       return Verdict.Bad;
@@ -124,7 +132,7 @@ class RequestSink extends FrameSink {
       this.ex = ex;
     }
     if (!ex.decodable) return Verdict.Done;
-    const v = decodeRequestBody(c, f, ex);
+    const v = decodeRequestBody(w, c, f, ex);
     return v == Verdict.More ? more(f, c) : v;
   }
 
@@ -172,17 +180,25 @@ class ResponseSink extends FrameSink {
   private c: Cursor = new Cursor(0, 0);
   private ex: Exchange | null = null;
   private matched: bool = false;
+  private w: Walker = new Walker();
   s!: KafkaSession;
 
   begin(f: Frame): void {
     f.want = min(f.size, MIN_WANT);
     this.ex = null;
     this.matched = false;
+    this.w.clear();
   }
 
   decode(f: Frame): Verdict {
     const c = this.c;
     c.reset(f.kept.ptr, f.kept.len, f.keepLimit);
+    const w = this.w;
+    if (w.active) {
+      // the header was read by an earlier call: resume the body's walk
+      const v = decodeResponseBody(w, c, f, this.ex!);
+      return v == Verdict.More ? more(f, c) : v;
+    }
     const corr = c.i32();
     if (!c.ok) return more(f, c);
     if (!this.matched) {
@@ -193,7 +209,7 @@ class ResponseSink extends FrameSink {
     if (ex == null || !ex.decodable) return Verdict.Done;
     if (flexibleResponse(ex.apiKey, ex.apiVersion)) c.skipTags();
     if (!c.ok) return more(f, c);
-    const v = decodeResponseBody(c, f, ex);
+    const v = decodeResponseBody(w, c, f, ex);
     return v == Verdict.More ? more(f, c) : v;
   }
 
