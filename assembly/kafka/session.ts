@@ -80,14 +80,18 @@ export abstract class SessionObserver {
 
 /**
  * Bytes asked for first, and at least when a decode falls short: most frames are smaller, so
- * they decode in one pass instead of a pass per doubling.
+ * they decode in one call.
  */
 const MIN_WANT: i32 = 1024;
 
-/** Asks for the bytes a short cursor needs, growing geometrically to bound restarts. */
+/**
+ * Asks for the bytes a short cursor needs, and up to MIN_WANT more. The walk resumes, so asking
+ * ahead only saves calls; and no more than that: bytes of a records blob kept ahead of the walk
+ * are moved when the blob is cut out, which a growing read-ahead would make quadratic.
+ */
 function more(f: Frame, c: Cursor): Verdict {
   if (!c.short) return Verdict.Bad;
-  f.want = max(c.need, min(f.keepLimit, max(f.kept.len * 2, MIN_WANT)));
+  f.want = max(c.need, min(f.keepLimit, f.kept.len + MIN_WANT));
   return Verdict.More;
 }
 

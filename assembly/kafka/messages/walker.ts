@@ -24,7 +24,7 @@ export abstract class Visitor {
   /** A string or bytes value at ptr (valid during the call); len -1 is null. */
   str(role: Role, ptr: usize, len: i32): void {}
   uuid(role: Role, hi: i64, lo: i64): void {}
-  /** A records blob's summary (valid during the frame: copy what is kept). */
+  /** A records blob's summary (valid during the call: copy what is kept). */
   records(role: Role, s: BlobStats): void {}
 }
 
@@ -54,7 +54,7 @@ export class Walker {
   private stack: StaticArray<i32> = new StaticArray<i32>(6 * LEVEL);
   /** Where the next step starts, in the kept bytes. */
   private pos: i32 = 0;
-  /** Records fields met so far in this walk (the i-th is summarised in f.blobs[i]). */
+  /** Records fields met so far in this walk (the framer counts those summarised in f.nBlobs). */
   private blob: i32 = 0;
   /** The walk stopped after a records field's length for the framer to summarise it; its role + 1. */
   private pendingBlob: i32 = 0;
@@ -98,8 +98,7 @@ export class Walker {
       this.pendingBlob = 0;
       const role = <Role>(pending - 1);
       const f = this.f!;
-      const i = this.blob - 1;
-      if (role != Role.None && i < f.nBlobs) this.v!.records(role, unchecked(f.blobs[i]));
+      if (role != Role.None && this.blob == f.nBlobs) this.v!.records(role, f.blob);
     }
     while (this.depth > 0) {
       if (!this.step(c)) break;
