@@ -93,6 +93,9 @@ function send(fc: ReturnType<ProxyWasmVm["connect"]>, ex: Exchange): void {
   for (let i = 0; i < ex.resp.length; i += CHUNK) fc.upstream(ex.resp.subarray(i, i + CHUNK));
 }
 
+/** Allocations per exchange of the last time() call (modules instrumented by scripts/count-allocs.mjs). */
+let allocsPerExchange: number | undefined;
+
 /** CPU µs per exchange, over at least `minMs` of replay on one long connection. */
 function time(vm: ProxyWasmVm, ex: Exchange, minMs = 300): number {
   const fc = vm.connect({ source: "127.0.0.1:1", destination: "127.0.0.1:2" });
@@ -107,6 +110,7 @@ function time(vm: ProxyWasmVm, ex: Exchange, minMs = 300): number {
   }
   let n = 0,
     us = 0;
+  const allocs0 = vm.exportedGlobal("allocs");
   const cpu0 = process.cpuUsage();
   while (us < minMs * 1000) {
     for (let i = 0; i < batch; i++) send(fc, ex);
@@ -114,6 +118,7 @@ function time(vm: ProxyWasmVm, ex: Exchange, minMs = 300): number {
     const c = process.cpuUsage(cpu0);
     us = c.user + c.system;
   }
+  if (allocs0 !== undefined) allocsPerExchange = (vm.exportedGlobal("allocs")! - allocs0) / n;
   fc.close();
   return us / n;
 }
@@ -145,7 +150,8 @@ for (const [api, make] of [
       const best = vms.map(() => Infinity);
       for (let pass = 0; pass < 2; pass++) vms.forEach((vm, i) => (best[i] = Math.min(best[i], time(vm, ex, minMs / 2))));
       const cols = best.slice(1).map((k) => `${k.toFixed(2)} | ${(k / p).toFixed(3)}`);
-      console.log(`| ${api} | ${p} | ${b} | ${ex.req.length + ex.resp.length} | ${best[0].toFixed(2)} | ${cols.join(" | ")} |`);
+      const allocs = allocsPerExchange !== undefined ? ` allocations / exchange: ${allocsPerExchange.toFixed(3)}` : "";
+      console.log(`| ${api} | ${p} | ${b} | ${ex.req.length + ex.resp.length} | ${best[0].toFixed(2)} | ${cols.join(" | ")} |${allocs}`);
     }
   }
 }
