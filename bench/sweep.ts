@@ -165,14 +165,23 @@ if (process.env.SWEEP_MEMORY !== "0") {
     send(vm.connect({ source: "127.0.0.1:1", destination: "127.0.0.1:2" }), ex); // series defined before
     const before = vm.memoryPages();
     const conns = [];
+    // The heap grows (doubling) when it is full: between two growths, the connections opened
+    // filled exactly the pages the first one added.
+    const growths: [number, number][] = [];
     for (let i = 0; i < 10000; i++) {
       const fc = vm.connect({ source: `127.0.0.1:${10000 + i}`, destination: "127.0.0.1:2" });
       if (traffic) send(fc, ex);
       conns.push(fc);
+      const pages = vm.memoryPages();
+      if (pages !== (growths.at(-1)?.[1] ?? before)) growths.push([i + 1, pages]);
     }
     const after = vm.memoryPages();
+    const [[n1, p1], [n2, p2]] = growths.slice(-2);
+    const filled = growths.length > 1 ? (((p1 - (growths.at(-3)?.[1] ?? before)) * 65536) / (n2 - n1)).toFixed(0) : "?";
     console.log(
-      `10,000 idle connections ${traffic ? "after one Produce exchange each" : "with no bytes yet"}: Wasm memory ${before} -> ${after} pages, ${(((after - before) * 65536) / 10000).toFixed(0)} bytes per connection`,
+      `10,000 idle connections ${traffic ? "after one Produce exchange each" : "with no bytes yet"}: Wasm memory ${before} -> ${after} pages ` +
+        `(${(((after - before) * 65536) / 10000).toFixed(0)} bytes per connection as pages); heap grew at ${growths.map(([n, p]) => `${n}: ${p}`).join(", ")} ` +
+        `(connections: pages), so ${filled} bytes per connection filled between the last two growths`,
     );
     for (const fc of conns) fc.close();
   }
