@@ -8,7 +8,7 @@
 // (table only), SWEEP_REQUESTS (default 1,000,000).
 import path from "node:path";
 import { ProxyWasmVm } from "../host/wasm/vm";
-import { frame, int16, int32, request, response, str } from "../test/support/frames";
+import { int16, int32, request, response, str } from "../test/support/frames";
 
 const ROOT = path.join(__dirname, "..", "..");
 const CHUNK = 16384;
@@ -176,8 +176,11 @@ if (process.env.SWEEP_MEMORY !== "0") {
       if (pages !== (growths.at(-1)?.[1] ?? before)) growths.push([i + 1, pages]);
     }
     const after = vm.memoryPages();
-    const [[n1, p1], [n2, p2]] = growths.slice(-2);
-    const filled = growths.length > 1 ? (((p1 - (growths.at(-3)?.[1] ?? before)) * 65536) / (n2 - n1)).toFixed(0) : "?";
+    let filled = "?";
+    if (growths.length > 1) {
+      const [[n1, p1], [n2]] = growths.slice(-2);
+      filled = (((p1 - (growths.at(-3)?.[1] ?? before)) * 65536) / (n2 - n1)).toFixed(0);
+    }
     console.log(
       `10,000 idle connections ${traffic ? "after one Produce exchange each" : "with no bytes yet"}: Wasm memory ${before} -> ${after} pages ` +
         `(${(((after - before) * 65536) / 10000).toFixed(0)} bytes per connection as pages); heap grew at ${growths.map(([n, p]) => `${n}: ${p}`).join(", ")} ` +
