@@ -126,6 +126,7 @@ export class MetricsObserver extends SessionObserver {
     const now = nowNanos();
     this.lag.refresh(now, true);
     this.syncGroups(now);
+    this.deep.syncTopics();
   }
 
   /**
@@ -337,13 +338,13 @@ export class MetricsObserver extends SessionObserver {
       const t = unchecked(resp.topics[i]);
       if (t.error != 0 || t.name.length == 0) continue;
       const s = this.deep.topic(t.name);
-      if (s.topic != OTHER) observe(s.partitionsId(), <u64>t.partitions);
+      if (s.topic != OTHER) s.setPartitions(t.partitions);
     }
     for (let i = 0; i < resp.nParts; i++) {
       const p = resp.part_(i);
       if (p.leaderId < 0 || p.topic.length == 0) continue;
       const t = this.deep.topic(p.topic);
-      if (t.topic != OTHER) observe(t.leaderId(p.partition), <u64>p.leaderId);
+      if (t.topic != OTHER) t.setLeader(p.partition, p.leaderId, p.leaderEpoch);
     }
   }
 

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { loadCorpus } from "../fuzz/corpus";
 import { parseCrash, runFuzz, traps } from "../fuzz/fuzz";
+import * as M from "../../vocabulary/metrics";
 
 const ROOT = path.join(__dirname, "..", "..", "..");
 const WASM = process.env.KSCOPE_WASM ?? path.join(ROOT, "build", "kscope.wasm");
@@ -33,4 +34,26 @@ test("seeded fuzz: 2 x 200k mutated real-client frames in many chunkings, no tra
   assert.equal(second.series, first.series);
   assert.ok(second.heapMiB - first.heapMiB < 2, `host heap ${first.heapMiB.toFixed(1)} -> ${second.heapMiB.toFixed(1)} MiB`);
   assert.ok(second.wasmPages <= 256, `Wasm memory bounded (${second.wasmPages} pages)`);
+});
+
+test("series ceiling: once each metric's budget is spent, fresh hostile frames mint no new series", () => {
+  // A small budget so that CI reaches it; the ceiling is every metric at its budget plus its `__other__`
+  // series and its overflow counter (kscope_label_overflow_total{label=<metric>}).
+  const budget = 20;
+  const samples: number[] = [];
+  const r = runFuzz({
+    wasm: WASM,
+    corpus: loadCorpus(),
+    seed: 11,
+    frames: 300_000,
+    configuration: `{"max_label_values":50,"max_series_per_metric":${budget}}`,
+    progressEvery: 100_000,
+    progress: (p) => samples.push(p.end.series),
+  });
+  assert.equal(r.traps, 0);
+  const metrics = Object.keys(M).length;
+  assert.ok(r.end.series <= metrics * (budget + 2), `${r.end.series} series, ceiling ${metrics * (budget + 2)}`);
+  // samples[0] is at the first frame; from 100k frames on every new connection is new hostile input
+  assert.ok(samples.length >= 3, `samples ${samples.join(", ")}`);
+  assert.equal(samples[samples.length - 1], samples[1], `series after 100k, 200k, ... frames: ${samples.join(", ")}`);
 });
