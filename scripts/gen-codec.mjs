@@ -223,7 +223,12 @@ export const CAPTURE = {
     response: {
       Brokers: "Brokers",
       ErrorCode: "Error",
-      ...TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", LeaderId: "LeaderId", LeaderEpoch: "LeaderEpoch", ErrorCode: "Error" }),
+      ...TOPIC_PART("Topics", "Name", "Partitions", {
+        PartitionIndex: "Partition",
+        LeaderId: "LeaderId",
+        LeaderEpoch: "LeaderEpoch",
+        ErrorCode: "Error",
+      }),
       "Topics.ErrorCode": "Error",
     },
   },

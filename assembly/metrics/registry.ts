@@ -65,7 +65,8 @@ const overflowIds = new Map<string, u32>();
 export function series(type: MetricType, base: string, labels: string): u32 {
   const name = base + labels + commonLabels;
   if (ids.has(name)) return ids.get(name);
-  if (labels.length && !admitSeries(base, name)) return overflowSeries(type, base, labels);
+  // the overflow counter itself has one series per label and metric: the vocabulary bounds it
+  if (labels.length && base != M.labelOverflow && !admitSeries(base, name)) return overflowSeries(type, base, labels);
   const id = defineMetric(type, name);
   ids.set(name, id);
   return id;

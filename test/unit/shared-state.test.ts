@@ -123,7 +123,8 @@ function metadataV7(correlationId: number, topic: string, leaders: { leader: num
 }
 
 /** Metadata v7 request for every topic. */
-const metadataRequest = (correlationId: number): Buffer => request(3, 7, correlationId, "meta-client", false, Buffer.concat([int32(-1), Buffer.from([1])]));
+const metadataRequest = (correlationId: number): Buffer =>
+  request(3, 7, correlationId, "meta-client", false, Buffer.concat([int32(-1), Buffer.from([1])]));
 
 test("partitions and leaders: an answer from a broker whose metadata is behind does not overwrite what another VM learnt", async () => {
   const metrics = new MetricStore();
@@ -139,7 +140,12 @@ test("partitions and leaders: an answer from a broker whose metadata is behind d
     const line = metrics
       .render()
       .split("\n")
-      .find((l) => l.startsWith(`${name}{`) && l.includes('topic="meta-topic"') && (partition === undefined || l.includes(`partition="${partition}"`)));
+      .find(
+        (l) =>
+          l.startsWith(`${name}{`) &&
+          l.includes('topic="meta-topic"') &&
+          (partition === undefined || l.includes(`partition="${partition}"`)),
+      );
     return line === undefined ? undefined : Number(line.split(" ").pop());
   };
   // VM a learns of 3 partitions, partition 0 led by broker 2 at epoch 5
