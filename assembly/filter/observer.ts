@@ -418,13 +418,17 @@ export class MetricsObserver extends SessionObserver {
 
   private learnClient(client: string, group: string): void {
     if (client.length == 0) return;
-    if (this.clientGroup.has(client) || this.clientGroup.size < MAX_CLIENTS) this.clientGroup.set(client, group);
+    // only admitted client ids: the others share one `__other__` series whatever their group
+    if (this.clientGroup.has(client) || (this.clientGroup.size < MAX_CLIENTS && clientLabels.admit(client) != OTHER))
+      this.clientGroup.set(client, group);
   }
 
   private group(name: string): GroupState {
     if (this.groups.has(name)) return this.groups.get(name);
-    const g = new GroupState(name, this.deep.group(name));
-    if (this.groups.size < MAX_CLIENTS) this.groups.set(name, g);
+    const ids = this.deep.group(name);
+    const g = new GroupState(ids.group == OTHER ? OTHER : name, ids); // no shared key per turned-away name
+    // groups past the label budget share `__other__` series; their state is not kept (its memory is the client's to choose)
+    if (this.groups.size < MAX_CLIENTS && ids.group != OTHER) this.groups.set(name, g);
     return g;
   }
 

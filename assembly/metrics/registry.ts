@@ -166,7 +166,7 @@ export class LabelBudget {
         return value;
       }
     }
-    if (!this.rejected.has(value) && this.rejected.size < 10000) {
+    if (!this.rejected.has(value) && this.rejected.size < REJECTED_KEPT) {
       this.rejected.add(value);
       if (this.overflowId == u32.MAX_VALUE - 1) this.overflowId = series(MetricType.Counter, M.labelOverflow, label(L.label, this.label));
       inc(this.overflowId);
@@ -176,3 +176,5 @@ export class LabelBudget {
 }
 
 export const OTHER = "__other__";
+/** Values turned away that are remembered (to count each once); past it they are no longer counted. */
+const REJECTED_KEPT: i32 = 1000;
