@@ -87,9 +87,10 @@ function admitSeries(base: string, name: string): bool {
  */
 function overflowSeries(type: MetricType, base: string, labels: string): u32 {
   inc(series(MetricType.Counter, M.labelOverflow, label(L.label, base)));
-  if (overflowIds.has(base)) return overflowIds.get(base);
+  const key = base + commonLabels; // one per metric and workload
+  if (overflowIds.has(key)) return overflowIds.get(key);
   const id = type == MetricType.Gauge ? u32.MAX_VALUE : defineMetric(type, base + othered(labels) + commonLabels);
-  overflowIds.set(base, id);
+  overflowIds.set(key, id);
   return id;
 }
 
