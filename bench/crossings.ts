@@ -82,10 +82,9 @@ function pingPong(port: number, count: number): Promise<void> {
 
 function render(v: Variant, upstream: string) {
   return (listenPort: number, adminPort: number): string => {
-    const cfg = YAML.parse(renderEnvoyConfig({ listenPort, adminPort, upstream, withWasm: !!v.wasm, wasmPath: v.wasm, pluginConfig: v.config })) as Record<
-      string,
-      any
-    >;
+    const cfg = YAML.parse(
+      renderEnvoyConfig({ listenPort, adminPort, upstream, withWasm: !!v.wasm, wasmPath: v.wasm, pluginConfig: v.config }),
+    ) as Record<string, any>;
     if (v.wasm) {
       for (const f of cfg.static_resources.listeners[0].filter_chains[0].filters as Record<string, any>[]) {
         if (f.name === "envoy.filters.network.wasm") f.typed_config.config.vm_config.runtime = RUNTIME;
@@ -141,13 +140,17 @@ async function main(): Promise<void> {
     sink.close();
   }
   const base = median(res.get(VARIANTS[0].name)!.map((f) => f.perMsg));
-  console.log(`Envoy ${RUNTIME}, 1 worker; ${CONNS} connections × ${SIZE} B messages / ${ACK} B acks, ${MESSAGES} messages; ${ROUNDS} rounds, medians.`);
+  console.log(
+    `Envoy ${RUNTIME}, 1 worker; ${CONNS} connections × ${SIZE} B messages / ${ACK} B acks, ${MESSAGES} messages; ${ROUNDS} rounds, medians.`,
+  );
   console.log(`| variant | Envoy CPU µs / message | × ${VARIANTS[0].name} | callbacks / message |`);
   console.log("|---|---|---|---|");
   for (const v of VARIANTS) {
     const fs = res.get(v.name)!;
     const m = median(fs.map((f) => f.perMsg));
-    console.log(`| ${v.name} | ${m.toFixed(2)} | ${(m / base).toFixed(2)} | ${v.config ? median(fs.map((f) => f.callbacksPerMsg)).toFixed(2) : "–"} |`);
+    console.log(
+      `| ${v.name} | ${m.toFixed(2)} | ${(m / base).toFixed(2)} | ${v.config ? median(fs.map((f) => f.callbacksPerMsg)).toFixed(2) : "–"} |`,
+    );
   }
 }
 
