@@ -10,7 +10,8 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import YAML from "yaml";
-import { startEnvoy, renderEnvoyConfig, repoRoot, type Envoy } from "../test/support/envoy";
+import { startEnvoy, renderEnvoyConfig, repoRoot, procCpuSeconds, type Envoy } from "../test/support/envoy";
+import { startKscope } from "../test/support/kscope";
 
 const ROUNDS = Number(process.env.CROSS_ROUNDS ?? 3);
 const MESSAGES = Number(process.env.CROSS_MESSAGES ?? 20_000);
@@ -21,6 +22,8 @@ const ACK = 16;
 
 interface Variant {
   name: string;
+  /** Run kscope's own host (kscope proxy) instead of Envoy. */
+  host?: boolean;
   wasm?: string;
   /** The reads module's configuration, "READS SIZE" (SIZE 0: the whole chunk). */
   config?: string;
@@ -37,6 +40,10 @@ const VARIANTS: Variant[] = [
     [1, 0],
     [4, 0],
   ].map(([n, s]) => ({ name: `reads ${n}×${s ? `${s} B` : "chunk"}`, wasm: build("reads.wasm"), config: `${n} ${s}` })),
+  // The same load through kscope's host: its cost per chunk next to Envoy's.
+  { name: "kscope host, no filter", host: true },
+  { name: "kscope host + no-op wasm", host: true, wasm: build("noop.wasm") },
+  { name: "kscope host + reads 16×8 B", host: true, wasm: build("reads.wasm"), config: "16 8" },
 ].filter((v) => !process.env.CROSS_VARIANTS || process.env.CROSS_VARIANTS.split(",").includes(v.name));
 
 /** A sink that answers each SIZE bytes it receives with an ACK-byte reply. */
@@ -99,7 +106,27 @@ async function callbacks(e: Envoy): Promise<number> {
   return m ? Number(m[1]) : NaN;
 }
 
-async function measure(v: Variant, upstream: string): Promise<{ perMsg: number; perCallback: number; callbacksPerMsg: number }> {
+interface Figures {
+  perMsg: number;
+  callbacksPerMsg: number;
+}
+
+async function measureHost(v: Variant, upstream: string): Promise<Figures> {
+  const args = v.config ? ["--config", v.config] : [];
+  const k = await startKscope({ upstream, filter: !!v.wasm, wasm: v.wasm, args });
+  try {
+    await Promise.all(Array.from({ length: CONNS }, () => pingPong(k.listenPort, 500))); // warm-up
+    const cpu0 = procCpuSeconds(k.proc.pid);
+    const per = Math.ceil(MESSAGES / CONNS);
+    await Promise.all(Array.from({ length: CONNS }, () => pingPong(k.listenPort, per)));
+    return { perMsg: ((procCpuSeconds(k.proc.pid) - cpu0) / (per * CONNS)) * 1e6, callbacksPerMsg: NaN };
+  } finally {
+    await k.stop();
+  }
+}
+
+async function measure(v: Variant, upstream: string): Promise<Figures> {
+  if (v.host) return measureHost(v, upstream);
   const e = await startEnvoy({ upstream, render: render(v, upstream), logLevel: "warning", name: "envoy-cross" });
   try {
     await Promise.all(Array.from({ length: CONNS }, () => pingPong(e.listenPort, 500))); // warm-up
@@ -110,7 +137,7 @@ async function measure(v: Variant, upstream: string): Promise<{ perMsg: number; 
     const cpu = e.cpuSeconds() - cpu0;
     const n = per * CONNS;
     const cb = v.config ? (await callbacks(e)) - c0 : NaN;
-    return { perMsg: (cpu / n) * 1e6, perCallback: (cpu / cb) * 1e6, callbacksPerMsg: cb / n };
+    return { perMsg: (cpu / n) * 1e6, callbacksPerMsg: cb / n };
   } finally {
     await e.stop();
   }
@@ -124,7 +151,7 @@ const median = (xs: number[]) => {
 async function main(): Promise<void> {
   const sink = await startSink();
   const upstream = `127.0.0.1:${(sink.address() as net.AddressInfo).port}`;
-  const res = new Map<string, { perMsg: number; perCallback: number; callbacksPerMsg: number }[]>(VARIANTS.map((v) => [v.name, []]));
+  const res = new Map<string, Figures[]>(VARIANTS.map((v) => [v.name, []]));
   try {
     for (let r = 0; r < ROUNDS; r++) {
       const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]);
@@ -149,7 +176,7 @@ async function main(): Promise<void> {
     const fs = res.get(v.name)!;
     const m = median(fs.map((f) => f.perMsg));
     console.log(
-      `| ${v.name} | ${m.toFixed(2)} | ${(m / base).toFixed(2)} | ${v.config ? median(fs.map((f) => f.callbacksPerMsg)).toFixed(2) : "–"} |`,
+      `| ${v.name} | ${m.toFixed(2)} | ${(m / base).toFixed(2)} | ${v.config && !v.host ? median(fs.map((f) => f.callbacksPerMsg)).toFixed(2) : "–"} |`,
     );
   }
 }
