@@ -35,3 +35,9 @@ export const series = (resource: string, range: number, step: number, f: Record<
 export function column(s: Series, col: string): { label: string; values: (number | null)[] }[] {
   return s.rows.filter((r) => r.cols[col]).map((r) => ({ label: r.key, values: r.cols[col] }));
 }
+
+/** Several columns of a one-row series (a single topic or client), as labelled lines. */
+export function columns(s: Series, cols: Record<string, string>): { label: string; values: (number | null)[] }[] {
+  const row = s.rows[0];
+  return row ? Object.entries(cols).map(([label, col]) => ({ label, values: row.cols[col] ?? [] })) : [];
+}

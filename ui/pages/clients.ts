@@ -1,5 +1,5 @@
 // Clients: what each client id produces and consumes, its request latency and errors.
-import { Row, TopologyGraph, get, series, view } from "../api";
+import { Row, TopologyGraph, columns, get, series, view } from "../api";
 import { workloadRows } from "./workload";
 import { TimeChart } from "../chart";
 import { card, fill, h, stat, table } from "../dom";
@@ -84,25 +84,8 @@ export function client(r: Route): Page {
         stat("produce bytes", bytes(c.producedBytesPerSec, "/s")),
         stat("fetch", rate(c.fetchedRecordsPerSec)),
       );
-      const row = s.rows[0];
-      chart.set(
-        s.t,
-        row
-          ? [
-              { label: "produced", values: row.cols.producedRecordsPerSec ?? [] },
-              { label: "fetched", values: row.cols.fetchedRecordsPerSec ?? [] },
-            ]
-          : [],
-      );
-      latency.set(
-        s.t,
-        row
-          ? [
-              { label: "p50", values: row.cols.p50Ms ?? [] },
-              { label: "p99", values: row.cols.p99Ms ?? [] },
-            ]
-          : [],
-      );
+      chart.set(s.t, columns(s, { produced: "producedRecordsPerSec", fetched: "fetchedRecordsPerSec" }));
+      latency.set(s.t, columns(s, { p50: "p50Ms", p99: "p99Ms" }));
       fill(
         apis,
         table<Row>(

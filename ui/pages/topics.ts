@@ -1,5 +1,5 @@
 // Topics: a table with sparklines, and a topic's page (partitions, producers, groups, errors).
-import { Row, get, series, view } from "../api";
+import { Row, columns, get, series, view } from "../api";
 import { TimeChart, sparkline } from "../chart";
 import { badge, card, fill, h, stat, table } from "../dom";
 import { bytes, duration, int, ms, num, rate } from "../format";
@@ -88,16 +88,7 @@ export function topic(r: Route): Page {
         stat("errors", rate(t.errorsPerSec), ((t.errorsPerSec as number) ?? 0) > 0 ? "bad" : ""),
         stat("partitions", num(t.partitions)),
       );
-      const row = s.rows[0];
-      chart.set(
-        s.t,
-        row
-          ? [
-              { label: "produced", values: row.cols.producedRecordsPerSec ?? [] },
-              { label: "fetched", values: row.cols.fetchedRecordsPerSec ?? [] },
-            ]
-          : [],
-      );
+      chart.set(s.t, columns(s, { produced: "producedRecordsPerSec", fetched: "fetchedRecordsPerSec" }));
       fill(
         parts,
         table<Row>(
