@@ -4,13 +4,14 @@
 // Wasm memory, before and after) and latency percentiles against the direct path at the same
 // rate. The proxy runs in a child process (this file with "proxy"): the host's startProxy and
 // ProxyWasmVm, composed as `kscope proxy` composes them, without the admin server. Not a test.
-//   node dist/bench/conns.js      env: CONNS_N (10000, capped by the fd limit), CONNS_RATE (2000 req/s), CONNS_SECONDS (20), CONNS_WASM
+//   node dist/bench/conns.js      env: CONNS_N (10000, capped by the fd limit), CONNS_RATE (2000 req/s), CONNS_SECONDS (20), CONNS_ROUNDS (2), CONNS_WASM
 import { fork, execFileSync, type ChildProcess } from "node:child_process";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startKafka, type Broker } from "../test/support/kafka";
 import { freePort } from "../test/support/ports";
+import { procCpuSeconds } from "../test/support/envoy";
 import { int32, request, str } from "../test/support/frames";
 import { startProxy } from "../host/proxy";
 import { ProxyWasmVm } from "../host/wasm/vm";
@@ -19,6 +20,7 @@ const RATE = Number(process.env.CONNS_RATE ?? 2000);
 const SECONDS = Number(process.env.CONNS_SECONDS ?? 20);
 const TOPIC = "conns";
 const OPEN_AT_ONCE = 200;
+const ROUNDS = Number(process.env.CONNS_ROUNDS ?? 2);
 
 // The proxy holds two descriptors per connection (client and upstream) under the same limit.
 const FD_LIMIT = Number(execFileSync("sh", ["-c", "ulimit -Hn"], { encoding: "utf8" }).trim()) || 1024;
@@ -98,6 +100,8 @@ const pct = (xs: number[], p: number) => {
 };
 
 interface Figures {
+  /** The proxy's CPU µs per request while they run (NaN on the direct path). */
+  cpuUs: number;
   opened: number;
   openSeconds: number;
   sent: number;
@@ -107,7 +111,8 @@ interface Figures {
   max: number;
 }
 
-async function run(port: number): Promise<Figures> {
+/** Opens N connections, calls `opened` (memory is sampled there, not while requests run: it collects garbage), then the rated phase. */
+async function run(port: number, opened: () => Promise<void> = async () => {}, cpu: () => number = () => NaN): Promise<Figures> {
   const conns: Conn[] = [];
   const t0 = performance.now();
   while (conns.length < N) {
@@ -115,6 +120,8 @@ async function run(port: number): Promise<Figures> {
     conns.push(...(await Promise.all(Array.from({ length: batch }, () => open(port)))));
   }
   const openSeconds = (performance.now() - t0) / 1000;
+  await opened();
+  const cpu0 = cpu();
   // A fixed total rate: every 10 ms, the next RATE/100 connections each send one Metadata.
   const lat: Promise<number>[] = [];
   let i = 0;
@@ -132,8 +139,18 @@ async function run(port: number): Promise<Figures> {
     }, 10);
   });
   const ms = await Promise.all(lat);
+  const cpuUs = ((cpu() - cpu0) / ms.length) * 1e6;
   for (const c of conns) c.sock.destroy();
-  return { opened: conns.length, openSeconds, sent: ms.length, p50: pct(ms, 50), p99: pct(ms, 99), p999: pct(ms, 99.9), max: Math.max(...ms) };
+  return {
+    cpuUs,
+    opened: conns.length,
+    openSeconds,
+    sent: ms.length,
+    p50: pct(ms, 50),
+    p99: pct(ms, 99),
+    p999: pct(ms, 99.9),
+    max: Math.max(...ms),
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -141,7 +158,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function main(): Promise<void> {
   const broker: Broker = await startKafka({ proxyPort: await freePort() });
   const row = (name: string, f: Figures) =>
-    `| ${name} | ${f.opened} | ${f.openSeconds.toFixed(1)} | ${f.sent} | ${f.p50.toFixed(2)} | ${f.p99.toFixed(2)} | ${f.p999.toFixed(2)} | ${f.max.toFixed(1)} |`;
+    `| ${name} | ${f.opened} | ${f.openSeconds.toFixed(1)} | ${Math.round(f.sent / SECONDS)} | ${f.p50.toFixed(2)} | ${f.p99.toFixed(2)} | ${f.p999.toFixed(2)} | ${f.max.toFixed(1)} | ${Number.isNaN(f.cpuUs) ? "–" : f.cpuUs.toFixed(0)} |`;
   try {
     await broker.createTopic(TOPIC, 3);
     const direct = Number(broker.directBootstrap.split(":").pop());
@@ -151,33 +168,35 @@ async function main(): Promise<void> {
     try {
       const rows: string[] = [];
       const mem: string[] = [];
-      // Interleaved: direct, proxy, direct, proxy.
-      for (let round = 1; round <= 2; round++) {
+      // Interleaved: direct, proxy, direct, proxy, ...
+      for (let round = 1; round <= ROUNDS; round++) {
         const d = await run(direct);
         rows.push(row(`direct (round ${round})`, d));
         console.error(rows.at(-1), `load ${os.loadavg()[0].toFixed(1)}`);
         await sleep(2000);
         const before = await ask(child);
-        let held: Memory | undefined;
-        const measuring = (async () => {
-          // Memory while all connections are open: sampled once the rated phase has begun.
-          await sleep(1000);
-          held = await ask(child);
-        })();
-        const p = await run(port);
-        await measuring;
+        let held!: Memory;
+        const p = await run(
+          port,
+          async () => {
+            held = await ask(child);
+          },
+          () => procCpuSeconds(child.pid!),
+        );
         await sleep(2000);
         const after = await ask(child);
         rows.push(row(`kscope host + kscope.wasm (round ${round})`, p));
         console.error(rows.at(-1), `load ${os.loadavg()[0].toFixed(1)}`);
         mem.push(
-          `| ${round} | ${before.rssMiB.toFixed(1)} | ${held!.rssMiB.toFixed(1)} | ${after.rssMiB.toFixed(1)} | ${(((held!.rssMiB - before.rssMiB) * 2 ** 20) / p.opened / 1024).toFixed(1)} | ${before.wasmPages} | ${held!.wasmPages} | ${after.wasmPages} | ${(((held!.wasmPages - before.wasmPages) * 65536) / p.opened / 1024).toFixed(2)} | ${held!.heapMiB.toFixed(1)} |`,
+          `| ${round} | ${before.rssMiB.toFixed(1)} | ${held.rssMiB.toFixed(1)} | ${after.rssMiB.toFixed(1)} | ${(((held.rssMiB - before.rssMiB) * 2 ** 20) / p.opened / 1024).toFixed(1)} | ${before.wasmPages} | ${held.wasmPages} | ${after.wasmPages} | ${(((held.wasmPages - before.wasmPages) * 65536) / p.opened / 1024).toFixed(2)} | ${held.heapMiB.toFixed(1)} |`,
         );
       }
       console.log(
         `${N} connections (fd limit ${FD_LIMIT}), ${RATE} Metadata v1 requests/s over ${SECONDS} s, round robin; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}.`,
       );
-      console.log("| path | connections | open s | requests | p50 ms | p99 ms | p99.9 ms | max ms |\n|---|---|---|---|---|---|---|---|");
+      console.log(
+        "| path | connections | open s | requests/s sent | p50 ms | p99 ms | p99.9 ms | max ms | proxy CPU µs / request |\n|---|---|---|---|---|---|---|---|---|",
+      );
       console.log(rows.join("\n"));
       console.log(
         "\n| round | RSS before MiB | RSS with all open | RSS after close | RSS KiB / connection | Wasm pages before | with all open | after close | Wasm KiB / connection | JS heap with all open MiB |\n|---|---|---|---|---|---|---|---|---|---|",
