@@ -4,7 +4,8 @@
 // Wasm memory, before and after) and latency percentiles against the direct path at the same
 // rate. The proxy runs in a child process (this file with "proxy"): the host's startProxy and
 // ProxyWasmVm, composed as `kscope proxy` composes them, without the admin server. Not a test.
-//   node dist/bench/conns.js      env: CONNS_N (10000, capped by the fd limit), CONNS_RATE (2000 req/s), CONNS_SECONDS (20), CONNS_ROUNDS (2), CONNS_WASM
+//   node dist/bench/conns.js      env: CONNS_N (10000, capped by the fd limit), CONNS_RATE (2000 req/s), CONNS_SECONDS (20), CONNS_ROUNDS (2), CONNS_WASM,
+//        CONNS_NODE_FLAGS (for the proxy's Node, e.g. --trace-gc)
 import { fork, execFileSync, type ChildProcess } from "node:child_process";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -170,7 +171,9 @@ async function main(): Promise<void> {
     await broker.createTopic(TOPIC, 3);
     const direct = Number(broker.directBootstrap.split(":").pop());
     const port = await freePort();
-    const child = fork(__filename, ["proxy", broker.directBootstrap, String(port)], { execArgv: ["--expose-gc"] });
+    const child = fork(__filename, ["proxy", broker.directBootstrap, String(port)], {
+      execArgv: ["--expose-gc", ...(process.env.CONNS_NODE_FLAGS ?? "").split(" ").filter(Boolean)],
+    });
     await new Promise((r) => child.once("message", r));
     try {
       const rows: string[] = [];

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
         const props = { acks: 1, "linger.ms": 5, "batch.size": 65536 };
         await producerPerf(e.bootstrap, topic, 20_000, { recordSize: 1024, throughput: -1, producerProps: props, timeoutMs: 120_000 });
         const data = path.join(tempDir("perf"), "perf.data");
-        const perf = spawn("perf", ["record", "-F", "999", "-g", "-o", data, "-p", String(e.pid)], { stdio: "ignore" });
+        const perf = spawn("perf", ["record", "-F", "4999", "-g", "-o", data, "-p", String(e.pid)], { stdio: "ignore" });
         const cpu0 = e.cpuSeconds();
         await producerPerf(e.bootstrap, topic, RECORDS, { recordSize: 1024, throughput: -1, producerProps: props, timeoutMs: 300_000 });
         await consumerPerf(e.bootstrap, topic, RECORDS + 20_000, { timeoutMs: 300_000 });
