@@ -5,7 +5,7 @@
 // rate. The proxy runs in a child process (this file with "proxy"): the host's startProxy and
 // ProxyWasmVm, composed as `kscope proxy` composes them, without the admin server. Not a test.
 //   node dist/bench/conns.js      env: CONNS_N (10000, capped by the fd limit), CONNS_RATE (2000 req/s), CONNS_SECONDS (20), CONNS_ROUNDS (2), CONNS_WASM,
-//        CONNS_NODE_FLAGS (for the proxy's Node, e.g. --trace-gc)
+//        CONNS_NODE_FLAGS (for the proxy's Node, e.g. --trace-gc), CONNS_COMPARE_FLAGS (a second proxy with these flags, interleaved)
 import { fork, execFileSync, type ChildProcess } from "node:child_process";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -170,37 +170,45 @@ async function main(): Promise<void> {
   try {
     await broker.createTopic(TOPIC, 3);
     const direct = Number(broker.directBootstrap.split(":").pop());
-    const port = await freePort();
-    const child = fork(__filename, ["proxy", broker.directBootstrap, String(port)], {
-      execArgv: ["--expose-gc", ...(process.env.CONNS_NODE_FLAGS ?? "").split(" ").filter(Boolean)],
-    });
-    await new Promise((r) => child.once("message", r));
+    // One proxy per set of Node flags: the default, and CONNS_COMPARE_FLAGS (e.g. a larger young generation) if given.
+    const flagSets = [process.env.CONNS_NODE_FLAGS ?? "", ...(process.env.CONNS_COMPARE_FLAGS ? [process.env.CONNS_COMPARE_FLAGS] : [])];
+    const proxies: { name: string; port: number; child: ChildProcess }[] = [];
+    for (const flags of flagSets) {
+      const port = await freePort();
+      const child = fork(__filename, ["proxy", broker.directBootstrap, String(port)], {
+        execArgv: ["--expose-gc", ...flags.split(" ").filter(Boolean)],
+      });
+      await new Promise((r) => child.once("message", r));
+      proxies.push({ name: `kscope host + kscope.wasm${flags ? ` (node ${flags})` : ""}`, port, child });
+    }
     try {
       const rows: string[] = [];
       const mem: string[] = [];
-      // Interleaved: direct, proxy, direct, proxy, ...
+      // Interleaved: direct, then each proxy, round after round.
       await run(direct, undefined, undefined, 200, 10); // warm-up of the broker (its JIT), not reported
       for (let round = 1; round <= ROUNDS; round++) {
         const d = await run(direct);
         rows.push(row(`direct (round ${round})`, d));
         console.error(rows.at(-1), `load ${os.loadavg()[0].toFixed(1)}`);
-        await sleep(2000);
-        const before = await ask(child);
-        let held!: Memory;
-        const p = await run(
-          port,
-          async () => {
-            held = await ask(child);
-          },
-          () => procCpuSeconds(child.pid!),
-        );
-        await sleep(2000);
-        const after = await ask(child);
-        rows.push(row(`kscope host + kscope.wasm (round ${round})`, p));
-        console.error(rows.at(-1), `load ${os.loadavg()[0].toFixed(1)}`);
-        mem.push(
-          `| ${round} | ${before.rssMiB.toFixed(1)} | ${held.rssMiB.toFixed(1)} | ${after.rssMiB.toFixed(1)} | ${(((held.rssMiB - before.rssMiB) * 2 ** 20) / p.opened / 1024).toFixed(1)} | ${before.wasmPages} | ${held.wasmPages} | ${after.wasmPages} | ${(((held.wasmPages - before.wasmPages) * 65536) / p.opened / 1024).toFixed(2)} | ${held.heapMiB.toFixed(1)} |`,
-        );
+        for (const { name, port, child } of proxies) {
+          await sleep(2000);
+          const before = await ask(child);
+          let held!: Memory;
+          const p = await run(
+            port,
+            async () => {
+              held = await ask(child);
+            },
+            () => procCpuSeconds(child.pid!),
+          );
+          await sleep(2000);
+          const after = await ask(child);
+          rows.push(row(`${name} (round ${round})`, p));
+          console.error(rows.at(-1), `load ${os.loadavg()[0].toFixed(1)}`);
+          mem.push(
+            `| ${name} (round ${round}) | ${before.rssMiB.toFixed(1)} | ${held.rssMiB.toFixed(1)} | ${after.rssMiB.toFixed(1)} | ${(((held.rssMiB - before.rssMiB) * 2 ** 20) / p.opened / 1024).toFixed(1)} | ${before.wasmPages} | ${held.wasmPages} | ${after.wasmPages} | ${(((held.wasmPages - before.wasmPages) * 65536) / p.opened / 1024).toFixed(2)} | ${held.heapMiB.toFixed(1)} |`,
+          );
+        }
       }
       console.log(
         `${N} connections (fd limit ${FD_LIMIT}), ${RATE} Metadata v1 requests/s over ${SECONDS} s, round robin; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}.`,
@@ -210,11 +218,11 @@ async function main(): Promise<void> {
       );
       console.log(rows.join("\n"));
       console.log(
-        "\n| round | RSS before MiB | RSS with all open | RSS after close | RSS KiB / connection | Wasm pages before | with all open | after close | Wasm KiB / connection | JS heap with all open MiB |\n|---|---|---|---|---|---|---|---|---|---|",
+        "\n| proxy | RSS before MiB | RSS with all open | RSS after close | RSS KiB / connection | Wasm pages before | with all open | after close | Wasm KiB / connection | JS heap with all open MiB |\n|---|---|---|---|---|---|---|---|---|---|",
       );
       console.log(mem.join("\n"));
     } finally {
-      child.kill();
+      for (const p of proxies) p.child.kill();
     }
   } finally {
     await broker.stop();
