@@ -107,14 +107,17 @@ function run(wasm: string, conns: Conn[], iterations: number, rounds: number, ch
   const cpu = process.cpuUsage(cpu0);
   const us = cpu.user + cpu.system;
   vm.countCalls = true;
+  const allocs0 = vm.exportedGlobal("allocs");
   replay(vm, conns, chunk, rounds);
   const perFrame = new Map([...vm.calls].map(([k, v]) => [k, v / framesPerReplay]));
+  // a module instrumented by scripts/count-allocs.mjs counts AssemblyScript's __new calls
+  if (allocs0 !== undefined) perFrame.set("allocations (__new)", (vm.exportedGlobal("allocs")! - allocs0) / framesPerReplay);
   return { usPerFrame: us / (framesPerReplay * iterations), usPerChunk: us / chunks, calls: perFrame };
 }
 
-function report(title: string, kscope: Result, noop: Result): void {
+function report(title: string, name: string, kscope: Result, noop: Result): void {
   console.log(
-    `${title}: kscope.wasm ${kscope.usPerFrame.toFixed(2)} µs/frame; no-op filter ${noop.usPerFrame.toFixed(2)} µs/frame; ratio ${(kscope.usPerFrame / noop.usPerFrame).toFixed(2)}` +
+    `${title}: ${name} ${kscope.usPerFrame.toFixed(2)} µs/frame; no-op filter ${noop.usPerFrame.toFixed(2)} µs/frame; ratio ${(kscope.usPerFrame / noop.usPerFrame).toFixed(2)}` +
       `; per chunk ${kscope.usPerChunk.toFixed(2)} vs ${noop.usPerChunk.toFixed(2)} µs`,
   );
   console.log(`  host calls per frame: ${[...kscope.calls].map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}`);
@@ -123,19 +126,21 @@ function report(title: string, kscope: Result, noop: Result): void {
 const iterations = Number(process.argv[2] ?? 200);
 const conns = loadFixtures();
 const bytes = conns.reduce((a, c) => a + c.req.length + c.resp.length, 0);
-const kscopeWasm = process.env.KSCOPE_WASM ?? path.join(ROOT, "build", "kscope.wasm");
+// KSCOPE_WASM: one module, or several (comma-separated, e.g. bench/variants.sh's builds) run interleaved
+const modules = (process.env.KSCOPE_WASM ?? path.join(ROOT, "build", "kscope.wasm")).split(",");
 const noopWasm = path.join(ROOT, "build", "noop.wasm");
 console.log(
   `${conns.length} recorded connections, ${conns.reduce((a, c) => a + c.frames, 0)} frames, ${bytes} bytes, replayed ${iterations}× in 1 KiB chunks`,
 );
+
+/** The no-op floor, then each module, in one run. */
+function compare(title: string, measure: (wasm: string) => Result): void {
+  const noop = measure(noopWasm);
+  for (const m of modules) report(title, path.basename(m), measure(m), noop);
+}
+
 const modes = (process.argv[3] ?? "recorded,long,bulk").split(",");
-if (modes.includes("recorded")) report("as recorded", run(kscopeWasm, conns, iterations, 1), run(noopWasm, conns, iterations, 1));
-if (modes.includes("long"))
-  report(`long connections (${LONG} rounds each)`, run(kscopeWasm, conns, iterations, LONG), run(noopWasm, conns, iterations, LONG));
+if (modes.includes("recorded")) compare("as recorded", (w) => run(w, conns, iterations, 1));
+if (modes.includes("long")) compare(`long connections (${LONG} rounds each)`, (w) => run(w, conns, iterations, LONG));
 const bulk = [bulkConn(20)];
-if (modes.includes("bulk"))
-  report(
-    "bulk Produce (192 KiB requests, 16 KiB chunks)",
-    run(kscopeWasm, bulk, iterations, 1, 16384),
-    run(noopWasm, bulk, iterations, 1, 16384),
-  );
+if (modes.includes("bulk")) compare("bulk Produce (192 KiB requests, 16 KiB chunks)", (w) => run(w, bulk, iterations, 1, 16384));

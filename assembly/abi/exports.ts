@@ -1,7 +1,9 @@
 // The module's proxy-wasm ABI 0.2.1 exports: each looks up a context and calls it.
 // Unknown context ids are ignored rather than trapping: a trap would take the VM down.
+// Callbacks that may allocate end with collectIfDue() (./gc.ts), when nothing is on the stack.
 import { Action, PeerType } from "./enums";
 import { contexts, createRoot, roots } from "./context";
+import { collectIfDue } from "./gc";
 
 export function proxy_abi_version_0_2_1(): void {}
 
@@ -28,49 +30,65 @@ export function proxy_on_context_create(id: u32, parentId: u32): void {
 }
 
 export function proxy_on_new_connection(id: u32): Action {
-  return contexts.has(id) ? contexts.get(id).onNewConnection() : Action.Continue;
+  const a = contexts.has(id) ? contexts.get(id).onNewConnection() : Action.Continue;
+  collectIfDue();
+  return a;
 }
 
 export function proxy_on_downstream_data(id: u32, size: usize, eos: bool): Action {
-  return contexts.has(id) ? contexts.get(id).onDownstreamData(size, eos) : Action.Continue;
+  const a = contexts.has(id) ? contexts.get(id).onDownstreamData(size, eos) : Action.Continue;
+  collectIfDue();
+  return a;
 }
 
 export function proxy_on_upstream_data(id: u32, size: usize, eos: bool): Action {
-  return contexts.has(id) ? contexts.get(id).onUpstreamData(size, eos) : Action.Continue;
+  const a = contexts.has(id) ? contexts.get(id).onUpstreamData(size, eos) : Action.Continue;
+  collectIfDue();
+  return a;
 }
 
 export function proxy_on_downstream_connection_close(id: u32, peer: PeerType): void {
   if (contexts.has(id)) contexts.get(id).onDownstreamConnectionClose(peer);
+  collectIfDue();
 }
 
 export function proxy_on_upstream_connection_close(id: u32, peer: PeerType): void {
   if (contexts.has(id)) contexts.get(id).onUpstreamConnectionClose(peer);
+  collectIfDue();
 }
 
 export function proxy_on_request_headers(id: u32, headers: u32, eos: bool): Action {
-  return contexts.has(id) ? contexts.get(id).onRequestHeaders(headers, eos) : Action.Continue;
+  const a = contexts.has(id) ? contexts.get(id).onRequestHeaders(headers, eos) : Action.Continue;
+  collectIfDue();
+  return a;
 }
 
 export function proxy_on_response_headers(id: u32, headers: u32, eos: bool): Action {
-  return contexts.has(id) ? contexts.get(id).onResponseHeaders(headers, eos) : Action.Continue;
+  const a = contexts.has(id) ? contexts.get(id).onResponseHeaders(headers, eos) : Action.Continue;
+  collectIfDue();
+  return a;
 }
 
 export function proxy_on_response_trailers(id: u32, trailers: u32): Action {
-  return contexts.has(id) ? contexts.get(id).onResponseTrailers(trailers) : Action.Continue;
+  const a = contexts.has(id) ? contexts.get(id).onResponseTrailers(trailers) : Action.Continue;
+  collectIfDue();
+  return a;
 }
 
 export function proxy_on_tick(rootId: u32): void {
   if (roots.has(rootId)) roots.get(rootId).onTick();
+  collectIfDue();
 }
 
 export function proxy_on_done(id: u32): bool {
-  if (contexts.has(id)) return contexts.get(id).onDone();
-  if (roots.has(id)) return roots.get(id).onDone();
-  return true;
+  const done = contexts.has(id) ? contexts.get(id).onDone() : roots.has(id) ? roots.get(id).onDone() : true;
+  collectIfDue();
+  return done;
 }
 
 export function proxy_on_log(id: u32): void {
   if (contexts.has(id)) contexts.get(id).onLog();
+  collectIfDue();
 }
 
 export function proxy_on_delete(id: u32): void {
@@ -81,4 +99,5 @@ export function proxy_on_delete(id: u32): void {
     roots.get(id).onDelete();
     roots.delete(id);
   }
+  collectIfDue();
 }

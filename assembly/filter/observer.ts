@@ -8,6 +8,7 @@ import {
   ApiMetrics,
   ConnectionMetrics,
   DeepMetrics,
+  FetchSeries,
   GroupSeries,
   apiVersionIndex,
   clientLabels,
@@ -90,6 +91,11 @@ function delivered(id: u32, s: BlobStats, from: i64, now: u64): void {
     if (t < 0 || (k == 0 && s.headDelivered(from) == 0)) continue;
     observe(id, nowMs > t ? <u64>(nowMs - t) : 0);
   }
+}
+
+function addFetched(f: FetchSeries, records: i64, bytes: i64): void {
+  if (records > 0) inc(f.records, records);
+  inc(f.bytes, bytes);
 }
 
 @inline function codecOf(mask: i32): i32 {
@@ -303,21 +309,32 @@ export class MetricsObserver extends SessionObserver {
     const client = clientLabels.admit(ex.clientId);
     let group = "";
     if (consumer && this.clientGroup.has(ex.clientId)) group = groupLabels.admit(this.clientGroup.get(ex.clientId));
+    // A topic's partitions are summed: its series are looked up and its counters incremented once.
+    let f: FetchSeries | null = null;
+    let topic = "";
+    let records: i64 = 0,
+      bytes: i64 = 0;
     for (let i = 0; i < resp.nParts; i++) {
       const p = resp.part_(i);
       if (p.error != 0) continue;
       this.highWatermark(p.topic, p.partition, p.highWatermark, now);
       const s = p.records;
       if (!consumer || s == null || s.batches == 0) continue;
-      const f = this.deep.topic(p.topic).fetchedIds(client, group);
+      if (f == null || p.topic != topic) {
+        if (f != null) addFetched(f, records, bytes);
+        topic = p.topic;
+        f = this.deep.topic(topic).fetchedIds(client, group);
+        records = 0;
+        bytes = 0;
+      }
       // Records below the fetch offset are resent parts of a batch the consumer drops; bytes stay wire bytes.
       const q = req != null ? findPart(req, i, p.topic, p.partition) : null;
       const from = q != null && !q.forgotten ? q.offset : -1;
-      const n = s.deliveredRecords(from);
-      if (n > 0) inc(f.records, n);
-      inc(f.bytes, s.bytes);
-      delivered(f.latency, s, from, now);
+      records += max<i64>(s.deliveredRecords(from), 0);
+      bytes += s.bytes;
+      delivered(f!.latency, s, from, now);
     }
+    if (f != null) addFetched(f, records, bytes);
   }
 
   /** ListOffsets for the latest offset (timestamp -1) answers the partition's HW. */

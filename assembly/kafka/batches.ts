@@ -116,13 +116,16 @@ export const UNKNOWN_CODEC: i32 = 5;
   return min(attrs & 7, UNKNOWN_CODEC);
 }
 
+/** What a scanner summarises into until start() names the caller's summary (one for every scanner: connections stay small). */
+const NO_STATS = new BlobStats();
+
 export class BatchScanner {
   private hdr: usize = heap.alloc(HEADER);
   private have: i32 = 0;
   private left: i32 = 0; // bytes of the current batch after what `hdr` holds
   private want: i32 = LEGACY_HEADER;
   private total: i32 = 0;
-  stats: BlobStats = new BlobStats();
+  stats: BlobStats = NO_STATS;
 
   /** Starts a blob, summarised into `into` (reset here). */
   start(into: BlobStats): void {

@@ -2,11 +2,11 @@
 // anywhere; the framer keeps only the bytes a decoder asks for and skips the rest of each
 // frame without copying it. `records` blobs are summarised from batch headers as they stream by.
 //
-// The decoder is restartable: it parses the kept bytes from the start each time, and says
-// Done, More (keep `want` bytes, then call again), Records (a records blob starts at
-// `recordsAt` in the kept bytes) or Bad. A summarised blob is cut out of the kept bytes, so
-// a restart reads its length prefix and finds the summary in `blobs` instead of the bytes.
-// Summaries are reused frame after frame: a decoder copies what it keeps.
+// The decoder is incremental: each call says Done, More (keep `want` bytes, then call again),
+// Records (a records blob starts at `recordsAt` in the kept bytes) or Bad, and the next call
+// resumes where it stopped. A summarised blob is cut out of the kept bytes, so the bytes after
+// it follow at `recordsAt`, and its summary waits in `blob` for the decoder's next call.
+// The summary is reused blob after blob: a decoder copies what it keeps.
 import { ByteBuffer, ByteSource, MemorySource } from "./bytes";
 import { BatchScanner, BlobStats } from "./batches";
 
@@ -41,8 +41,9 @@ export class Frame {
   cut: i32 = 0;
   recordsAt: i32 = 0;
   recordsLen: i32 = 0;
-  /** Summaries of the records blobs met so far, blobs[0 .. nBlobs-1]; the objects are reused frame after frame. */
-  blobs: Array<BlobStats> = [];
+  /** The summary of the last records blob (reused blob after blob: the decoder copies it on its next call). */
+  blob: BlobStats = new BlobStats();
+  /** Records blobs summarised so far in this frame. */
   nBlobs: i32 = 0;
   /** Bytes of the records blob still streaming past. */
   blobLeft: i32 = 0;
@@ -68,13 +69,6 @@ export class Frame {
     this.blobLeft = 0;
     this.kept.clear();
     this.nBlobs = 0;
-    if (this.blobs.length > 64) this.blobs = []; // keep idle connections small after a frame of many partitions
-  }
-
-  /** The (reset) summary for the next blob; it counts in nBlobs once complete. */
-  nextBlob(): BlobStats {
-    if (this.nBlobs == this.blobs.length) this.blobs.push(new BlobStats());
-    return unchecked(this.blobs[this.nBlobs]);
   }
 }
 
@@ -199,7 +193,7 @@ export class Framer {
         f.bad = true;
         return;
       }
-      this.scanner.start(f.nextBlob());
+      this.scanner.start(f.blob);
       this.keptSource.ptr = f.kept.ptr;
       this.keptSource.len = f.kept.len;
       this.scanner.feed(this.keptSource, at, inKept);

@@ -7,7 +7,7 @@ import { Frame, FrameSink, Framer, GiveUp, MAX_REQUEST, MAX_RESPONSE, Verdict } 
 import { RequestHeader, flexibleResponse, knownVersion, readRequestHeader } from "./header";
 import { intern } from "./messages/names";
 import { InFlight, InFlightQueue } from "./inflight";
-import { RequestBody, ResponseBody, decodeRequestBody, decodeResponseBody } from "./messages/index";
+import { RequestBody, ResponseBody, Walker, decodeRequestBody, decodeResponseBody } from "./messages/index";
 
 export const enum Undecoded {
   UnknownVersion = 0,
@@ -80,14 +80,18 @@ export abstract class SessionObserver {
 
 /**
  * Bytes asked for first, and at least when a decode falls short: most frames are smaller, so
- * they decode in one pass instead of a pass per doubling.
+ * they decode in one call.
  */
 const MIN_WANT: i32 = 1024;
 
-/** Asks for the bytes a short cursor needs, growing geometrically to bound restarts. */
+/**
+ * Asks for the bytes a short cursor needs, and up to MIN_WANT more. The walk resumes, so asking
+ * ahead only saves calls; and no more than that: bytes of a records blob kept ahead of the walk
+ * are moved when the blob is cut out, which a growing read-ahead would make quadratic.
+ */
 function more(f: Frame, c: Cursor): Verdict {
   if (!c.short) return Verdict.Bad;
-  f.want = max(c.need, min(f.keepLimit, max(f.kept.len * 2, MIN_WANT)));
+  f.want = max(c.need, min(f.keepLimit, f.kept.len + MIN_WANT));
   return Verdict.More;
 }
 
@@ -97,17 +101,25 @@ class RequestSink extends FrameSink {
   private ex: Exchange | null = null;
   private lastClientId: string = "";
   private lastBytes: ByteBuffer = new ByteBuffer();
+  private w: Walker = new Walker();
   s!: KafkaSession;
 
   begin(f: Frame): void {
     f.want = min(f.size, MIN_WANT);
     this.ex = null;
+    this.w.clear();
   }
 
   decode(f: Frame): Verdict {
     const c = this.c,
       h = this.h;
     c.reset(f.kept.ptr, f.kept.len, f.keepLimit);
+    const w = this.w;
+    if (w.active) {
+      // the header was read by an earlier call: resume the body's walk
+      const v = decodeRequestBody(w, c, f, this.ex!);
+      return v == Verdict.More ? more(f, c) : v;
+    }
     if (!readRequestHeader(c, h)) {
       this.s.stop(this.s.saslV0 ? GiveUp.Sasl : GiveUp.Header);
       return Verdict.Bad;
@@ -124,7 +136,7 @@ class RequestSink extends FrameSink {
       this.ex = ex;
     }
     if (!ex.decodable) return Verdict.Done;
-    const v = decodeRequestBody(c, f, ex);
+    const v = decodeRequestBody(w, c, f, ex);
     return v == Verdict.More ? more(f, c) : v;
   }
 
@@ -172,17 +184,25 @@ class ResponseSink extends FrameSink {
   private c: Cursor = new Cursor(0, 0);
   private ex: Exchange | null = null;
   private matched: bool = false;
+  private w: Walker = new Walker();
   s!: KafkaSession;
 
   begin(f: Frame): void {
     f.want = min(f.size, MIN_WANT);
     this.ex = null;
     this.matched = false;
+    this.w.clear();
   }
 
   decode(f: Frame): Verdict {
     const c = this.c;
     c.reset(f.kept.ptr, f.kept.len, f.keepLimit);
+    const w = this.w;
+    if (w.active) {
+      // the header was read by an earlier call: resume the body's walk
+      const v = decodeResponseBody(w, c, f, this.ex!);
+      return v == Verdict.More ? more(f, c) : v;
+    }
     const corr = c.i32();
     if (!c.ok) return more(f, c);
     if (!this.matched) {
@@ -193,7 +213,7 @@ class ResponseSink extends FrameSink {
     if (ex == null || !ex.decodable) return Verdict.Done;
     if (flexibleResponse(ex.apiKey, ex.apiVersion)) c.skipTags();
     if (!c.ok) return more(f, c);
-    const v = decodeResponseBody(c, f, ex);
+    const v = decodeResponseBody(w, c, f, ex);
     return v == Verdict.More ? more(f, c) : v;
   }
 

@@ -273,6 +273,12 @@ export class ProxyWasmVm {
     return this.ex.memory.buffer.byteLength / 65536;
   }
 
+  /** A global the module exports (a measuring build's counters, e.g. `allocs`), or undefined. */
+  exportedGlobal(name: string): number | undefined {
+    const g = (this.ex as unknown as Record<string, unknown>)[name];
+    return g instanceof WebAssembly.Global ? Number(g.value) : undefined;
+  }
+
   /** proxy_on_tick every `ms` for the root context, as Envoy does (0 stops it). */
   private setTickPeriod(ms: number): void {
     if (this.tick) clearInterval(this.tick);

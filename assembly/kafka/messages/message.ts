@@ -2,7 +2,7 @@
 // (see Role in generated/codec.ts), so no API needs its own decoder. Top-level values land in
 // named fields; every topic/partition entry (wherever it sits: a Produce partition, an
 // OffsetFetch group's partition, a Fetch forgotten partition) becomes one PartEntry.
-// Objects are reused across the restarts of one frame's decode (reset() keeps them).
+// Bodies and their entries are pooled and reused from exchange to exchange (reset() keeps them).
 import { BlobStats } from "../batches";
 import { Role } from "../generated/codec";
 import { intern, learnTopicId, topicName } from "./names";

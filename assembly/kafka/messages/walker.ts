@@ -1,7 +1,14 @@
 // The one interpreter of the generated op tables (assembly/kafka/generated/codec.ts): walks a
 // message of any version with the cursor, skips what is not captured and hands captured values
 // to a Visitor by role. It never allocates; strings and bytes are handed over as (ptr, len) into
-// the kept bytes. Restartable like every decoder here: a walk starts at the message start.
+// the kept bytes.
+//
+// Incremental, like Envoy's Kafka codec: the walk is an explicit stack of field lists, and it
+// advances one step (a value, an array or struct head, the end of a struct) at a time. When the
+// kept bytes run short, or a records blob has to stream past, it stops at the start of the step
+// and resumes there on the next call: every field is read, and every value visited, once per frame.
+// A step hands values to the visitor only after all its reads succeeded, so a retried step
+// visits nothing twice. Positions are offsets into the kept bytes, which may move between calls.
 import { BlobStats } from "../batches";
 import { Cursor } from "../cursor";
 import { Frame, Verdict } from "../framer";
@@ -17,7 +24,7 @@ export abstract class Visitor {
   /** A string or bytes value at ptr (valid during the call); len -1 is null. */
   str(role: Role, ptr: usize, len: i32): void {}
   uuid(role: Role, hi: i64, lo: i64): void {}
-  /** A records blob's summary (valid during the frame: copy what is kept). */
+  /** A records blob's summary (valid during the call: copy what is kept). */
   records(role: Role, s: BlobStats): void {}
 }
 
@@ -25,50 +32,153 @@ export abstract class Visitor {
   return v >= packed >>> 16 && v <= (packed & 0xffff);
 }
 
+// A stack level is a field list being walked: ops start .. start+count-1, the next one at `next`,
+// array elements still to come after this one, and the role of the struct (or array) it belongs
+// to. A primitive array (ArrayOf) is a level with count -1 and its element kind in `start`.
+const START = 0,
+  COUNT = 1,
+  NEXT = 2,
+  LEFT = 3,
+  ROLE = 4,
+  LEVEL = 5;
+
 export class Walker {
-  private c: Cursor = new Cursor(0, 0);
   private f: Frame | null = null;
   private ops: StaticArray<i32> = [];
   private v: Visitor | null = null;
   private version: i32 = 0;
   private flex: bool = false;
-  /** Records fields met so far in this walk (the i-th is summarised in f.blobs[i], valid during the frame). */
+  /** Levels in use (0: no walk in progress). */
+  private depth: i32 = 0;
+  /** Schemas nest a few levels; the stack grows (rarely) when one nests deeper. */
+  private stack: StaticArray<i32> = new StaticArray<i32>(6 * LEVEL);
+  /** Where the next step starts, in the kept bytes. */
+  private pos: i32 = 0;
+  /** Records fields met so far in this walk (the framer counts those summarised in f.nBlobs). */
   private blob: i32 = 0;
-  /** A records blob not yet summarised: the walk stopped for the framer. */
-  private needRecords: bool = false;
+  /** The walk stopped after a records field's length for the framer to summarise it; its role + 1. */
+  private pendingBlob: i32 = 0;
 
-  /** Walks the message at the cursor. Returns Done, More (cursor short), Records or Bad. */
-  walk(c: Cursor, f: Frame, ops: StaticArray<i32>, version: i16, flex: bool, v: Visitor): Verdict {
-    this.c = c;
+  /** A walk has started and not yet finished (Done or Bad): the next call resumes it. */
+  get active(): bool {
+    return this.depth > 0;
+  }
+
+  /** Forgets any walk in progress (a new frame). */
+  clear(): void {
+    this.depth = 0;
+    this.pendingBlob = 0;
+    this.v = null;
+    this.f = null;
+  }
+
+  /** Starts walking the message at the cursor's position, then runs as far as the bytes allow. */
+  start(c: Cursor, f: Frame, ops: StaticArray<i32>, version: i16, flex: bool, v: Visitor): Verdict {
     this.f = f;
     this.ops = ops;
     this.v = v;
     this.version = version;
     this.flex = flex;
     this.blob = 0;
-    this.needRecords = false;
-    this.fields(0, unchecked(ops[0]), false);
-    if (this.needRecords) return Verdict.Records;
-    if (!c.ok) return c.short ? Verdict.More : Verdict.Bad;
-    return Verdict.Done;
+    this.pendingBlob = 0;
+    this.pos = c.pos;
+    this.depth = 0;
+    this.push(0, unchecked(ops[0]), 0, Role.None);
+    return this.resume(c);
   }
 
-  /** Reads `count` ops from op index `start`; `tags`: read the struct's tag section after them. */
-  private fields(start: i32, count: i32, tags: bool): bool {
-    const ops = this.ops,
-      c = this.c;
-    for (let i = 0; i < count; i++) {
-      const o = 1 + (start + i) * OP_WORDS;
-      if (!inRange(unchecked(ops[o + 1]), this.version)) continue;
-      if (!this.field(o)) return false;
+  /**
+   * Continues the walk in progress over the kept bytes at the cursor (reset over them). Returns
+   * Done, More (cursor short), Records (f.recordsAt/recordsLen name a blob to summarise) or Bad.
+   */
+  resume(c: Cursor): Verdict {
+    c.pos = this.pos;
+    const pending = this.pendingBlob;
+    if (pending) {
+      this.pendingBlob = 0;
+      const role = <Role>(pending - 1);
+      const f = this.f!;
+      if (role != Role.None && this.blob == f.nBlobs) this.v!.records(role, f.blob);
     }
-    if (tags && this.flex) c.skipTags();
-    return c.ok;
+    while (this.depth > 0) {
+      if (!this.step(c)) break;
+      this.pos = c.pos;
+      if (this.pendingBlob) return Verdict.Records;
+    }
+    if (this.depth == 0) {
+      this.clear();
+      return Verdict.Done;
+    }
+    if (c.ok) c.fail(); // a step that stopped without a reason
+    if (c.short) return Verdict.More;
+    this.clear();
+    return Verdict.Bad;
   }
 
-  private field(o: i32): bool {
+  private push(start: i32, count: i32, left: i32, role: Role): void {
+    let s = this.stack;
+    const at = this.depth * LEVEL;
+    if (at + LEVEL > s.length) {
+      const t = new StaticArray<i32>(s.length * 2);
+      memory.copy(changetype<usize>(t), changetype<usize>(s), (<usize>s.length) << 2);
+      this.stack = s = t;
+    }
+    unchecked((s[at + START] = start));
+    unchecked((s[at + COUNT] = count));
+    unchecked((s[at + NEXT] = 0));
+    unchecked((s[at + LEFT] = left));
+    unchecked((s[at + ROLE] = role));
+    this.depth++;
+  }
+
+  /** One step of the innermost level; false when the cursor failed (nothing was visited). */
+  private step(c: Cursor): bool {
+    const s = this.stack,
+      at = (this.depth - 1) * LEVEL;
+    const count = unchecked(s[at + COUNT]),
+      left = unchecked(s[at + LEFT]),
+      role = <Role>unchecked(s[at + ROLE]);
+    if (count < 0) {
+      // a primitive array's next element
+      if (left == 0) {
+        this.depth--;
+        return true;
+      }
+      if (!this.value(c, unchecked(s[at + START]), role, false)) return false;
+      unchecked((s[at + LEFT] = left - 1));
+      return true;
+    }
+    const next = unchecked(s[at + NEXT]);
+    if (next < count) {
+      const ops = this.ops;
+      const o = 1 + (unchecked(s[at + START]) + next) * OP_WORDS;
+      if (inRange(unchecked(ops[o + 1]), this.version) && !this.field(c, o, at)) return false;
+      // field() may have pushed a level (and moved the stack): index it afresh
+      unchecked((this.stack[at + NEXT] = next + 1));
+      return true;
+    }
+    // the end of a field list: the root's is the message's end
+    if (this.depth == 1) {
+      this.depth = 0;
+      return true;
+    }
+    if (this.flex) {
+      c.skipTags();
+      if (!c.ok) return false;
+    }
+    const v = this.v!;
+    if (role != Role.None) v.close(role);
+    if (left > 0) {
+      unchecked((s[at + NEXT] = 0));
+      unchecked((s[at + LEFT] = left - 1));
+      if (role != Role.None) v.open(role);
+    } else this.depth--;
+    return true;
+  }
+
+  /** The field at op o of the level at `at`: a value, or the head of an array or struct (pushed). */
+  private field(c: Cursor, o: i32, at: i32): bool {
     const ops = this.ops,
-      c = this.c,
       v = this.v!;
     const kind = unchecked(ops[o]);
     const nullable = inRange(unchecked(ops[o + 2]), this.version);
@@ -81,33 +191,31 @@ export class Walker {
         return false;
       }
       if (role != Role.None) v.count(role, max(n, 0));
-      const a = unchecked(ops[o + 4]),
-        b = unchecked(ops[o + 5]);
-      for (let i = 0; i < n; i++) {
-        if (kind == Kind.ArrayOf) {
-          if (!this.value(a, role, false)) return false;
-        } else {
-          if (role != Role.None) v.open(role);
-          if (!this.fields(a, b, true)) return false;
-          if (role != Role.None) v.close(role);
-        }
+      if (n <= 0) return true;
+      if (kind == Kind.ArrayOf) this.push(unchecked(ops[o + 4]), -1, n, role);
+      else {
+        this.push(unchecked(ops[o + 4]), unchecked(ops[o + 5]), n - 1, role);
+        if (role != Role.None) v.open(role);
       }
       return true;
     }
     if (kind == Kind.Struct) {
-      if (nullable && c.i8() < 0) return c.ok;
+      if (nullable) {
+        const present = c.i8();
+        if (!c.ok) return false;
+        if (present < 0) return true;
+      }
+      this.push(unchecked(ops[o + 4]), unchecked(ops[o + 5]), 0, role);
       if (role != Role.None) v.open(role);
-      if (!this.fields(unchecked(ops[o + 4]), unchecked(ops[o + 5]), true)) return false;
-      if (role != Role.None) v.close(role);
       return true;
     }
-    return this.value(kind, role, nullable);
+    if (kind == Kind.Records) return this.records(c, role, nullable);
+    return this.value(c, kind, role, nullable);
   }
 
   /** One primitive value. */
-  private value(kind: i32, role: Role, nullable: bool): bool {
-    const c = this.c,
-      v = this.v!;
+  private value(c: Cursor, kind: i32, role: Role, nullable: bool): bool {
+    const v = this.v!;
     const keep = role != Role.None;
     switch (kind) {
       case Kind.Bool:
@@ -164,18 +272,15 @@ export class Walker {
         if (keep && c.ok) v.str(role, at, n);
         break;
       }
-      case Kind.Records:
-        return this.records(role, nullable);
       default:
         c.fail();
     }
     return c.ok;
   }
 
-  /** A records blob: its summary if the framer made one, else stop and ask for it. */
-  private records(role: Role, nullable: bool): bool {
-    const c = this.c,
-      f = this.f!;
+  /** A records field: stop after its length so the framer summarises the blob (see resume). */
+  private records(c: Cursor, role: Role, nullable: bool): bool {
+    const f = this.f!;
     const n = c.bytesLen(this.flex);
     if (!c.ok) return false;
     if (n < 0) {
@@ -183,18 +288,14 @@ export class Walker {
       return c.ok;
     }
     if (n == 0) return true;
-    const i = this.blob++;
-    if (i < f.nBlobs) {
-      if (role != Role.None) this.v!.records(role, unchecked(f.blobs[i]));
-      return true;
-    }
     if (n > c.limit - c.pos) {
       c.fail();
       return false;
     }
     f.recordsAt = c.pos;
     f.recordsLen = n;
-    this.needRecords = true;
-    return false;
+    this.blob++;
+    this.pendingBlob = <i32>role + 1;
+    return true;
   }
 }

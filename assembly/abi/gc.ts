@@ -1,0 +1,27 @@
+// Garbage collection at quiet points. kscope.wasm is built with AssemblyScript's minimal runtime
+// (asconfig.json, release target): unlike the incremental one it keeps no shadow stack and puts no
+// write barrier in every call and store, which halves the filter's CPU per frame (bench/RESULTS.md).
+// Its collector runs only when called, and is safe only while no managed reference lives on the
+// Wasm stack alone: at the end of a host callback. It runs there after a callback in which the heap
+// grew, and at least every CALLBACKS_PER_PAGE callbacks per page of heap: a full mark-and-sweep
+// costs about as much as the live heap, so it is paid at a rate proportional to it, and garbage
+// made between collections stays bounded. Other runtimes (the test modules' incremental GC) collect
+// by themselves: this does nothing there.
+
+/** With ~0 allocations per frame, a collection every 64 callbacks per 64 KiB page costs little. */
+const CALLBACKS_PER_PAGE: i32 = 64;
+/** ASC_RUNTIME of the minimal runtime (Runtime.Minimal in AssemblyScript's std/assembly/shared/runtime.ts). */
+const MINIMAL: i32 = 1;
+
+let pages: i32 = 0;
+let callbacks: i32 = 0;
+
+/** Called last in each exported callback that may allocate (./exports.ts). */
+export function collectIfDue(): void {
+  if (ASC_RUNTIME != MINIMAL) return;
+  const now = memory.size();
+  if (now == pages && ++callbacks < now * CALLBACKS_PER_PAGE) return;
+  __collect();
+  pages = memory.size();
+  callbacks = 0;
+}
