@@ -164,7 +164,7 @@ async function main(): Promise<void> {
   console.log(
     `Envoy ${RUNTIME}, 1 worker; ${CONNS} connections × ${SIZE} B messages / ${ACK} B acks, ${MESSAGES} messages; ${ROUNDS} rounds, medians.`,
   );
-  console.log(`| variant | Envoy CPU µs / message | × ${VARIANTS[0].name} | callbacks / message |`);
+  console.log(`| variant | proxy CPU µs / message | × ${VARIANTS[0].name} | callbacks / message |`);
   console.log("|---|---|---|---|");
   for (const v of VARIANTS) {
     const fs = res.get(v.name)!;
