@@ -28,7 +28,9 @@ coverage: build
 ## Benchmarks: the filter alone, every proxy path in one run, then the gateway against a three-broker cluster, as ratios (see bench/RESULTS.md).
 bench: build
 	npm run build:noop
+	npm run build:bench-shared
 	node dist/bench/codec.js 300
+	node dist/bench/shared.js
 	node dist/bench/run.js
 	node dist/bench/gateway.js
 

@@ -155,6 +155,7 @@ export const ROLES = [
   "KeyType",
   "ProducerId",
   "ReplicaId",
+  "LeaderEpoch",
 ];
 
 const TOPIC_PART = (topics, name, parts, fields) => ({
@@ -222,7 +223,12 @@ export const CAPTURE = {
     response: {
       Brokers: "Brokers",
       ErrorCode: "Error",
-      ...TOPIC_PART("Topics", "Name", "Partitions", { PartitionIndex: "Partition", LeaderId: "LeaderId", ErrorCode: "Error" }),
+      ...TOPIC_PART("Topics", "Name", "Partitions", {
+        PartitionIndex: "Partition",
+        LeaderId: "LeaderId",
+        LeaderEpoch: "LeaderEpoch",
+        ErrorCode: "Error",
+      }),
       "Topics.ErrorCode": "Error",
     },
   },

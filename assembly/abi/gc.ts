@@ -15,10 +15,18 @@ const MINIMAL: i32 = 1;
 
 let pages: i32 = 0;
 let callbacks: i32 = 0;
+/** Callbacks under way: a host may call one export from inside another (proxy_on_memory_allocate
+ * always; others if the filter ever closes or continues a stream), and only the outermost may collect. */
+let depth: i32 = 0;
 
-/** Called last in each exported callback that may allocate (./exports.ts). */
+/** Called first in each exported callback that runs the filter's code (./exports.ts). */
+export function enter(): void {
+  depth++;
+}
+
+/** Called last in each such callback: collects if due and this is the outermost one. */
 export function collectIfDue(): void {
-  if (ASC_RUNTIME != MINIMAL) return;
+  if (--depth > 0 || ASC_RUNTIME != MINIMAL) return;
   const now = memory.size();
   if (now == pages && ++callbacks < now * CALLBACKS_PER_PAGE) return;
   __collect();

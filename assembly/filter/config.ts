@@ -17,6 +17,8 @@ export class Config {
   namespace: string = "";
   /** Distinct values kept per client-chosen label (topic, group, client id). */
   maxLabelValues: i32 = 200;
+  /** Series kept per metric (label values multiply: topic x partition, topic x api x error). */
+  maxSeriesPerMetric: i32 = 10000;
   /** Fill a missing workload/namespace from node metadata (default true). */
   nodeMetadata: bool = true;
   /** "clients": name each connection's client (a proxy serving many clients); null: the proxy's own identity. */
@@ -141,6 +143,11 @@ const KEYS: ConfigKey[] = [
   new ConfigKey("max_label_values", JsonKind.Number, (c: Config, v: JsonValue): string => {
     if (!v.isInt() || v.num < 1 || v.num > 100000) return "must be an integer from 1 to 100000";
     c.maxLabelValues = <i32>v.num;
+    return "";
+  }),
+  new ConfigKey("max_series_per_metric", JsonKind.Number, (c: Config, v: JsonValue): string => {
+    if (!v.isInt() || v.num < 1 || v.num > 1000000) return "must be an integer from 1 to 1000000";
+    c.maxSeriesPerMetric = <i32>v.num;
     return "";
   }),
   new ConfigKey("node_metadata", JsonKind.Bool, (c: Config, v: JsonValue): string => {

@@ -30,7 +30,6 @@ import {
   sumMembers848,
 } from "../metrics/shared";
 import { tapRequest, tapResponse } from "./tap";
-import { RecentMap } from "./recent";
 
 const PRODUCE: i16 = 0,
   FETCH: i16 = 1,
@@ -47,7 +46,6 @@ const PRODUCE: i16 = 0,
   SASL_AUTHENTICATE: i16 = 36,
   CONSUMER_GROUP_HEARTBEAT: i16 = 68;
 
-/** Client ids whose group is remembered (the most recently seen), and groups tracked. */
 const MAX_CLIENTS: i32 = 10000;
 const MAX_MEMBERS: i32 = 10000;
 
@@ -108,7 +106,7 @@ export class MetricsObserver extends SessionObserver {
   readonly deep: DeepMetrics = new DeepMetrics();
   readonly lag: LagTracker = new LagTracker();
   /** Client id -> the consumer group it was last seen in (group APIs); Fetch carries no group. */
-  private clientGroup: RecentMap<string> = new RecentMap<string>(MAX_CLIENTS / 2);
+  private clientGroup: Map<string, string> = new Map();
   private groups: Map<string, GroupState> = new Map();
 
   /** labels: the workload's common labels (see identity.ts), current while its series are defined. */
@@ -134,6 +132,7 @@ export class MetricsObserver extends SessionObserver {
     const now = nowNanos();
     this.lag.refresh(now, true);
     this.syncGroups(now);
+    this.deep.syncTopics();
   }
 
   /**
@@ -356,13 +355,13 @@ export class MetricsObserver extends SessionObserver {
       const t = unchecked(resp.topics[i]);
       if (t.error != 0 || t.name.length == 0) continue;
       const s = this.deep.topic(t.name);
-      if (s.topic != OTHER) observe(s.partitionsId(), <u64>t.partitions);
+      if (s.topic != OTHER) s.setPartitions(t.partitions);
     }
     for (let i = 0; i < resp.nParts; i++) {
       const p = resp.part_(i);
       if (p.leaderId < 0 || p.topic.length == 0) continue;
       const t = this.deep.topic(p.topic);
-      if (t.topic != OTHER) observe(t.leaderId(p.partition), <u64>p.leaderId);
+      if (t.topic != OTHER) t.setLeader(p.partition, p.leaderId, p.leaderEpoch);
     }
   }
 
@@ -436,13 +435,17 @@ export class MetricsObserver extends SessionObserver {
 
   private learnClient(client: string, group: string): void {
     if (client.length == 0) return;
-    this.clientGroup.set(client, group);
+    // only admitted client ids: the others share one `__other__` series whatever their group
+    if (this.clientGroup.has(client) || (this.clientGroup.size < MAX_CLIENTS && clientLabels.admit(client) != OTHER))
+      this.clientGroup.set(client, group);
   }
 
   private group(name: string): GroupState {
     if (this.groups.has(name)) return this.groups.get(name);
-    const g = new GroupState(name, this.deep.group(name));
-    if (this.groups.size < MAX_CLIENTS) this.groups.set(name, g);
+    const ids = this.deep.group(name);
+    const g = new GroupState(ids.group == OTHER ? OTHER : name, ids); // no shared key per turned-away name
+    // groups past the label budget share `__other__` series; their state is not kept (its memory is the client's to choose)
+    if (this.groups.size < MAX_CLIENTS && ids.group != OTHER) this.groups.set(name, g);
     return g;
   }
 

@@ -5,7 +5,7 @@ import { property, propertyPath, setTickPeriod } from "../abi/host";
 import { Gateway, GatewayShared } from "../gateway/gateway";
 import { GatewayMetrics } from "../metrics/gateway";
 import { ApiMetrics, ConnectionMetrics, setLabelLimit } from "../metrics/kafka";
-import { setCommonLabels } from "../metrics/registry";
+import { setCommonLabels, setSeriesLimit } from "../metrics/registry";
 import { ConnectionObserver, Observers } from "./client";
 import { Config, readConfig } from "./config";
 import { KafkaConnection } from "./connection";
@@ -63,6 +63,7 @@ export class KscopeRoot extends RootContext {
     this.observers.own = new Identity(this.config.workload, this.config.namespace);
     this.observers.resolver = this.config.resolver;
     setLabelLimit(this.config.maxLabelValues);
+    setSeriesLimit(this.config.maxSeriesPerMetric);
     workloadLabels.limit = this.config.maxLabelValues;
     setTickPeriod(1000); // lag in seconds grows while no traffic flows
     return true;

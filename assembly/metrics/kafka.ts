@@ -3,20 +3,23 @@
 import { MetricType } from "../abi/enums";
 import * as M from "../../vocabulary/metrics";
 import * as L from "../../vocabulary/labels";
-import { API_KEY_COUNT } from "../kafka/generated/apis";
+import { API_KEY_COUNT, API_MAX_VERSION, API_MIN_VERSION } from "../kafka/generated/apis";
 import { apiName } from "../kafka/header";
 import { GIVE_UP_REASONS } from "../kafka/framer";
 import { ERROR_NAMES } from "../kafka/generated/errors";
-import { IndexedFamily, LabelBudget, label, series } from "./registry";
-import { initCommitIndex, vmSlot } from "./shared";
+import { IndexedFamily, LabelBudget, OTHER, label, observe, series } from "./registry";
+import { initCommitIndex, leaderKey, readLatest, shareLeader, sharePartitions, vmSlot } from "./shared";
 
 export const VERSION_SLOTS: i32 = 32;
 
 function apiLabel(i: i32): string {
   return label(L.api, apiName(<i16>i));
 }
+/** The slot of every version outside the codec's range for its API (Kafka's highest version is 18). */
+const UNKNOWN_VERSION: i32 = VERSION_SLOTS - 1;
 function apiVersionLabels(i: i32): string {
-  return label(L.api, apiName(<i16>(i / VERSION_SLOTS))) + label(L.version, (i % VERSION_SLOTS).toString());
+  const v = i % VERSION_SLOTS;
+  return label(L.api, apiName(<i16>(i / VERSION_SLOTS))) + label(L.version, v == UNKNOWN_VERSION ? "unknown" : v.toString());
 }
 function reasonLabel(i: i32): string {
   return label(L.reason, GIVE_UP_REASONS[i]);
@@ -28,9 +31,11 @@ function undecodedLabel(i: i32): string {
   return label(L.direction, i & 1 ? "response" : "request") + label(L.reason, UNDECODED_REASONS[i >> 1]);
 }
 
-/** Index of an (api, version) pair in the per-version families. */
+/** Index of an (api, version) pair in the per-version families; versions the codec does not know share version="unknown". */
 export function apiVersionIndex(key: i16, version: i16): i32 {
-  return <i32>key * VERSION_SLOTS + min(max(<i32>version, 0), VERSION_SLOTS - 1);
+  if (<u32>key >= <u32>API_KEY_COUNT) return -1;
+  const known = version >= unchecked(API_MIN_VERSION[key]) && version <= unchecked(API_MAX_VERSION[key]) && <i32>version < UNKNOWN_VERSION;
+  return <i32>key * VERSION_SLOTS + (known ? <i32>version : UNKNOWN_VERSION);
 }
 
 export class ConnectionMetrics {
@@ -83,22 +88,18 @@ export function setLabelLimit(n: i32): void {
   vmSlot();
 }
 
-/** Codes past Kafka's known ones are still named "code_N" (a newer broker's errors) up to here. */
-const MAX_ERROR_CODE: i16 = 255;
+/** Every code Kafka does not define (a newer broker's, or garbage) shares one series: an int16 from the wire must not mint 65,536. */
 const OTHER_CODE: i16 = i16.MIN_VALUE;
 
-/** The code as counted: codes outside -1..MAX_ERROR_CODE share one series (an int16 from the wire must not mint 65,536). */
+/** The code as counted: OTHER_CODE for codes kafka-clients does not name. */
 export function boundedCode(code: i16): i16 {
-  return code >= -1 && code <= MAX_ERROR_CODE ? code : OTHER_CODE;
+  const i = <i32>code + 1;
+  return i >= 0 && i < ERROR_NAMES.length && unchecked(ERROR_NAMES[i]).length ? code : OTHER_CODE;
 }
 
-/** The name of a Kafka error code (e.g. NOT_LEADER_OR_FOLLOWER), "code_N" for one Kafka does not define, "unknown" past MAX_ERROR_CODE. */
+/** The name of a Kafka error code (e.g. NOT_LEADER_OR_FOLLOWER), "unknown" for a code Kafka does not define. */
 export function errorName(code: i16): string {
-  code = boundedCode(code);
-  if (code == OTHER_CODE) return "unknown";
-  const i = <i32>code + 1;
-  if (i >= 0 && i < ERROR_NAMES.length && ERROR_NAMES[i].length) return ERROR_NAMES[i];
-  return "code_" + code.toString();
+  return boundedCode(code) == OTHER_CODE ? "unknown" : ERROR_NAMES[<i32>code + 1];
 }
 
 const UNSET: u32 = u32.MAX_VALUE - 1;
@@ -115,6 +116,8 @@ export class TopicSeries {
   /** partition -> kscope_partition_leader id (Metadata responses list every partition each time). */
   private leaders: Map<i32, u32> = new Map();
   partitions: u32 = UNSET;
+  /** The most partitions this VM saw in Metadata answers (0: none). */
+  private partitionCount: i32 = 0;
   constructor(readonly topic: string) {}
 
   producedIds(client: string): StaticArray<u32> {
@@ -174,11 +177,34 @@ export class TopicSeries {
     return this.partitions;
   }
 
+  /** kscope_topic_partitions from a Metadata answer: the most any worker saw (./shared). */
+  setPartitions(n: i32): void {
+    this.partitionCount = max(this.partitionCount, n);
+    observe(this.partitionsId(), <u64>sharePartitions(this.topic, this.partitionCount));
+  }
+
+  /** kscope_partition_leader from a Metadata answer: the leader of the highest epoch any worker saw (./shared). */
+  setLeader(partition: i32, leader: i32, epoch: i32): void {
+    const id = this.leaderId(partition);
+    if (id != u32.MAX_VALUE) observe(id, <u64>shareLeader(this.topic, partition, leader, epoch));
+  }
+
+  /** Takes in what other workers learnt since (the root's tick): every worker's gauges say the same. */
+  syncMetadata(): void {
+    if (this.partitionCount > 0) this.setPartitions(this.partitionCount);
+    const parts = this.leaders.keys();
+    for (let i = 0; i < parts.length; i++) {
+      const p = unchecked(parts[i]);
+      const f = readLatest(leaderKey(this.topic, p));
+      if (f != null) observe(this.leaders.get(p), <u64>f.value);
+    }
+  }
+
   leaderId(partition: i32): u32 {
     if (this.leaders.has(partition)) return this.leaders.get(partition);
     if (partition < 0 || this.leaders.size >= MAX_LEADERS) return u32.MAX_VALUE;
     const id = series(MetricType.Gauge, M.partitionLeader, label(L.topic, this.topic) + label(L.partition, partition.toString()));
-    this.leaders.set(partition, id);
+    if (id != u32.MAX_VALUE) this.leaders.set(partition, id); // past the series budget: nothing kept
     return id;
   }
 }
@@ -283,6 +309,10 @@ class Labelled<T> {
     private make: (label: string) => T,
   ) {}
 
+  values(): T[] {
+    return this.map.values();
+  }
+
   get(name: string): T {
     const last = this.last;
     if (last != null && name == this.lastName) return last;
@@ -324,6 +354,14 @@ export class DeepMetrics {
 
   topic(name: string): TopicSeries {
     return this.topics.get(name);
+  }
+  /** Partitions and leaders from what every worker learnt (see TopicSeries.syncMetadata). */
+  syncTopics(): void {
+    const ts = this.topics.values();
+    for (let i = 0; i < ts.length; i++) {
+      const t = unchecked(ts[i]);
+      if (t.topic != OTHER) t.syncMetadata();
+    }
   }
   group(name: string): GroupSeries {
     return this.groups.get(name);

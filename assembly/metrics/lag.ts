@@ -40,8 +40,9 @@ export class PartitionState {
   constructor(
     readonly topic: string,
     readonly partition: i32,
+    hwId: u32,
   ) {
-    this.hwId = highWatermarkId(topic, partition);
+    this.hwId = hwId;
   }
 
   /** A HW observation; returns true when it moved the HW forward. */
@@ -134,17 +135,22 @@ export class LagTracker {
     }
     if (m.has(partition)) return m.get(partition);
     if (this.nParts >= MAX_PARTITIONS) return null;
+    const hwId = highWatermarkId(topic, partition);
+    if (hwId == u32.MAX_VALUE) return null; // past the metric's series budget: not tracked
     this.nParts++;
-    const p = new PartitionState(topic, partition);
+    const p = new PartitionState(topic, partition, hwId);
     m.set(partition, p);
     this.allParts.push(p);
     return p;
   }
 
-  private commitState(group: string, p: PartitionState): CommitState {
+  /** null past the series budget of the commit gauges (the partition's commits are then not tracked). */
+  private commitState(group: string, p: PartitionState): CommitState | null {
     let s = p.commitOf(group);
     if (s == null) {
-      s = new CommitState(group, p, new CommitSeries(group, p.topic, p.partition));
+      const ids = new CommitSeries(group, p.topic, p.partition);
+      if (ids.committed == u32.MAX_VALUE) return null;
+      s = new CommitState(group, p, ids);
       p.commits.push(s);
       this.all.push(s);
     }
@@ -163,6 +169,7 @@ export class LagTracker {
     const p = this.partition(topic, partition);
     if (p == null) return;
     const s = this.commitState(group, p);
+    if (s == null) return;
     s.committed = offset;
     s.at = now;
     s.update(now);

@@ -46,13 +46,66 @@ export function setCommonLabels(segments: string): void {
 
 const ids = new Map<string, u32>();
 
-/** Defines (once) the series `base` + labels and returns its id. */
+/**
+ * Series per metric (plugin configuration max_series_per_metric), for the whole proxy like the
+ * label budgets: label values that each pass their own budget still multiply (topic x partition,
+ * topic x api x error, client x api), and a hostile client can choose every one of them. Past
+ * the budget a counter or histogram adds to the metric's one series whose every label is
+ * `__other__`; a gauge is not kept (one gauge for many partitions would mean nothing).
+ */
+let seriesLimit: i32 = 10000;
+export function setSeriesLimit(n: i32): void {
+  if (n > 0) seriesLimit = n;
+}
+/** Series this VM defined per metric (the budget without shared data), and each metric's `__other__` id. */
+const counts = new Map<string, i32>();
+const overflowIds = new Map<string, u32>();
+
+/** Defines (once) the series `base` + labels and returns its id; u32.MAX_VALUE for a gauge past its metric's budget. */
 export function series(type: MetricType, base: string, labels: string): u32 {
   const name = base + labels + commonLabels;
   if (ids.has(name)) return ids.get(name);
+  // the overflow counter itself has one series per label and metric: the vocabulary bounds it
+  if (labels.length && base != M.labelOverflow && !admitSeries(base, name)) return overflowSeries(type, base, labels);
   const id = defineMetric(type, name);
   ids.set(name, id);
   return id;
+}
+
+/** One of the metric's shared slots (see ./shared: the key is the whole series name). */
+function admitSeries(base: string, name: string): bool {
+  const n = counts.has(base) ? counts.get(base) : 0;
+  const c = claim("series:" + base, name, n < seriesLimit ? seriesLimit : 0);
+  if (c == Claim.Full || (c == Claim.Alone && n >= seriesLimit)) return false;
+  counts.set(base, n + 1);
+  return true;
+}
+
+/**
+ * The metric's `__other__` series. Turned-away names are not cached (they would cost memory);
+ * callers keep the id they get. Each turn-away counts in kscope_label_overflow_total{label=<metric>}.
+ */
+function overflowSeries(type: MetricType, base: string, labels: string): u32 {
+  inc(series(MetricType.Counter, M.labelOverflow, label(L.label, base)));
+  const key = base + commonLabels; // one per metric and workload
+  if (overflowIds.has(key)) return overflowIds.get(key);
+  const id = type == MetricType.Gauge ? u32.MAX_VALUE : defineMetric(type, base + othered(labels) + commonLabels);
+  overflowIds.set(key, id);
+  return id;
+}
+
+/** `labels` with every value replaced by `__other__` (values are sanitised: ";.;" ends a segment). */
+function othered(labels: string): string {
+  let out = "";
+  let p = 0;
+  while (p < labels.length) {
+    const eq = labels.indexOf("=.=", p);
+    const end = eq < 0 ? -1 : labels.indexOf(";.;", eq + 3);
+    if (end < 0) break;
+    out += labels.substring(p, eq) + "=.=" + OTHER + ";.;";
+    p = end + 3;
+  }
+  return out;
 }
 
 export function inc(id: u32, by: i64 = 1): void {
@@ -114,7 +167,7 @@ export class LabelBudget {
         return value;
       }
     }
-    if (!this.rejected.has(value) && this.rejected.size < 10000) {
+    if (!this.rejected.has(value) && this.rejected.size < REJECTED_KEPT) {
       this.rejected.add(value);
       if (this.overflowId == u32.MAX_VALUE - 1) this.overflowId = series(MetricType.Counter, M.labelOverflow, label(L.label, this.label));
       inc(this.overflowId);
@@ -124,3 +177,5 @@ export class LabelBudget {
 }
 
 export const OTHER = "__other__";
+/** Values turned away that are remembered (to count each once); past it they are no longer counted. */
+const REJECTED_KEPT: i32 = 1000;

@@ -33,6 +33,9 @@ export function claim(label: string, value: string, limit: i32): Claim {
   const countKey = PREFIX + label;
   for (let i = 0; i < RETRIES; i++) {
     const c = getShared(countKey);
+    // A counter no VM created at configure (series budgets: one per metric) is created on first
+    // use; two VMs creating it at once can lose a claim, so such a budget may pass by a few.
+    if (c.status == Status.NotFound && i == 0 && setShared(countKey, "0", 0) == Status.Ok) continue;
     if (c.status != Status.Ok) return Claim.Alone;
     const n = I32.parseInt(c.value);
     if (n >= limit) return Claim.Full;
@@ -220,4 +223,33 @@ export function sumMembers848(group: string): i32 {
     if (v > 0) total += <i32>v;
   }
   return total;
+}
+
+// ---- Topic partitions and partition leaders (Metadata responses) ----------------------------
+//   kscope.tp\n<topic>              the most partitions any worker saw (a topic's partitions only grow)
+//   kscope.pl\n<topic>\n<partition> "<leader> <epoch + 1>": the leader of the highest leader epoch seen
+// A broker whose metadata is behind answers an older leader (a lower epoch) or fewer partitions:
+// it must not overwrite what another worker learnt from a newer answer. Only kept for partitions
+// with a leader gauge (bounded by the series budget) of admitted topics.
+
+export function partitionsKey(topic: string): string {
+  return "kscope.tp\n" + topic;
+}
+export function leaderKey(topic: string, partition: i32): string {
+  return "kscope.pl\n" + topic + "\n" + partition.toString();
+}
+
+/** Shares a leader seen with its epoch (-1: a Metadata answer before v7, which only fills a partition no answer named); returns the leader of the highest epoch. */
+export function shareLeader(topic: string, partition: i32, leader: i32, epoch: i32): i32 {
+  const key = leaderKey(topic, partition);
+  publishLatest(key, leader, <u64>(max(epoch, -1) + 1));
+  const f = readLatest(key);
+  return f != null ? <i32>f.value : leader;
+}
+
+/** Shares a partition count; returns the most any worker saw. */
+export function sharePartitions(topic: string, n: i32): i32 {
+  const key = partitionsKey(topic);
+  if (raiseShared(key, n) == ALONE) return n;
+  return <i32>max<i64>(n, sharedNumber(key));
 }

@@ -46,13 +46,13 @@ describe("plugin configuration", () => {
   it("reads escapes and takes no key from a nested object", () => {
     expect(valid('{"workload":"a\\"b\\u00e9"}').workload).toBe('a"bé');
     expect(refused('{"labels":{"workload":"x"}}')).toBe(
-      'unknown key "labels" at line 1, column 2 (known keys: workload, namespace, max_label_values, node_metadata, clients, reporter, destination, gateway)',
+      'unknown key "labels" at line 1, column 2 (known keys: workload, namespace, max_label_values, max_series_per_metric, node_metadata, clients, reporter, destination, gateway)',
     );
   });
 
   it("refuses unknown keys, naming them and where", () => {
     expect(refused('{\n  "workload": "a",\n  "max_lable_values": 50\n}')).toBe(
-      'unknown key "max_lable_values" at line 3, column 3 (known keys: workload, namespace, max_label_values, node_metadata, clients, reporter, destination, gateway)',
+      'unknown key "max_lable_values" at line 3, column 3 (known keys: workload, namespace, max_label_values, max_series_per_metric, node_metadata, clients, reporter, destination, gateway)',
     );
   });
 

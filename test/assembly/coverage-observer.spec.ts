@@ -263,6 +263,9 @@ describe("bytes that are not Kafka", () => {
     exchange([future, p[0]], [p[1]]);
     expect(counter("kscope_frames_undecoded_total", undecoded) - before).toBe(1);
     expect(counter("kscope_client_requests_total", label("client_id", "cov-future") + label("api", "Produce"))).toBe(2);
+    // every version outside the codec's range shares one series: a hostile client cannot mint one per int16
+    expect(counter("kscope_requests_total", label("api", "Produce") + label("version", "unknown"))).toBe(1);
+    expect(counter("kscope_requests_total", label("api", "Produce") + label("version", "99"))).toBe(0);
   });
 });
 

@@ -81,13 +81,19 @@ export interface FuzzOptions {
 const MiB = 1024 * 1024;
 const TRAFFIC_CALLS = ["proxy_set_buffer_bytes", "proxy_close_stream", "proxy_continue_stream"];
 
+/**
+ * Budgets scaled down from the defaults (200 values per label, 10,000 series per metric) so that
+ * a run reaches them: then the series count, and the Wasm memory, must stay flat.
+ */
+export const FUZZ_CONFIGURATION = '{"max_label_values":50,"max_series_per_metric":20}';
+
 /** Error lines logged while a connection is fed (the abort handler's reason, the host's trap line). */
 let errorLines: string[] = [];
 
 export function newVm(o: { wasm: string; configuration?: string }): ProxyWasmVm {
   const vm = new ProxyWasmVm({
     wasmPath: o.wasm,
-    configuration: o.configuration ?? '{"max_label_values":50}',
+    configuration: o.configuration ?? FUZZ_CONFIGURATION,
     log: (level, msg) => {
       if ((level === "error" || level === "critical") && errorLines.length < 4) errorLines.push(msg);
     },

@@ -1,12 +1,12 @@
 // The fuzzer from the command line (after `make build`):
-//   node dist/test/fuzz/main.js [--frames 10000000] [--seed 1] [--wasm build/kscope.wasm] [--out DIR]
+//   node dist/test/fuzz/main.js [--frames 10000000] [--seed 1] [--wasm build/kscope.wasm] [--out DIR] [--config JSON]
 // Prints progress every million frames and a summary (JSON with --json); saves each crash as a
 // regression fixture in --out (default test/fuzz/regressions/); exits 1 on a trap or violation.
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadCorpus } from "./corpus";
-import { FuzzReport, crashJson, minimize, runFuzz } from "./fuzz";
+import { FUZZ_CONFIGURATION, FuzzReport, crashJson, minimize, runFuzz } from "./fuzz";
 
 const ROOT = path.join(__dirname, "..", "..", "..");
 const { values } = parseArgs({
@@ -16,6 +16,7 @@ const { values } = parseArgs({
     wasm: { type: "string", default: path.join(ROOT, "build", "kscope.wasm") },
     out: { type: "string", default: path.join(ROOT, "test", "fuzz", "regressions") },
     json: { type: "boolean", default: false },
+    config: { type: "string", default: FUZZ_CONFIGURATION },
     every: { type: "string", default: "1000000" },
   },
 });
@@ -37,6 +38,7 @@ const report = runFuzz({
   corpus,
   seed: Number(values.seed),
   frames: Number(values.frames),
+  configuration: values.config,
   progressEvery: Number(values.every),
   progress: (r) => {
     if (!values.json) console.error(line(r));
@@ -59,7 +61,7 @@ else {
   console.log(`warm:   ${s(report.warm)} (after ${report.warm.frames} frames)`);
   console.log(`end:    ${s(report.end)}`);
   console.log(
-    `corpus: ${corpus.length} recorded connections, ${corpus.reduce((n, c) => n + c.requests.length + c.responses.length, 0)} frames; seed ${report.seed}`,
+    `corpus: ${corpus.length} recorded connections, ${corpus.reduce((n, c) => n + c.requests.length + c.responses.length, 0)} frames; seed ${report.seed}; configuration ${values.config}`,
   );
 }
 process.exit(report.traps || report.violations.length ? 1 : 0);

@@ -14,7 +14,7 @@ import { startKscope, type Kscope } from "../support/kscope";
 import { request } from "../support/frames";
 import { Broker, parseGroupDescribe, startKafka } from "../support/kafka";
 import { freePort } from "../support/ports";
-import { consoleConsume, kafkajs } from "../support/clients";
+import { consoleConsume, kafkajs, kcatMetadata } from "../support/clients";
 import { kafkaScript } from "../support/kafka";
 import { spawnProc } from "../support/procs";
 import type { Consumer } from "kafkajs";
@@ -241,3 +241,74 @@ async function liveMembers(broker: Broker, envoy: Envoy, topic: string): Promise
     for (const p of java) await p.kill("SIGTERM");
   }
 }
+
+/**
+ * Topic partitions and leaders come from shared data: a topic grows from 2 to 5 partitions
+ * (kafka-topics --alter) while Metadata requests arrive on many connections (kcat -L, one process
+ * each, so on different workers); afterwards Envoy's gauges (one per proxy, written by every
+ * worker) equal the broker's view (kcat -L straight to the broker), and so do `kscope proxy`'s
+ * given the same traffic.
+ */
+test("topic partitions and leaders through 4 Envoy workers equal the broker's view after the topic grows, as in kscope proxy", async () => {
+  const [envoyPort, hostPort] = [await freePort(), await freePort()];
+  const broker: Broker = await startKafka({ proxyPort: envoyPort, listeners: { HOST: `127.0.0.1:${hostPort}` } });
+  const metaEnvoy = await startEnvoy({
+    name: "envoy-workers-meta",
+    listenPort: envoyPort,
+    upstream: broker.proxiedUpstream,
+    concurrency: 4,
+    wasmPath: process.env.KSCOPE_WASM,
+  });
+  const host = await startKscope({ upstream: `127.0.0.1:${broker.listenerPorts.HOST}`, listenPort: hostPort });
+  const topic = "workers-meta";
+  const metadataRounds = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i += 4) {
+      await Promise.all(
+        [metaEnvoy.bootstrap, `127.0.0.1:${hostPort}`, metaEnvoy.bootstrap, metaEnvoy.bootstrap].map((b) => kcatMetadata(b, topic)),
+      );
+    }
+  };
+  try {
+    await broker.createTopic(topic, 2);
+    await metadataRounds(12);
+    const grow = await broker.tool("org.apache.kafka.tools.TopicCommand", [
+      "--bootstrap-server",
+      broker.directBootstrap,
+      "--alter",
+      "--topic",
+      topic,
+      "--partitions",
+      "5",
+    ]);
+    assert.equal(grow.code, 0, grow.stderr);
+    let truth = await kcatMetadata(broker.directBootstrap, topic);
+    for (let i = 0; i < 30 && truth.topics[0].partitions.length !== 5; i++) {
+      await sleep(500);
+      truth = await kcatMetadata(broker.directBootstrap, topic);
+    }
+    const want = new Map(truth.topics[0].partitions.map((p) => [String(p.partition), p.leader]));
+    assert.equal(want.size, 5, "the broker has 5 partitions");
+    await metadataRounds(12);
+    await sleep(2500); // every worker ticks: gauges rewritten from shared data
+    const stats = await metaEnvoy.admin("/stats?filter=downstream_cx_total");
+    const perWorker = [...stats.matchAll(/worker_(\d+)\.downstream_cx_total: (\d+)/g)].filter((x) => Number(x[2]) > 0);
+    assert.ok(perWorker.length >= 2, `connections reached ${perWorker.length} worker(s)`);
+    const views: [string, Sample[]][] = [
+      ["Envoy", parsePrometheus(await metaEnvoy.prometheus())],
+      ["Envoy again", parsePrometheus(await metaEnvoy.prometheus())],
+      ["kscope proxy", await host.metrics()],
+    ];
+    for (const [who, m] of views) {
+      const partitions = m.find((s) => s.name === "kscope_topic_partitions" && s.labels.topic === topic)?.value;
+      assert.equal(partitions, 5, `${who}: kscope_topic_partitions`);
+      const leaders = new Map(
+        m.filter((s) => s.name === "kscope_partition_leader" && s.labels.topic === topic).map((s) => [s.labels.partition, s.value]),
+      );
+      assert.deepEqual(leaders, want, `${who}: kscope_partition_leader`);
+    }
+  } finally {
+    await metaEnvoy.stop();
+    await host.stop();
+    await broker.stop();
+  }
+});

@@ -8,7 +8,7 @@ import path from "node:path";
 import { ProxyWasmVm } from "../../host/wasm/vm";
 import { MetricStore } from "../../host/metrics/store";
 import { SharedState } from "../../host/wasm/shared";
-import { request } from "../support/frames";
+import { int16, int32, request, response, str } from "../support/frames";
 import { loadCorpus } from "../fuzz/corpus";
 
 const WASM = path.join(__dirname, "..", "..", "..", "build", "kscope.wasm");
@@ -94,4 +94,88 @@ test("connections spread over two VMs give the same lag, offsets, high watermark
   }
   assert.deepEqual(await replay(2, true), one);
   assert.notDeepEqual(await replay(2, false), one); // without shared facts each VM sees a part
+});
+
+/** A Metadata v7 response (not flexible; partitions carry leader epochs) for one topic. */
+function metadataV7(correlationId: number, topic: string, leaders: { leader: number; epoch: number }[]): Buffer {
+  const i32s = (xs: number[]): Buffer => Buffer.concat([int32(xs.length), ...xs.map(int32)]);
+  const partitions = leaders.map((p, i) =>
+    Buffer.concat([int16(0), int32(i), int32(p.leader), int32(p.epoch), i32s([p.leader]), i32s([p.leader]), i32s([])]),
+  );
+  const brokers = [1, 2, 3].map((id) => Buffer.concat([int32(id), str("127.0.0.1"), int32(9090 + id), str(null)]));
+  return response(
+    correlationId,
+    false,
+    Buffer.concat([
+      int32(0), // throttle
+      int32(brokers.length),
+      ...brokers,
+      str("cluster"),
+      int32(1), // controller
+      int32(1), // topics
+      int16(0),
+      str(topic),
+      Buffer.from([0]), // is_internal
+      int32(partitions.length),
+      ...partitions,
+    ]),
+  );
+}
+
+/** Metadata v7 request for every topic. */
+const metadataRequest = (correlationId: number): Buffer =>
+  request(3, 7, correlationId, "meta-client", false, Buffer.concat([int32(-1), Buffer.from([1])]));
+
+test("partitions and leaders: an answer from a broker whose metadata is behind does not overwrite what another VM learnt", async () => {
+  const metrics = new MetricStore();
+  const shared = new SharedState();
+  const [a, b] = [0, 1].map(() => new ProxyWasmVm({ wasmPath: WASM, metrics, shared, log: () => undefined }));
+  const answer = (vm: ProxyWasmVm, leaders: { leader: number; epoch: number }[]): void => {
+    const c = vm.connect({ source: "10.0.0.3:3000", destination: "127.0.0.1:9092" });
+    c.downstream(metadataRequest(1));
+    c.upstream(metadataV7(1, "meta-topic", leaders));
+    c.close();
+  };
+  const gauge = (name: string, partition?: number): number | undefined => {
+    const line = metrics
+      .render()
+      .split("\n")
+      .find(
+        (l) =>
+          l.startsWith(`${name}{`) &&
+          l.includes('topic="meta-topic"') &&
+          (partition === undefined || l.includes(`partition="${partition}"`)),
+      );
+    return line === undefined ? undefined : Number(line.split(" ").pop());
+  };
+  // VM a learns of 3 partitions, partition 0 led by broker 2 at epoch 5
+  answer(a, [
+    { leader: 2, epoch: 5 },
+    { leader: 1, epoch: 3 },
+    { leader: 3, epoch: 3 },
+  ]);
+  assert.equal(gauge("kscope_partition_leader", 0), 2);
+  assert.equal(gauge("kscope_topic_partitions"), 3);
+  // VM b then gets an older answer: 2 partitions, partition 0 led by broker 1 at epoch 4
+  answer(b, [
+    { leader: 1, epoch: 4 },
+    { leader: 1, epoch: 3 },
+  ]);
+  assert.equal(gauge("kscope_partition_leader", 0), 2, "a lower leader epoch does not replace a higher one");
+  assert.equal(gauge("kscope_topic_partitions"), 3, "a topic's partitions only grow");
+  // a newer answer on VM b: partition 0 moves to broker 3 (epoch 6); a fourth partition
+  answer(b, [
+    { leader: 3, epoch: 6 },
+    { leader: 1, epoch: 3 },
+    { leader: 3, epoch: 3 },
+    { leader: 2, epoch: 0 },
+  ]);
+  assert.equal(gauge("kscope_partition_leader", 0), 3);
+  assert.equal(gauge("kscope_topic_partitions"), 4);
+  await new Promise((r) => setTimeout(r, 1500)); // both VMs tick: they rewrite the gauges from shared data
+  assert.equal(gauge("kscope_partition_leader", 0), 3);
+  assert.equal(gauge("kscope_partition_leader", 3), 2);
+  assert.equal(gauge("kscope_topic_partitions"), 4);
+  a.dispose();
+  b.dispose();
 });

@@ -24,6 +24,8 @@ export class PartEntry {
   /** ListOffsets: the timestamp asked for (-1 latest, -2 earliest) or answered. */
   timestamp: i64 = -1;
   leaderId: i32 = -1;
+  /** Metadata: the leader's epoch (-1 before v7): orders answers of brokers with older metadata. */
+  leaderEpoch: i32 = -1;
   /** Listed in a Fetch request's forgotten topics (KIP-227). */
   forgotten: bool = false;
   /** The summary of the entry's records blob (null: none); `stats` holds it. */
@@ -53,6 +55,7 @@ export class PartEntry {
     this.logStart = -1;
     this.timestamp = -1;
     this.leaderId = -1;
+    this.leaderEpoch = -1;
     this.forgotten = false;
     this.records = null;
   }
@@ -261,6 +264,9 @@ export class Message extends Visitor {
         break;
       case Role.LeaderId:
         if (p) p.leaderId = <i32>v;
+        break;
+      case Role.LeaderEpoch:
+        if (p) p.leaderEpoch = <i32>v;
         break;
       case Role.Acks:
         this.acks = <i32>v;

@@ -6,6 +6,9 @@ const MAX_INTERNED: i32 = 8192;
 /** Longer strings are decoded each time, never cached: the cache holds at most 8192 x 256 bytes. */
 const MAX_INTERNED_LEN: i32 = 256;
 const MAX_TOPIC_IDS: i32 = 65536;
+/** Ids cached without a name (a hostile client can send any): their printed form is kept for at most this many. */
+const MAX_UNKNOWN_IDS: i32 = 1024;
+let unknownIds: i32 = 0;
 
 class Interned {
   constructor(
@@ -79,7 +82,11 @@ export function topicName(hi: i64, lo: i64): string {
     if (e.hi == hi && e.lo == lo) return e.name;
   }
   const s = uuidString(hi, lo);
-  if (topicIds.size < MAX_TOPIC_IDS) topicIds.set(k, new TopicName(hi, lo, s, false));
+  // ids no Metadata answer named come from the wire unchecked: only a few are cached
+  if (unknownIds < MAX_UNKNOWN_IDS && topicIds.size < MAX_TOPIC_IDS) {
+    topicIds.set(k, new TopicName(hi, lo, s, false));
+    unknownIds++;
+  }
   return s;
 }
 
