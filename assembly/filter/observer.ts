@@ -19,12 +19,15 @@ import { LagTracker } from "../metrics/lag";
 import { OTHER, inc, observe } from "../metrics/registry";
 import {
   ALONE,
+  CLIENT_GROUP,
   NOT_RAISED,
   generationKey,
   membersKey,
   publishLatest,
   raiseShared,
   readLatest,
+  shareName,
+  sharedName,
   sharedNumber,
   shareMembers848,
   sumMembers848,
@@ -309,7 +312,7 @@ export class MetricsObserver extends SessionObserver {
     const consumer = req == null || req.replicaId < 0;
     const client = clientLabels.admit(ex.clientId);
     let group = "";
-    if (consumer && this.clientGroup.has(ex.clientId)) group = groupLabels.admit(this.clientGroup.get(ex.clientId));
+    if (consumer && client != OTHER) group = this.groupOf(ex.clientId);
     // A topic's partitions are summed: its series are looked up and its counters incremented once.
     let f: FetchSeries | null = null;
     let topic = "";
@@ -436,8 +439,20 @@ export class MetricsObserver extends SessionObserver {
   private learnClient(client: string, group: string): void {
     if (client.length == 0) return;
     // only admitted client ids: the others share one `__other__` series whatever their group
-    if (this.clientGroup.has(client) || (this.clientGroup.size < MAX_CLIENTS && clientLabels.admit(client) != OTHER))
+    if (this.clientGroup.has(client) || (this.clientGroup.size < MAX_CLIENTS && clientLabels.admit(client) != OTHER)) {
+      if (!this.clientGroup.has(client) || this.clientGroup.get(client) != group) shareName(CLIENT_GROUP, client, group);
       this.clientGroup.set(client, group);
+    }
+  }
+
+  /** The group label of an admitted client id: learnt here, or from the worker that saw its group requests. */
+  private groupOf(client: string): string {
+    if (this.clientGroup.has(client)) return groupLabels.admit(this.clientGroup.get(client));
+    // (a consumer without a group, assign(), asks on each Fetch response: one shared-data read)
+    const g = sharedName(CLIENT_GROUP, client);
+    if (g == null) return "";
+    if (this.clientGroup.size < MAX_CLIENTS) this.clientGroup.set(client, g);
+    return groupLabels.admit(g);
   }
 
   private group(name: string): GroupState {

@@ -253,3 +253,23 @@ export function sharePartitions(topic: string, n: i32): i32 {
   if (raiseShared(key, n) == ALONE) return n;
   return <i32>max<i64>(n, sharedNumber(key));
 }
+
+// ---- Names another worker learnt ------------------------------------------------------------
+//   kscope.ti\n<topic id>   the topic's name, from a Metadata response (Fetch v13+ names topics by
+//                          id only, and its connection may be on a worker that saw no Metadata)
+//   kscope.cg\n<client id>  the consumer group of an admitted client id (its group requests and its
+//                          fetches travel on different connections, often on different workers)
+// Written when a worker learns a new pair; read when a worker does not know the key.
+
+export const TOPIC_ID = "kscope.ti\n";
+export const CLIENT_GROUP = "kscope.cg\n";
+
+export function shareName(prefix: string, key: string, name: string): void {
+  setShared(prefix + key, name, 0);
+}
+
+/** The name another worker shared, or null (none yet, or no shared data). */
+export function sharedName(prefix: string, key: string): string | null {
+  const e = getShared(prefix + key);
+  return e.status == Status.Ok ? e.value : null;
+}

@@ -56,7 +56,7 @@ function crossConnectionGauges(m: MetricStore): string[] {
     .render()
     .split("\n")
     .filter((l) =>
-      /^kscope_(consumer_lag_records|group_committed_offset|partition_high_watermark|group_generation|group_members|group_rebalances_total|topic_partitions|partition_leader)\{/.test(
+      /^kscope_(consumer_lag_records|group_committed_offset|partition_high_watermark|group_generation|group_members|group_rebalances_total|topic_partitions|partition_leader|fetched_records_total|fetched_bytes_total)\{/.test(
         l,
       ),
     )
@@ -84,7 +84,7 @@ async function replay(vms: number, sharedAcrossVms: boolean): Promise<string[]> 
   return crossConnectionGauges(metrics);
 }
 
-test("connections spread over two VMs give the same lag, offsets, high watermarks, group members, generations and rebalances as one VM", async () => {
+test("connections spread over two VMs give the same lag, offsets, high watermarks, group members, generations, rebalances and fetched records by topic and group as one VM", async () => {
   const one = await replay(1, true);
   for (const name of ["kscope_consumer_lag_records", "kscope_group_members", "kscope_group_generation", "kscope_group_rebalances_total"]) {
     assert.ok(

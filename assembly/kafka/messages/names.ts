@@ -1,6 +1,8 @@
 // Strings that recur on the wire (topics, groups, client ids, member ids) decoded once and
 // shared, and the topic id -> name map learnt from Metadata responses. Module-level: shared by
 // every connection of the VM. Both are bounded so a hostile client cannot grow them forever.
+// Topic ids learnt are also shared with the other workers (metrics/shared.ts).
+import { TOPIC_ID, shareName, sharedName } from "../../metrics/shared";
 
 const MAX_INTERNED: i32 = 8192;
 /** Longer strings are decoded each time, never cached: the cache holds at most 8192 x 256 bytes. */
@@ -66,22 +68,40 @@ export function learnTopicId(hi: i64, lo: i64, name: string): void {
   if (topicIds.has(k)) {
     const e = topicIds.get(k);
     if (e.hi == hi && e.lo == lo) {
+      if (!e.known || e.name != name) shareName(TOPIC_ID, uuidString(hi, lo), name);
       e.name = name;
       e.known = true;
       return;
     }
   }
-  if (topicIds.size < MAX_TOPIC_IDS) topicIds.set(k, new TopicName(hi, lo, name, true));
+  if (topicIds.size < MAX_TOPIC_IDS) {
+    topicIds.set(k, new TopicName(hi, lo, name, true));
+    shareName(TOPIC_ID, uuidString(hi, lo), name);
+  }
 }
 
 /** The topic's name, or (unknown id) its id as Kafka prints it (base64url, 22 characters). */
 export function topicName(hi: i64, lo: i64): string {
   const k = idKey(hi, lo);
+  let cached: TopicName | null = null;
   if (topicIds.has(k)) {
     const e = topicIds.get(k);
-    if (e.hi == hi && e.lo == lo) return e.name;
+    if (e.hi == hi && e.lo == lo) {
+      if (e.known) return e.name;
+      cached = e;
+    }
   }
-  const s = uuidString(hi, lo);
+  const s = cached != null ? cached.name : uuidString(hi, lo);
+  // another worker may have seen the Metadata answer that names it
+  const shared = sharedName(TOPIC_ID, s);
+  if (shared != null && shared.length > 0) {
+    if (cached != null) {
+      cached.name = shared;
+      cached.known = true;
+    } else if (topicIds.size < MAX_TOPIC_IDS) topicIds.set(k, new TopicName(hi, lo, shared, true));
+    return shared;
+  }
+  if (cached != null) return s;
   // ids no Metadata answer named come from the wire unchecked: only a few are cached
   if (unknownIds < MAX_UNKNOWN_IDS && topicIds.size < MAX_TOPIC_IDS) {
     topicIds.set(k, new TopicName(hi, lo, s, false));
