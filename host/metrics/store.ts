@@ -1,12 +1,9 @@
 // The host's side of proxy_define_metric & co., with Envoy's rules: a name defined twice is one
 // series; counters only go up; gauges move both ways; histograms observe integers into fixed buckets.
 import { Labels, parseName, renderLabels } from "./scheme";
+import { MetricType } from "../../vocabulary/abi";
 
-export const enum MetricType {
-  Counter = 0,
-  Gauge = 1,
-  Histogram = 2,
-}
+export { MetricType };
 
 /** Bucket bounds (µs) for the *_duration_microseconds histograms; examples/envoy sets the same. */
 export const DURATION_BUCKETS = [

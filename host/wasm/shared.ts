@@ -31,7 +31,7 @@ export class SharedState {
 
   set(key: string, value: Buffer, cas = 0): Status {
     const cur = this.data.get(key);
-    if (cas !== 0 && cur && cur.cas !== cas) return 8 as Status; // CAS_MISMATCH
+    if (cas !== 0 && cur && cur.cas !== cas) return Status.CasMismatch;
     this.data.set(key, { value, cas: (cur?.cas ?? 0) + 1 });
     return Status.Ok;
   }
