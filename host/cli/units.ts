@@ -37,7 +37,7 @@ export function ms(v: unknown): string {
   if (v >= 1000) return `${(v / 1000).toFixed(1)}s`;
   if (v >= 10) return `${v.toFixed(0)}ms`;
   if (v >= 1) return `${v.toFixed(1)}ms`;
-  return `${v.toFixed(2)}ms`;
+  return v === 0 ? "0ms" : `${v.toFixed(2)}ms`;
 }
 
 /** Seconds: "45s", "3m20s", "2h5m". */

@@ -194,6 +194,8 @@ test("client ids that are HTML are shown as text and run nothing", async () => {
   }
   await open(`clients/${HOSTILE[0]}?w=30s`);
   assert.equal(await page.locator("h1").textContent(), `client ${HOSTILE[0]}`);
+  await page.locator(".uplot").nth(1).waitFor({ timeout: 15_000 }); // its records and latency charts
+  await shot("client-detail");
   await open(`tap?client=${encodeURIComponent(HOSTILE[1])}`);
   await page.locator(".tap-lines li").first().waitFor({ timeout: 15_000 });
   await open("clients?w=30s");
