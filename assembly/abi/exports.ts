@@ -5,11 +5,12 @@
 import { Action, PeerType } from "./enums";
 import { contexts, createRoot, roots } from "./context";
 import { collectIfDue, enter } from "./gc";
+import { allocate } from "./host";
 
 export function proxy_abi_version_0_2_1(): void {}
 
 export function proxy_on_memory_allocate(size: usize): usize {
-  return heap.alloc(size);
+  return allocate(size);
 }
 
 export function proxy_on_vm_start(rootId: u32, size: usize): bool {

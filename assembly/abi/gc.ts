@@ -24,9 +24,17 @@ export function enter(): void {
   depth++;
 }
 
-/** Called last in each such callback: collects if due and this is the outermost one. */
+/** Work the filter does at the end of each outermost callback (the metrics' flush, ../metrics/registry.ts). */
+let restHook: () => void = () => {};
+export function atRest(fn: () => void): void {
+  restHook = fn;
+}
+
+/** Called last in each such callback: if this is the outermost one, runs the rest hook, then collects if due. */
 export function collectIfDue(): void {
-  if (--depth > 0 || ASC_RUNTIME != MINIMAL) return;
+  if (--depth > 0) return;
+  restHook();
+  if (ASC_RUNTIME != MINIMAL) return;
   const now = memory.size();
   if (now == pages && ++callbacks < now * CALLBACKS_PER_PAGE) return;
   __collect();

@@ -115,6 +115,8 @@ export class TopicSeries {
   private errors: Map<i32, u32> = new Map();
   /** partition -> kscope_partition_leader id (Metadata responses list every partition each time). */
   private leaders: Map<i32, u32> = new Map();
+  /** The leader and epoch of each partition's last Metadata answer on this VM (leader << 32 | epoch). */
+  private leaderSeen: Map<i32, i64> = new Map();
   partitions: u32 = UNSET;
   /** The most partitions this VM saw in Metadata answers (0: none). */
   private partitionCount: i32 = 0;
@@ -178,20 +180,31 @@ export class TopicSeries {
   }
 
   /** kscope_topic_partitions from a Metadata answer: the most any worker saw (./shared). */
+  // Clients ask for Metadata again and again with the same answer: only news from this VM goes to
+  // shared data (calls that cost ~2 µs each in Envoy); news from other VMs arrives on the tick.
   setPartitions(n: i32): void {
-    this.partitionCount = max(this.partitionCount, n);
+    if (n <= this.partitionCount) return;
+    this.partitionCount = n;
+    this.publishPartitions();
+  }
+
+  private publishPartitions(): void {
     observe(this.partitionsId(), <u64>sharePartitions(this.topic, this.partitionCount));
   }
 
   /** kscope_partition_leader from a Metadata answer: the leader of the highest epoch any worker saw (./shared). */
   setLeader(partition: i32, leader: i32, epoch: i32): void {
     const id = this.leaderId(partition);
-    if (id != u32.MAX_VALUE) observe(id, <u64>shareLeader(this.topic, partition, leader, epoch));
+    if (id == u32.MAX_VALUE) return;
+    const seen = ((<i64>leader) << 32) | (<i64>(<u32>epoch));
+    if (this.leaderSeen.has(partition) && this.leaderSeen.get(partition) == seen) return;
+    this.leaderSeen.set(partition, seen);
+    observe(id, <u64>shareLeader(this.topic, partition, leader, epoch));
   }
 
   /** Takes in what other workers learnt since (the root's tick): every worker's gauges say the same. */
   syncMetadata(): void {
-    if (this.partitionCount > 0) this.setPartitions(this.partitionCount);
+    if (this.partitionCount > 0) this.publishPartitions();
     const parts = this.leaders.keys();
     for (let i = 0; i < parts.length; i++) {
       const p = unchecked(parts[i]);

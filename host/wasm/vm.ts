@@ -25,6 +25,8 @@ export interface Exports {
   proxy_on_done(id: number): number;
   proxy_on_delete(id: number): void;
   proxy_on_tick?: (id: number) => void;
+  /** kscope.wasm hands over the metric updates it holds (see assembly/metrics/registry.ts). */
+  kscope_flush_metrics?: () => void;
   // HTTP streams (the kscope_http root)
   proxy_on_request_headers?: (id: number, headers: number, eos: number) => number;
   proxy_on_response_headers?: (id: number, headers: number, eos: number) => number;
@@ -93,6 +95,9 @@ export class ProxyWasmVm {
   /** Host calls the filter made, by import name (for benchmarks and tests). */
   readonly calls = new Map<string, number>();
   countCalls = false;
+  /** Calls into the module under way (a read of the metrics from inside one must not call in again). */
+  private depth = 0;
+  private readonly unhook: () => void;
 
   constructor(opts: VmOptions) {
     this.metrics = opts.metrics ?? new MetricStore();
@@ -112,6 +117,7 @@ export class ProxyWasmVm {
     this.module = new WebAssembly.Module(readFileSync(opts.wasmPath));
     this.moduleImports = new Set(WebAssembly.Module.imports(this.module).map((i) => i.name));
     this.trapsId = this.metrics.define(MetricType.Counter, TRAPS_METRIC);
+    this.unhook = this.metrics.beforeRead(() => this.flushMetrics());
     this.instantiate();
   }
 
@@ -158,12 +164,22 @@ export class ProxyWasmVm {
 
   /** Runs a call into the module; a trap marks the instance failed and yields `fallback`. */
   private guard<T>(fallback: T, where: string, info: ConnectionInfo | undefined, fn: () => T): T {
+    this.depth++;
     try {
       return fn();
     } catch (err) {
       this.trapped(err, where, info);
       return fallback;
+    } finally {
+      this.depth--;
     }
+  }
+
+  /** The metric updates the module still holds, handed over now (the store asks before each read). */
+  private flushMetrics(): void {
+    const flush = this.ex.kscope_flush_metrics;
+    if (!flush || this.depth > 0 || this.failedAt !== undefined) return;
+    this.guard(undefined, "kscope_flush_metrics", undefined, () => flush());
   }
 
   /** Instantiates the module again once the backoff has passed; false while it may not (or cannot). */
@@ -240,6 +256,10 @@ export class ProxyWasmVm {
     try {
       const down = type === BufferType.DownstreamData;
       let trapped = true;
+      if (this.countCalls) {
+        const cb = down ? "proxy_on_downstream_data" : "proxy_on_upstream_data";
+        this.calls.set(cb, (this.calls.get(cb) ?? 0) + 1);
+      }
       const action = this.guard(Action.Continue, down ? "proxy_on_downstream_data" : "proxy_on_upstream_data", info, () => {
         const r = down
           ? this.ex.proxy_on_downstream_data(id, chunk.length, eos ? 1 : 0)
@@ -292,26 +312,43 @@ export class ProxyWasmVm {
   /** Stops the VM's timer; the module is garbage once unreferenced. */
   dispose(): void {
     this.setTickPeriod(0);
+    this.unhook();
+  }
+
+  // Views of the module's memory, made again only when it changes (it grew, or a new instance):
+  // a host call then costs no allocation for them.
+  private memBuffer?: ArrayBuffer;
+  private memView!: DataView;
+  private memBytes!: Buffer;
+  private memory(): void {
+    const b = this.ex.memory.buffer;
+    if (b === this.memBuffer) return;
+    this.memBuffer = b;
+    this.memView = new DataView(b);
+    this.memBytes = Buffer.from(b);
   }
 
   private view(): DataView {
-    return new DataView(this.ex.memory.buffer);
+    this.memory();
+    return this.memView;
   }
 
   private bytes(ptr: number, len: number): Buffer {
-    return Buffer.from(this.ex.memory.buffer, ptr, len);
+    this.memory();
+    return this.memBytes.subarray(ptr, ptr + len);
   }
 
-  /** Copies data into memory the module allocates, and writes its address and length. */
-  private give(data: Buffer, ptrOut: number, lenOut: number): Status {
+  /** Copies data[start, end) into memory the module allocates, and writes its address and length. */
+  private give(data: Buffer, ptrOut: number, lenOut: number, start = 0, end = data.length): Status {
     const alloc = this.ex.proxy_on_memory_allocate ?? this.ex.malloc;
     if (!alloc) return Status.InvalidMemoryAccess;
-    const p = data.length ? alloc(data.length) : 0;
-    if (data.length && !p) return Status.InvalidMemoryAccess;
-    if (data.length) this.bytes(p, data.length).set(data);
-    const v = this.view();
+    const len = Math.max(0, end - start); // a negative length (a u32 past 2^31 seen as i32) gives nothing
+    const p = len ? alloc(len) : 0;
+    if (len && !p) return Status.InvalidMemoryAccess;
+    const v = this.view(); // after alloc, which may grow the memory
+    if (len) data.copy(this.memBytes, p, start, end);
     v.setUint32(ptrOut, p, true);
-    v.setUint32(lenOut, data.length, true);
+    v.setUint32(lenOut, len, true);
     return Status.Ok;
   }
 
@@ -349,7 +386,7 @@ export class ProxyWasmVm {
         const buf = this.buffers.get(type);
         if (!buf) return Status.NotFound;
         if (start > buf.length) return Status.BadArgument;
-        return this.give(buf.subarray(start, Math.min(buf.length, start + max)), ptrOut, lenOut);
+        return this.give(buf, ptrOut, lenOut, start, Math.min(buf.length, start + max));
       },
       proxy_get_buffer_status: (type: number, lenOut: number, flagsOut: number) => {
         const buf = this.buffers.get(type);

@@ -8,7 +8,7 @@ import { MemorySource } from "../../assembly/kafka/bytes";
 import { KafkaSession } from "../../assembly/kafka/session";
 import { learnTopicId, topicIdKnown, topicName, uuidString } from "../../assembly/kafka/messages/names";
 import { ApiMetrics, ConnectionMetrics } from "../../assembly/metrics/kafka";
-import { label, sanitize, series } from "../../assembly/metrics/registry";
+import { label, sanitize, series, hostId } from "../../assembly/metrics/registry";
 import { request, response, utf8, Wire } from "./wire";
 
 @external("env", "proxy_get_metric")
@@ -16,7 +16,7 @@ declare function proxy_get_metric(id: u32, out: usize): u32;
 
 const OUT = memory.data(8);
 function value(type: MetricType, name: string, labels: string): i64 {
-  proxy_get_metric(series(type, name, labels), OUT);
+  proxy_get_metric(hostId(series(type, name, labels)), OUT);
   return load<i64>(OUT);
 }
 function counter(name: string, labels: string): i64 {

@@ -8,7 +8,7 @@ import { apiName } from "../../assembly/kafka/header";
 import { MemorySource } from "../../assembly/kafka/bytes";
 import { ApiMetrics, ConnectionMetrics, errorName } from "../../assembly/metrics/kafka";
 import { LagTracker } from "../../assembly/metrics/lag";
-import { label, series } from "../../assembly/metrics/registry";
+import { label, series, hostId } from "../../assembly/metrics/registry";
 import { b64, conns } from "./support";
 
 @external("env", "proxy_get_metric")
@@ -16,7 +16,7 @@ declare function proxy_get_metric(id: u32, out: usize): u32;
 
 const OUT = memory.data(8);
 function value(type: MetricType, name: string, labels: string): i64 {
-  proxy_get_metric(series(type, name, labels), OUT);
+  proxy_get_metric(hostId(series(type, name, labels)), OUT);
   return load<i64>(OUT);
 }
 function gpt(group: string, topic: string, p: i32): string {
