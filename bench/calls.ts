@@ -1,6 +1,6 @@
 // Host calls the filter makes on the benchmark's load (ProducerPerformance + ConsumerPerformance
 // through kscope's host, in process), per data callback and per million records. Not a test.
-//   node dist/bench/calls.js [records]
+//   node dist/bench/calls.js [records]     env: CALLS_RATE (records/s; default unthrottled), KSCOPE_WASM
 import path from "node:path";
 import { startKafka } from "../test/support/kafka";
 import { freePort } from "../test/support/ports";
@@ -23,7 +23,8 @@ async function main(): Promise<void> {
     await producerPerf(bootstrap, "calls", 10_000, { recordSize: 1024, producerProps: props });
     vm.countCalls = true;
     vm.calls.clear();
-    await producerPerf(bootstrap, "calls", records, { recordSize: 1024, producerProps: props, timeoutMs: 300_000 });
+    const throughput = Number(process.env.CALLS_RATE ?? -1); // records/s, -1 unthrottled
+    await producerPerf(bootstrap, "calls", records, { recordSize: 1024, throughput, producerProps: props, timeoutMs: 300_000 });
     const produced = new Map(vm.calls);
     vm.calls.clear();
     await consumerPerf(bootstrap, "calls", records + 10_000, { timeoutMs: 300_000 });

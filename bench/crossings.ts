@@ -24,7 +24,7 @@ interface Variant {
   /** Run kscope's own host (kscope proxy) instead of Envoy. */
   host?: boolean;
   wasm?: string;
-  /** The reads module's configuration, "READS SIZE" (SIZE 0: the whole chunk). */
+  /** The reads module's configuration, "READS SIZE [WORK]" (SIZE 0: the whole chunk). */
   config?: string;
 }
 const build = (f: string) => path.join(repoRoot, "build", f);
@@ -39,6 +39,9 @@ const VARIANTS: Variant[] = [
     [1, 0],
     [4, 0],
   ].map(([n, s]) => ({ name: `reads ${n}×${s ? `${s} B` : "chunk"}`, wasm: build("reads.wasm"), config: `${n} ${s}` })),
+  // The same Wasm code in both hosts: 20,000 iterations of a loop of loads, branches and stores per callback.
+  { name: "work 20000", wasm: build("reads.wasm"), config: "0 8 20000" },
+  { name: "kscope host + work 20000", host: true, wasm: build("reads.wasm"), config: "0 8 20000" },
   // The same load through kscope's host: its cost per chunk next to Envoy's.
   { name: "kscope host, no filter", host: true },
   { name: "kscope host + no-op wasm", host: true, wasm: build("noop.wasm") },
