@@ -34,7 +34,9 @@ export async function startKscope(opts: {
   if (opts.wasm) args.push("--wasm", opts.wasm);
   if (opts.http) args.push("--http");
   if (opts.args) args.push(...opts.args);
-  const proc = spawnProc("kscope", process.execPath, args);
+  // KSCOPE_NODE_FLAGS: flags for the proxy's node (e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile it in a benchmark).
+  const flags = (process.env.KSCOPE_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+  const proc = spawnProc("kscope", process.execPath, [...flags, ...args]);
   await proc.waitForPort(adminPort, 15_000);
   await proc.waitForPort(listenPort, 15_000);
   const admin = `http://127.0.0.1:${adminPort}`;
