@@ -8,13 +8,3 @@ import { HttpRoot } from "./filter/http";
 
 registerRootContext((id: u32) => new KscopeRoot(id));
 registerRootContext((id: u32) => new HttpRoot(id), "kscope_http");
-
-import { enter, collectIfDue } from "./abi/gc";
-import { flushMetrics } from "./metrics/registry";
-
-/** kscope's own host calls this before it reads the metrics, so they are exact (see metrics/registry.ts); Envoy does not know it. */
-export function kscope_flush_metrics(): void {
-  enter();
-  flushMetrics();
-  collectIfDue();
-}

@@ -13,9 +13,9 @@
 // else "destination". Header values come from clients: they are bounded by the workload budget.
 import { Action, MapType } from "../abi/enums";
 import { Context, RootContext } from "../abi/context";
-import { addHeader, header, nowNanos, propertyInt, propertyPath, setTickPeriod } from "../abi/host";
+import { addHeader, header, nowNanos, propertyInt, propertyPath } from "../abi/host";
 import { HttpRequest, codeLabel, grpcLabel, httpDurationId, httpRequestsId, methodLabel } from "../metrics/http";
-import { FLUSH_MS, flushMetrics, inc, metricsTick, observe } from "../metrics/registry";
+import { inc, observe } from "../metrics/registry";
 import { Config, readConfig } from "./config";
 import { Identity, UNKNOWN, bounded, workloadLabels } from "./identity";
 import * as L from "../../vocabulary/labels";
@@ -39,16 +39,6 @@ export class HttpRoot extends RootContext {
     this.own = new Identity(c.workload.length ? c.workload : UNKNOWN, c.namespace.length ? c.namespace : UNKNOWN);
     workloadLabels.limit = c.maxLabelValues;
     this.fixedSource = c.reporter.length ? (c.reporter == L.REPORTER_SOURCE ? 1 : 0) : -1;
-    setTickPeriod(FLUSH_MS); // pending metric updates
-    return true;
-  }
-
-  onTick(): void {
-    metricsTick();
-  }
-
-  onDone(): bool {
-    flushMetrics();
     return true;
   }
 

@@ -5,7 +5,7 @@ import { property, propertyPath, setTickPeriod } from "../abi/host";
 import { Gateway, GatewayShared } from "../gateway/gateway";
 import { GatewayMetrics } from "../metrics/gateway";
 import { ApiMetrics, ConnectionMetrics, setLabelLimit } from "../metrics/kafka";
-import { FLUSH_MS, flushMetrics, metricsTick, setCommonLabels, setSeriesLimit } from "../metrics/registry";
+import { setCommonLabels, setSeriesLimit } from "../metrics/registry";
 import { ConnectionObserver, Observers } from "./client";
 import { Config, readConfig } from "./config";
 import { KafkaConnection } from "./connection";
@@ -65,19 +65,12 @@ export class KscopeRoot extends RootContext {
     setLabelLimit(this.config.maxLabelValues);
     setSeriesLimit(this.config.maxSeriesPerMetric);
     workloadLabels.limit = this.config.maxLabelValues;
-    setTickPeriod(FLUSH_MS); // pending metric updates; lag in seconds grows while no traffic flows
+    setTickPeriod(1000); // lag in seconds grows while no traffic flows
     return true;
   }
 
-  private ticks: u32 = 0;
   onTick(): void {
-    if (this.ticks++ % (1000 / FLUSH_MS) == 0) this.observers.tick(); // once a second
-    metricsTick();
-  }
-
-  onDone(): bool {
-    flushMetrics();
-    return true;
+    this.observers.tick();
   }
 
   createContext(id: u32): Context {

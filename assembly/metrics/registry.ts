@@ -109,17 +109,10 @@ function othered(labels: string): string {
   return out;
 }
 
-// Updates are added up in the module and handed to the host once per series. A host call costs
-// about 1 µs in Envoy (bench/crossings.ts) and a busy connection touches the same few series on
-// every frame. While traffic is light they are handed over at the end of each callback, as if
-// immediate; past QUIET_CALLBACKS callbacks in a tick, on the tick (FLUSH_MS): under load a
-// counter is at most a tick behind. Histograms cannot be added up: each value is recorded at once.
-// A host may ask for the rest before it reads (kscope's host does: kscope_flush_metrics).
-
-/** The tick period that bounds how far behind a series may be (the roots set it). */
-export const FLUSH_MS: u32 = 100;
-/** Callbacks per tick that still flush on their own: sparse traffic (about 40 callbacks a second) is never behind. */
-const QUIET_CALLBACKS: i32 = 4;
+// Updates are added up during a callback and handed to the host once per series at its end (a
+// host call costs about 1 µs in Envoy, bench/crossings.ts, and one chunk can hold many frames that
+// touch the same series). Between callbacks nothing is pending: the host's numbers are exact.
+// Histograms cannot be added up: each value is recorded at once.
 
 // Per series handle (what series() returns): the host's id, its type, what is pending.
 const hostIds = new Array<u32>();
@@ -129,7 +122,6 @@ const pending = new Array<i64>();
 const isSet = new Array<bool>();
 const isDirty = new Array<bool>();
 const dirty = new Array<i32>();
-let callbacks: i32 = 0;
 
 function handle(type: MetricType, hostId: u32): u32 {
   if (hostId == u32.MAX_VALUE) return u32.MAX_VALUE;
@@ -187,15 +179,9 @@ export function hostId(id: u32): u32 {
   return id < <u32>hostIds.length ? unchecked(hostIds[<i32>id]) : u32.MAX_VALUE;
 }
 
-/** A root's tick: flushes, and the next callbacks may flush on their own again. */
-export function metricsTick(): void {
-  callbacks = 0;
-  flushMetrics();
-}
-
 // The end of each outermost callback (../abi/gc.ts).
 atRest(() => {
-  if (dirty.length && ++callbacks <= QUIET_CALLBACKS) flushMetrics();
+  if (dirty.length) flushMetrics();
 });
 
 /** A family labelled by a small integer (api key x version, reason index): ids cached in an array. */

@@ -34,18 +34,6 @@ export interface Series {
 export class MetricStore {
   private byName = new Map<string, Series>();
   private byId: Series[] = [];
-  /** Called before each read: a filter may hold updates it has not handed over yet (VMs register here). */
-  private readers = new Set<() => void>();
-
-  /** Registers a hook run before each read; returns its removal. */
-  beforeRead(fn: () => void): () => void {
-    this.readers.add(fn);
-    return () => this.readers.delete(fn);
-  }
-
-  private sync(): void {
-    for (const fn of this.readers) fn();
-  }
 
   /** Distinct series, and metric ids handed out (the filter defines each series once). */
   get seriesCount(): number {
@@ -85,8 +73,9 @@ export class MetricStore {
     const s = this.byId[id];
     if (!s) return false;
     if (s.type === MetricType.Histogram) {
-      let i = s.buckets!.findIndex((b) => v <= b);
-      if (i < 0) i = s.buckets!.length;
+      const b = s.buckets!;
+      let i = 0;
+      while (i < b.length && v > b[i]) i++; // the first bucket whose bound holds v, else +Inf
       s.counts![i]++;
       s.sum! += v;
     } else s.value = v;
@@ -104,13 +93,11 @@ export class MetricStore {
   }
 
   series(): Series[] {
-    this.sync();
     return [...this.byName.values()];
   }
 
   /** The Prometheus text exposition format (0.0.4). */
   render(): string {
-    this.sync();
     const families = new Map<string, Series[]>();
     for (const s of this.byName.values()) {
       const f = families.get(s.name);

@@ -25,8 +25,6 @@ export interface Exports {
   proxy_on_done(id: number): number;
   proxy_on_delete(id: number): void;
   proxy_on_tick?: (id: number) => void;
-  /** kscope.wasm hands over the metric updates it holds (see assembly/metrics/registry.ts). */
-  kscope_flush_metrics?: () => void;
   // HTTP streams (the kscope_http root)
   proxy_on_request_headers?: (id: number, headers: number, eos: number) => number;
   proxy_on_response_headers?: (id: number, headers: number, eos: number) => number;
@@ -95,9 +93,6 @@ export class ProxyWasmVm {
   /** Host calls the filter made, by import name (for benchmarks and tests). */
   readonly calls = new Map<string, number>();
   countCalls = false;
-  /** Calls into the module under way (a read of the metrics from inside one must not call in again). */
-  private depth = 0;
-  private readonly unhook: () => void;
 
   constructor(opts: VmOptions) {
     this.metrics = opts.metrics ?? new MetricStore();
@@ -117,7 +112,6 @@ export class ProxyWasmVm {
     this.module = new WebAssembly.Module(readFileSync(opts.wasmPath));
     this.moduleImports = new Set(WebAssembly.Module.imports(this.module).map((i) => i.name));
     this.trapsId = this.metrics.define(MetricType.Counter, TRAPS_METRIC);
-    this.unhook = this.metrics.beforeRead(() => this.flushMetrics());
     this.instantiate();
   }
 
@@ -164,22 +158,12 @@ export class ProxyWasmVm {
 
   /** Runs a call into the module; a trap marks the instance failed and yields `fallback`. */
   private guard<T>(fallback: T, where: string, info: ConnectionInfo | undefined, fn: () => T): T {
-    this.depth++;
     try {
       return fn();
     } catch (err) {
       this.trapped(err, where, info);
       return fallback;
-    } finally {
-      this.depth--;
     }
-  }
-
-  /** The metric updates the module still holds, handed over now (the store asks before each read). */
-  private flushMetrics(): void {
-    const flush = this.ex.kscope_flush_metrics;
-    if (!flush || this.depth > 0 || this.failedAt !== undefined) return;
-    this.guard(undefined, "kscope_flush_metrics", undefined, () => flush());
   }
 
   /** Instantiates the module again once the backoff has passed; false while it may not (or cannot). */
@@ -312,7 +296,6 @@ export class ProxyWasmVm {
   /** Stops the VM's timer; the module is garbage once unreferenced. */
   dispose(): void {
     this.setTickPeriod(0);
-    this.unhook();
   }
 
   // Views of the module's memory, made again only when it changes (it grew, or a new instance):
@@ -420,7 +403,8 @@ export class ProxyWasmVm {
       },
       proxy_record_metric: (id: number, v: bigint) => {
         count("proxy_record_metric");
-        return this.metrics.record(id, Number(BigInt.asUintN(64, v))) ? Status.Ok : Status.BadArgument;
+        const n = Number(v); // the u64 arrives as a signed i64
+        return this.metrics.record(id, n < 0 ? n + 2 ** 64 : n) ? Status.Ok : Status.BadArgument;
       },
       proxy_get_metric: (id: number, out: number) => {
         const v = this.metrics.get(id);
