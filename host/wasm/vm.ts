@@ -316,8 +316,10 @@ export class ProxyWasmVm {
     return this.memView;
   }
 
+  /** The module's bytes [ptr, ptr+len); a range outside its memory throws (the call traps, as before). */
   private bytes(ptr: number, len: number): Buffer {
     this.memory();
+    if (ptr < 0 || len < 0 || ptr + len > this.memBytes.length) throw new RangeError(`memory access out of bounds: ${ptr}+${len}`);
     return this.memBytes.subarray(ptr, ptr + len);
   }
 
