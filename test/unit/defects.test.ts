@@ -67,6 +67,16 @@ test("a batch with compression codec 5, 6 or 7 is counted as unknown and never t
   }
 });
 
+test("a host call that names bytes outside the module's memory traps the instance; the bytes still pass", () => {
+  const vm = new ProxyWasmVm({ wasmPath: TRAP_WASM, log: () => {} });
+  const c = vm.connect(CONN);
+  assert.equal(c.downstream(Buffer.from([0xef, 1, 2])), Action.Continue);
+  assert.deepEqual(c.output, Buffer.from([0xef, 1, 2]));
+  assert.equal(vm.failed, true);
+  assert.equal(value(vm, TRAPS_METRIC), 1);
+  vm.dispose();
+});
+
 test("a filter that traps: logged once with its connection, counted, never called again, reloaded after the backoff", async () => {
   const logs: string[] = [];
   const vm = new ProxyWasmVm({
