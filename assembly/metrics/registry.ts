@@ -160,7 +160,7 @@ export function observe(id: u32, value: u64): void {
 }
 
 /** Hands every pending update to the host. */
-export function flushMetrics(): void {
+function flushMetrics(): void {
   for (let i = 0; i < dirty.length; i++) {
     const h = unchecked(dirty[i]);
     const v = unchecked(pending[h]);

@@ -3,15 +3,11 @@
 // lag in seconds is recomputed on traffic.
 import { MetricType } from "../../assembly/abi/enums";
 import { LagTracker } from "../../assembly/metrics/lag";
-import { label, series, hostId } from "../../assembly/metrics/registry";
+import { metricValue } from "./support";
+import { label } from "../../assembly/metrics/registry";
 
-@external("env", "proxy_get_metric")
-declare function proxy_get_metric(id: u32, out: usize): u32;
-
-const OUT = memory.data(8);
 function gauge(name: string, labels: string): i64 {
-  proxy_get_metric(hostId(series(MetricType.Gauge, name, labels)), OUT);
-  return load<i64>(OUT);
+  return metricValue(MetricType.Gauge, name, labels);
 }
 function gpt(group: string, topic: string): string {
   return label("group", group) + label("topic", topic) + label("partition", "0");

@@ -8,16 +8,12 @@ import { MemorySource } from "../../assembly/kafka/bytes";
 import { KafkaSession } from "../../assembly/kafka/session";
 import { learnTopicId, topicIdKnown, topicName, uuidString } from "../../assembly/kafka/messages/names";
 import { ApiMetrics, ConnectionMetrics } from "../../assembly/metrics/kafka";
-import { label, sanitize, series, hostId } from "../../assembly/metrics/registry";
+import { label, sanitize } from "../../assembly/metrics/registry";
+import { metricValue } from "./support";
 import { request, response, utf8, Wire } from "./wire";
 
-@external("env", "proxy_get_metric")
-declare function proxy_get_metric(id: u32, out: usize): u32;
-
-const OUT = memory.data(8);
 function value(type: MetricType, name: string, labels: string): i64 {
-  proxy_get_metric(hostId(series(type, name, labels)), OUT);
-  return load<i64>(OUT);
+  return metricValue(type, name, labels);
 }
 function counter(name: string, labels: string): i64 {
   return value(MetricType.Counter, name, labels);

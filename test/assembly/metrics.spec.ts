@@ -8,16 +8,11 @@ import { apiName } from "../../assembly/kafka/header";
 import { MemorySource } from "../../assembly/kafka/bytes";
 import { ApiMetrics, ConnectionMetrics, errorName } from "../../assembly/metrics/kafka";
 import { LagTracker } from "../../assembly/metrics/lag";
-import { label, series, hostId } from "../../assembly/metrics/registry";
-import { b64, conns } from "./support";
+import { label } from "../../assembly/metrics/registry";
+import { b64, conns, metricValue } from "./support";
 
-@external("env", "proxy_get_metric")
-declare function proxy_get_metric(id: u32, out: usize): u32;
-
-const OUT = memory.data(8);
 function value(type: MetricType, name: string, labels: string): i64 {
-  proxy_get_metric(hostId(series(type, name, labels)), OUT);
-  return load<i64>(OUT);
+  return metricValue(type, name, labels);
 }
 function gpt(group: string, topic: string, p: i32): string {
   return label("group", group) + label("topic", topic) + label("partition", p.toString());

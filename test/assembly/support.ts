@@ -1,11 +1,13 @@
-// Test helpers: base64 fixtures, a session fed in chunks, and an observer that writes down what
-// it decoded as text (so different chunkings can be compared and values asserted).
+// Test helpers: base64 fixtures, a session fed in chunks, an observer that writes down what it
+// decoded as text (so different chunkings can be compared and values asserted), and metric values.
 import { BlobStats } from "../../assembly/kafka/batches";
 import { MemorySource } from "../../assembly/kafka/bytes";
 import { GiveUp } from "../../assembly/kafka/framer";
 import { apiName } from "../../assembly/kafka/header";
 import { Message } from "../../assembly/kafka/messages/index";
 import { Exchange, KafkaSession, SessionObserver, Undecoded } from "../../assembly/kafka/session";
+import { MetricType } from "../../assembly/abi/enums";
+import { hostId, series } from "../../assembly/metrics/registry";
 import { CONNS } from "./fixtures.generated";
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -201,4 +203,14 @@ export function frameStarts(b: Bytes): i32[] {
     at += 4 + <i32>bswap<u32>(load<u32>(b.ptr + <usize>at));
   }
   return out;
+}
+
+@external("env", "proxy_get_metric")
+declare function proxy_get_metric(id: u32, out: usize): u32;
+const METRIC_OUT = memory.data(8);
+
+/** A series' value as the host holds it (the as-pect stub: record sets, increment adds), everything pending handed over first. */
+export function metricValue(type: MetricType, name: string, labels: string): i64 {
+  proxy_get_metric(hostId(series(type, name, labels)), METRIC_OUT);
+  return load<i64>(METRIC_OUT);
 }
