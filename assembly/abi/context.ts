@@ -74,6 +74,30 @@ export function registerRootContext(factory: RootFactory, rootId: string = ""): 
 export const roots = new Map<u32, RootContext>();
 export const contexts = new Map<u32, Context>();
 
+// The context looked up last: a connection's data callbacks come in runs, so most lookups are one
+// comparison instead of two hash lookups (has, then get).
+let lastId: u32 = 0;
+let last: Context | null = null;
+
+/** The context `id`, or null. */
+export function context(id: u32): Context | null {
+  if (id == lastId && last != null) return last;
+  if (!contexts.has(id)) return null;
+  last = contexts.get(id);
+  lastId = id;
+  return last;
+}
+
+export function addContext(id: u32, c: Context): void {
+  contexts.set(id, c);
+  if (id == lastId) last = null;
+}
+
+export function removeContext(id: u32): void {
+  contexts.delete(id);
+  if (id == lastId) last = null;
+}
+
 export function createRoot(id: u32): RootContext | null {
   const name = namedFactories.size ? property("plugin_root_id") : "";
   const f = namedFactories.has(name) ? namedFactories.get(name) : rootFactory;

@@ -3,7 +3,7 @@
 // Callbacks that run the filter's code begin with enter() and end with collectIfDue() (./gc.ts):
 // a collection is safe only when nothing of the module's is left on the stack.
 import { Action, PeerType } from "./enums";
-import { contexts, createRoot, roots } from "./context";
+import { addContext, context, contexts, createRoot, removeContext, roots } from "./context";
 import { collectIfDue, enter } from "./gc";
 import { allocate } from "./host";
 
@@ -34,7 +34,7 @@ export function proxy_on_context_create(id: u32, parentId: u32): void {
   if (parentId == 0) {
     if (!roots.has(id)) createRoot(id);
   } else if (roots.has(parentId)) {
-    contexts.set(id, roots.get(parentId).createContext(id));
+    addContext(id, roots.get(parentId).createContext(id));
   }
   collectIfDue();
 }
@@ -47,15 +47,17 @@ export function proxy_on_new_connection(id: u32): Action {
 }
 
 export function proxy_on_downstream_data(id: u32, size: usize, eos: bool): Action {
-  enter();
-  const a = contexts.has(id) ? contexts.get(id).onDownstreamData(size, eos) : Action.Continue;
+  enter(true);
+  const c = context(id);
+  const a = c != null ? c.onDownstreamData(size, eos) : Action.Continue;
   collectIfDue();
   return a;
 }
 
 export function proxy_on_upstream_data(id: u32, size: usize, eos: bool): Action {
-  enter();
-  const a = contexts.has(id) ? contexts.get(id).onUpstreamData(size, eos) : Action.Continue;
+  enter(true);
+  const c = context(id);
+  const a = c != null ? c.onUpstreamData(size, eos) : Action.Continue;
   collectIfDue();
   return a;
 }
@@ -116,7 +118,7 @@ export function proxy_on_delete(id: u32): void {
   enter();
   if (contexts.has(id)) {
     contexts.get(id).onDelete();
-    contexts.delete(id);
+    removeContext(id);
   } else if (roots.has(id)) {
     roots.get(id).onDelete();
     roots.delete(id);

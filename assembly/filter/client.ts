@@ -2,6 +2,7 @@
 // resolved once, when the first event needs it (a per-client proxy names the client by its
 // certificate, its peer address, or the client id of its first request); every event then sets
 // that workload's labels and goes to its MetricsObserver.
+import { busy } from "../abi/gc";
 import { nowNanos } from "../abi/host";
 import { GiveUp } from "../kafka/framer";
 import { Exchange, SessionObserver, Undecoded } from "../kafka/session";
@@ -42,6 +43,7 @@ export class ConnectionObserver extends SessionObserver {
 
   /** The workload's observer, its labels current for the series defined during the event. */
   @inline private to(clientId: string): MetricsObserver {
+    busy(); // an event may allocate: the callback counts towards a collection (../abi/gc.ts)
     let o = this.target;
     if (o == null) {
       o = this.observers.forClient(clientId);

@@ -2,6 +2,7 @@
 // the gateway configured does it hold and rewrite responses (assembly/gateway/); parsing
 // failures only stop parsing.
 import { Action, BufferType } from "../abi/enums";
+import { busy } from "../abi/gc";
 import { Context, RootContext } from "../abi/context";
 import { KafkaSession } from "../kafka/session";
 import { ConnectionObserver } from "./client";
@@ -33,6 +34,7 @@ export class KafkaConnection extends Context {
     }
     const gw = this.gateway;
     if (gw != null && size > 0) {
+      busy(); // the gateway rewrites frames: it allocates (../abi/gc.ts)
       this.src.reset(BufferType.DownstreamData, <i32>size);
       gw.requests(this.src, <i32>size);
     }
@@ -51,6 +53,7 @@ export class KafkaConnection extends Context {
 
   /** The host re-presents bytes held by a Pause: the session sees only the new ones. */
   private gatewayUpstream(gw: Gateway, size: i32, eos: bool): Action {
+    busy();
     this.src.reset(BufferType.UpstreamData, size);
     const from = gw.held;
     if (size > from && this.session.parsing) {

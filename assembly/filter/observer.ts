@@ -61,6 +61,8 @@ class GroupState {
   /** KIP-848 groups: member ids seen heartbeating (on this VM's connections) and not yet left. */
   memberSet: Set<string> = new Set();
   kip848: bool = false;
+  /** The KIP-848 member count this VM last published (-1: none): a heartbeat that changes nothing costs no shared data. */
+  published848: i32 = -1;
   constructor(
     readonly name: string,
     readonly ids: GroupSeries,
@@ -409,9 +411,12 @@ export class MetricsObserver extends SessionObserver {
       g.memberSet.add(member);
       this.generation(g, resp.generation);
     }
-    // Each worker sees the members heartbeating on its own connections: the gauge is their sum.
+    // Each worker sees the members heartbeating on its own connections: the gauge is their sum,
+    // set by the worker whose count changed (the others' changes also arrive on the tick).
     g.members = g.memberSet.size;
-    observe(g.ids.members, <u64>shareMembers848(g.name, g.memberSet.size));
+    if (g.members == g.published848) return;
+    g.published848 = g.members;
+    observe(g.ids.members, <u64>shareMembers848(g.name, g.members));
   }
 
   private errors(ex: Exchange, resp: Message): void {

@@ -14,6 +14,7 @@ let unknownIds: i32 = 0;
 
 class Interned {
   constructor(
+    readonly hash: u32,
     readonly bytes: usize,
     readonly len: i32,
     readonly str: string,
@@ -21,6 +22,8 @@ class Interned {
 }
 
 const interned = new Map<u32, Interned>();
+/** The string found last: one topic's name recurs through a message (a hash lookup saved). */
+let lastInterned: Interned | null = null;
 
 function hashBytes(ptr: usize, len: i32): u32 {
   let h: u32 = 2166136261;
@@ -32,16 +35,21 @@ function hashBytes(ptr: usize, len: i32): u32 {
 export function intern(ptr: usize, len: i32): string {
   if (len <= 0) return "";
   const h = hashBytes(ptr, len);
+  const last = lastInterned;
+  if (last != null && last.hash == h && last.len == len && memory.compare(last.bytes, ptr, len) == 0) return last.str;
   if (interned.has(h)) {
     const e = interned.get(h);
-    if (e.len == len && memory.compare(e.bytes, ptr, len) == 0) return e.str;
+    if (e.len == len && memory.compare(e.bytes, ptr, len) == 0) {
+      lastInterned = e;
+      return e.str;
+    }
     return String.UTF8.decodeUnsafe(ptr, len); // hash collision: rare, left uncached
   }
   const s = String.UTF8.decodeUnsafe(ptr, len);
   if (interned.size < MAX_INTERNED && len <= MAX_INTERNED_LEN) {
     const copy = heap.alloc(len);
     memory.copy(copy, ptr, len);
-    interned.set(h, new Interned(copy, len, s));
+    interned.set(h, new Interned(h, copy, len, s));
   }
   return s;
 }

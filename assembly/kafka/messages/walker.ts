@@ -4,7 +4,8 @@
 // the kept bytes.
 //
 // Incremental, like Envoy's Kafka codec: the walk is an explicit stack of field lists, and it
-// advances one step (a value, an array or struct head, the end of a struct) at a time. When the
+// advances one step (a value, an array or struct head, the end of a struct) at a time; values
+// nobody captures and that have a fixed width are skipped without a step of their own. When the
 // kept bytes run short, or a records blob has to stream past, it stops at the start of the step
 // and resumes there on the next call: every field is read, and every value visited, once per frame.
 // A step hands values to the visitor only after all its reads succeeded, so a retried step
@@ -30,6 +31,26 @@ export abstract class Visitor {
 
 @inline function inRange(packed: i32, v: i32): bool {
   return v >= packed >>> 16 && v <= (packed & 0xffff);
+}
+
+/** Bytes of one value of a fixed-width kind; 0 for strings and bytes. */
+@inline function fixedWidth(kind: i32): i32 {
+  if (kind <= Kind.Int8) return 1;
+  if (kind <= Kind.Uint16) return 2;
+  if (kind <= Kind.Uint32) return 4;
+  if (kind <= Kind.Float64) return 8;
+  return kind == Kind.Uuid ? 16 : 0;
+}
+
+/** Skips an uncaptured array of n fixed-width values in one read (its count is at most the frame's bytes). */
+function skipAll(c: Cursor, n: i32, width: i32): bool {
+  const bytes = <i64>n * width;
+  if (bytes > <i64>(c.limit - c.pos)) {
+    c.fail();
+    return false;
+  }
+  c.skip(<i32>bytes);
+  return c.ok;
 }
 
 // A stack level is a field list being walked: ops start .. start+count-1, the next one at `next`,
@@ -148,11 +169,26 @@ export class Walker {
       unchecked((s[at + LEFT] = left - 1));
       return true;
     }
-    const next = unchecked(s[at + NEXT]);
+    let next = unchecked(s[at + NEXT]);
     if (next < count) {
-      const ops = this.ops;
-      const o = 1 + (unchecked(s[at + START]) + next) * OP_WORDS;
-      if (inRange(unchecked(ops[o + 1]), this.version) && !this.field(c, o, at)) return false;
+      const ops = this.ops,
+        version = this.version;
+      let o = 1 + (unchecked(s[at + START]) + next) * OP_WORDS;
+      // Fields this version lacks and uncaptured fixed-width values pass here, many per step:
+      // nothing to visit or push. The position is saved after each, as after a whole step.
+      while (true) {
+        if (inRange(unchecked(ops[o + 1]), version)) {
+          const kind = unchecked(ops[o]);
+          if (kind > Kind.Uuid || unchecked(ops[o + 3]) != Role.None) break;
+          c.skip(fixedWidth(kind));
+          if (!c.ok) return false;
+          this.pos = c.pos;
+        }
+        unchecked((s[at + NEXT] = ++next));
+        if (next == count) return true;
+        o += OP_WORDS;
+      }
+      if (!this.field(c, o, at)) return false;
       // field() may have pushed a level (and moved the stack): index it afresh
       unchecked((this.stack[at + NEXT] = next + 1));
       return true;
@@ -192,8 +228,11 @@ export class Walker {
       }
       if (role != Role.None) v.count(role, max(n, 0));
       if (n <= 0) return true;
-      if (kind == Kind.ArrayOf) this.push(unchecked(ops[o + 4]), -1, n, role);
-      else {
+      if (kind == Kind.ArrayOf) {
+        const width = fixedWidth(unchecked(ops[o + 4]));
+        if (role == Role.None && width > 0) return skipAll(c, n, width);
+        this.push(unchecked(ops[o + 4]), -1, n, role);
+      } else {
         this.push(unchecked(ops[o + 4]), unchecked(ops[o + 5]), n - 1, role);
         if (role != Role.None) v.open(role);
       }
