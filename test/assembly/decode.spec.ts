@@ -1,7 +1,9 @@
 // Recorded Kafka 4.1.1 traffic (test/fixtures/*.txt: kcat/librdkafka, kafkajs 2.2.4, the Java
 // 4.1.1 clients) decoded through the session, the generated op tables and the walker.
-import { Exchange } from "../../assembly/kafka/session";
-import { Bytes, Recorder, b64, conns, frameStarts, hex, run } from "./support";
+import { MemorySource } from "../../assembly/kafka/bytes";
+import { Exchange, KafkaSession } from "../../assembly/kafka/session";
+import { Bytes, Recorder, b64, conns, describe_, frameStarts, hex, run } from "./support";
+import { request } from "./wire";
 
 let compressed = 0;
 function produced(r: Recorder, codecBit: i32 = -1): i64 {
@@ -258,5 +260,55 @@ describe("garbage", () => {
       }
     }
     expect(malformed).toBeGreaterThan(0);
+  });
+});
+
+/** A source that remembers how far into it any read went. */
+class WatchedSource extends MemorySource {
+  end: i32 = 0;
+  copy(start: i32, len: i32, dest: usize): i32 {
+    const n = super.copy(start, len, dest);
+    this.end = max(this.end, start + n);
+    return n;
+  }
+}
+
+/** A flexible Produce v9 request: one partition, one 4,000-byte batch of 7 records, then `tail`. */
+function produceV9(tail: u8[]): WatchedSource {
+  const batch: u8[] = [];
+  for (let i = 0; i < 4000; i++) batch.push(0);
+  batch[11] = <u8>(4000 - 12); // batchLength (4000 - 12 < 256)
+  batch[10] = <u8>((4000 - 12) >> 8);
+  batch[16] = 2; // magic
+  batch[60] = 7; // records count
+  const w = request(0, 9, 1, "app", true).cstr(null).i16(-1).i32(30000).carray(1).cstr("orders").carray(1).i32(0).cbytes(batch).raw(tail);
+  const f = w.frame();
+  return new WatchedSource(f.ptr, f.len);
+}
+
+describe("the end of a Produce request", () => {
+  it("is not read when only the empty tag sections closing its open levels follow its last records", () => {
+    const r = new Recorder();
+    const s = new KafkaSession(r);
+    const src = produceV9([0, 0, 0]); // partition, topic and request tag sections
+    s.feedRequests(src);
+    expect(src.end).toBeLessThan(src.len - 3, "the last three bytes were read");
+    expect(s.inflight.size).toBe(1);
+    const ex = s.inflight.shift();
+    expect(describe_(ex.request)).toBe(" T[orders n=1] P[orders/0 {b=1 r=7 B=4000 z=1 pid=0 o=0..1}]");
+    expect(r.malformed).toBe(0);
+    s.dispose();
+  });
+
+  it("is read, and decoded, when more than empty tag sections follow", () => {
+    const r = new Recorder();
+    const s = new KafkaSession(r);
+    const src = produceV9([0, 0, 1, 0, 1, 0x2a]); // the request's tags: one tagged field of one byte
+    s.feedRequests(src);
+    expect(src.end).toBe(src.len);
+    expect(s.inflight.size).toBe(1);
+    expect(describe_(s.inflight.shift().request)).toBe(" T[orders n=1] P[orders/0 {b=1 r=7 B=4000 z=1 pid=0 o=0..1}]");
+    expect(r.malformed).toBe(0);
+    s.dispose();
   });
 });
