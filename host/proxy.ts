@@ -31,26 +31,53 @@ export interface ProxyStats {
 }
 
 type Filter = (chunk: Buffer, eos: boolean) => { action: Action; data: Buffer };
+/** Takes a chunk; returns whether it is still referenced when the call returns (held, or a write still pending). */
+export type Sink = (chunk: Buffer) => boolean;
 
-/** One direction: filter, then write, pausing the reader while the writer is full. */
-function pipe(from: net.Socket, to: net.Socket, filter: Filter | undefined): void {
+/** An upstream socket's first read buffer, and the most it grows to. */
+const READ_FIRST = 16 * 1024;
+const READ_MOST = 256 * 1024;
+
+/**
+ * Reads of an upstream socket (net's `onread`) land in a buffer of its own, reused read after
+ * read, instead of a new 64 KiB buffer per read pushed through Node's stream machinery: about
+ * half the host's CPU per byte in the consume direction, where Fetch responses stream
+ * (bench/RESULTS.md). The buffer grows while reads fill it, and goes with a chunk that outlives
+ * its callback (a new one serves the next read). Client sockets come from the server, which
+ * takes no `onread`: they keep Node's reads.
+ */
+export function upstreamReads(sink: () => Sink): net.OnReadOpts {
+  let buf = Buffer.allocUnsafe(READ_FIRST);
+  return {
+    buffer: () => buf,
+    callback: (n) => {
+      const kept = sink()(buf.subarray(0, n));
+      if (kept || (n === buf.length && buf.length < READ_MOST)) buf = Buffer.allocUnsafe(kept ? buf.length : buf.length * 4);
+      return true;
+    },
+  };
+}
+
+/** One direction: filter, then write, pausing the reader while the writer is full. Returns the reader's sink. */
+function pipe(from: net.Socket, to: net.Socket, filter: Filter | undefined): Sink {
   let held: Buffer | null = null;
-  from.on("data", (chunk: Buffer) => {
+  const sink = (chunk: Buffer): boolean => {
     if (filter) {
       const r = filter(held ? Buffer.concat([held, chunk]) : chunk, false);
       if (r.action === Action.Pause) {
         held = r.data;
-        return;
+        return true;
       }
       held = null;
       chunk = r.data;
-      if (chunk.length === 0) return;
+      if (chunk.length === 0) return false;
     }
     if (!to.write(chunk)) {
       from.pause();
       to.once("drain", () => from.resume());
     }
-  });
+    return to.writableLength > 0; // the kernel did not take it all at once: the write keeps the chunk
+  };
   from.on("end", () => {
     if (filter) {
       const r = filter(held ?? Buffer.alloc(0), true);
@@ -59,6 +86,7 @@ function pipe(from: net.Socket, to: net.Socket, filter: Filter | undefined): voi
     }
     to.end();
   });
+  return sink;
 }
 
 export function startProxy(opts: ProxyOptions): Promise<{ server: net.Server; stats: ProxyStats; close(): Promise<void> }> {
@@ -68,7 +96,14 @@ export function startProxy(opts: ProxyOptions): Promise<{ server: net.Server; st
     stats.accepted++;
     stats.active++;
     const to = typeof opts.upstream === "function" ? opts.upstream() : opts.upstream;
-    const upstream = net.connect({ host: to.host, port: to.port, allowHalfOpen: true, noDelay: true });
+    let fromUpstream: Sink = () => false; // set below, before any byte can arrive
+    const upstream = net.connect({
+      host: to.host,
+      port: to.port,
+      allowHalfOpen: true,
+      noDelay: true,
+      onread: upstreamReads(() => fromUpstream),
+    });
     // Until connected, a failure is the upstream's: the client is closed at once, never left hanging.
     const timeoutMs = opts.connectTimeoutMs ?? 10_000;
     upstream.setTimeout(timeoutMs, () => upstream.destroy(new Error(`connect timed out after ${timeoutMs} ms`)));
@@ -103,8 +138,8 @@ export function startProxy(opts: ProxyOptions): Promise<{ server: net.Server; st
           return { action: Action.Continue, data: chunk };
         }
       });
-    pipe(client, upstream, guard("downstream"));
-    pipe(upstream, client, guard("upstream"));
+    client.on("data", pipe(client, upstream, guard("downstream")));
+    fromUpstream = pipe(upstream, client, guard("upstream"));
     let closed = 0;
     const done = (peer: PeerType) => {
       if (++closed < 2) return;

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import path from "node:path";
 import { createHash, randomBytes } from "node:crypto";
-import { startProxy } from "../../host/proxy";
+import { startProxy, upstreamReads } from "../../host/proxy";
 import { ProxyWasmVm } from "../../host/wasm/vm";
 import { freePort } from "../support/ports";
 
@@ -108,6 +108,80 @@ test("backpressure: a stalled broker side stalls the client instead of filling t
     assert.equal(sha(Buffer.concat(received)), sha(payload));
   });
   up.close();
+});
+
+test("backpressure the other way: a stalled client stalls the broker side, and every byte of the broker's arrives in order", async () => {
+  // The broker side's reads reuse one buffer and hand it over with a chunk a write keeps: a
+  // chunk written late, or a buffer read into twice, would change the bytes the client gets.
+  const payload = randomBytes(64 * 1024 * 1024);
+  let accepted = 0;
+  let stalled!: () => void;
+  const stopped = new Promise<void>((r) => (stalled = r));
+  const up = await upstreamServer((s) => {
+    s.on("error", () => {});
+    const CHUNK = 256 * 1024;
+    const pump = (): void => {
+      while (accepted < payload.length) {
+        const more = s.write(payload.subarray(accepted, accepted + CHUNK));
+        accepted += CHUNK;
+        if (!more) {
+          const t = setTimeout(stalled, 1000); // no drain within a second: the proxy stopped reading
+          s.once("drain", () => {
+            clearTimeout(t);
+            pump();
+          });
+          return;
+        }
+      }
+      s.end();
+    };
+    pump();
+  });
+  await withProxy(up.port, async (port) => {
+    const c = net.connect({ port, host: "127.0.0.1" });
+    c.pause();
+    await stopped;
+    assert.ok(
+      accepted < 48 * 1024 * 1024,
+      `the broker side was stopped after ${accepted >> 20} MiB of 64 MiB while the client read nothing`,
+    );
+    // Then read slowly, in bursts: the proxy's writes often leave a few bytes to the kernel.
+    const received: Buffer[] = [];
+    c.on("data", (d) => received.push(d));
+    const toggle = setInterval(() => (c.isPaused() ? c.resume() : c.pause()), 1);
+    await new Promise((r) => c.once("end", r));
+    clearInterval(toggle);
+    assert.equal(sha(Buffer.concat(received)), sha(payload));
+  });
+  up.close();
+});
+
+test("an upstream read buffer is never read into again while a chunk in it is kept", async () => {
+  const payload = randomBytes(16 * 1024 * 1024);
+  const up = await upstreamServer((s) => s.end(payload));
+  const kept: [number, Buffer][] = [];
+  const copies: Buffer[] = [];
+  let at = 0;
+  let n = 0;
+  const c = net.connect({
+    port: up.port,
+    host: "127.0.0.1",
+    // every third chunk is kept (as a pending write keeps it); the others are copied and let go
+    onread: upstreamReads(() => (chunk) => {
+      const keep = n++ % 3 === 0;
+      if (keep) kept.push([at, chunk]);
+      copies.push(Buffer.from(chunk));
+      at += chunk.length;
+      return keep;
+    }),
+  });
+  await new Promise((r) => c.once("end", r));
+  c.destroy();
+  up.close();
+  assert.equal(sha(Buffer.concat(copies)), sha(payload));
+  assert.ok(kept.length > 10, `${kept.length} chunks kept`);
+  for (const [offset, chunk] of kept)
+    assert.ok(chunk.equals(payload.subarray(offset, offset + chunk.length)), `the chunk kept at ${offset} changed`);
 });
 
 test("teardown: when the broker side resets, the client's connection closes too", async () => {
