@@ -34,17 +34,19 @@ type Filter = (chunk: Buffer, eos: boolean) => { action: Action; data: Buffer };
 /** Takes a chunk; returns whether it is still referenced when the call returns (held, or a write still pending). */
 export type Sink = (chunk: Buffer) => boolean;
 
-/** An upstream socket's first read buffer, and the most it grows to. */
-const READ_FIRST = 16 * 1024;
+/** An upstream socket's read buffer: its first size, least and most. */
+const READ_FIRST = 4 * 1024;
 const READ_MOST = 256 * 1024;
 
 /**
  * Reads of an upstream socket (net's `onread`) land in a buffer of its own, reused read after
  * read, instead of a new 64 KiB buffer per read pushed through Node's stream machinery: about
  * half the host's CPU per byte in the consume direction, where Fetch responses stream
- * (bench/RESULTS.md). The buffer grows while reads fill it, and goes with a chunk that outlives
- * its callback (a new one serves the next read). Client sockets come from the server, which
- * takes no `onread`: they keep Node's reads.
+ * (bench/RESULTS.md). Like a kernel's read-ahead, the buffer grows while reads fill it and
+ * shrinks when they use little of it (an idle connection holds 4 KiB); it goes with a chunk that
+ * outlives its callback (a write the kernel did not take at once, bytes the filter holds) and a
+ * new one serves the next read. Client sockets come from the server, which takes no `onread`:
+ * they keep Node's reads.
  */
 export function upstreamReads(sink: () => Sink): net.OnReadOpts {
   let buf = Buffer.allocUnsafe(READ_FIRST);
@@ -52,7 +54,10 @@ export function upstreamReads(sink: () => Sink): net.OnReadOpts {
     buffer: () => buf,
     callback: (n) => {
       const kept = sink()(buf.subarray(0, n));
-      if (kept || (n === buf.length && buf.length < READ_MOST)) buf = Buffer.allocUnsafe(kept ? buf.length : buf.length * 4);
+      let size = buf.length;
+      if (n === size) size = Math.min(size * 4, READ_MOST);
+      else if (n * 16 < size) size = Math.max(size / 4, READ_FIRST);
+      if (kept || size !== buf.length) buf = Buffer.allocUnsafe(size);
       return true;
     },
   };
