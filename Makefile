@@ -29,7 +29,7 @@ coverage: build
 bench: build
 	npm run build:noop
 	npm run build:bench-shared
-	node dist/bench/codec.js 300
+	node dist/bench/codec.js 1000
 	node dist/bench/shared.js
 	node dist/bench/run.js
 	node dist/bench/gateway.js

@@ -4,7 +4,7 @@
 // Two modes: the connections as recorded (~10 frames each, so connection setup weighs a lot),
 // and long connections (each recorded exchange replayed LONG times on one connection), the
 // steady state of real clients that keep their connections open.
-//   node dist/bench/codec.js [iterations] [modes: recorded,long,bulk]
+//   node dist/bench/codec.js [iterations per trial] [modes: recorded,long,bulk]     env: CODEC_TRIALS (5), KSCOPE_WASM
 import path from "node:path";
 import { ProxyWasmVm } from "../host/wasm/vm";
 import { Conn, loadFixtures } from "../test/support/fixtures";
@@ -95,24 +95,38 @@ interface Result {
   calls: Map<string, number>;
 }
 
-function run(wasm: string, conns: Conn[], iterations: number, rounds: number, chunk = 1024): Result {
-  const vm = new ProxyWasmVm({ wasmPath: wasm, log: () => {} });
+/** Trials per mode: the modules take turns, trial after trial; each figure is the median. */
+const TRIALS = Number(process.env.CODEC_TRIALS ?? 5);
+
+/** Each module in turn, TRIALS times over, `iterations` replays' worth per trial. */
+function run(wasms: string[], conns: Conn[], iterations: number, rounds: number, chunk = 1024): Result[] {
+  const vms = wasms.map((w) => new ProxyWasmVm({ wasmPath: w, log: () => {} }));
   iterations = Math.max(1, Math.round(iterations / rounds));
-  for (let i = 0; i < Math.max(2, 20 / rounds); i++) replay(vm, conns, chunk, rounds); // warm up the JIT
+  for (const vm of vms) for (let i = 0; i < Math.max(2, 20 / rounds); i++) replay(vm, conns, chunk, rounds); // warm up the JIT
   const framesPerReplay = conns.reduce((a, c) => a + c.frames, 0) * rounds;
-  // CPU time, not wall time: on a shared machine it does not count time spent descheduled.
-  const cpu0 = process.cpuUsage();
-  let chunks = 0;
-  for (let i = 0; i < iterations; i++) chunks += replay(vm, conns, chunk, rounds);
-  const cpu = process.cpuUsage(cpu0);
-  const us = cpu.user + cpu.system;
-  vm.countCalls = true;
-  const allocs0 = vm.exportedGlobal("allocs");
-  replay(vm, conns, chunk, rounds);
-  const perFrame = new Map([...vm.calls].map(([k, v]) => [k, v / framesPerReplay]));
-  // a module instrumented by scripts/count-allocs.mjs counts AssemblyScript's __new calls
-  if (allocs0 !== undefined) perFrame.set("allocations (__new)", (vm.exportedGlobal("allocs")! - allocs0) / framesPerReplay);
-  return { usPerFrame: us / (framesPerReplay * iterations), usPerChunk: us / chunks, calls: perFrame };
+  const perFrame: number[][] = vms.map(() => []),
+    perChunk: number[][] = vms.map(() => []);
+  for (let t = 0; t < TRIALS; t++)
+    vms.forEach((vm, k) => {
+      // CPU time, not wall time: on a shared machine it does not count time spent descheduled.
+      const cpu0 = process.cpuUsage();
+      let chunks = 0;
+      for (let i = 0; i < iterations; i++) chunks += replay(vm, conns, chunk, rounds);
+      const cpu = process.cpuUsage(cpu0);
+      const us = cpu.user + cpu.system;
+      perFrame[k].push(us / (framesPerReplay * iterations));
+      perChunk[k].push(us / chunks);
+    });
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  return vms.map((vm, k) => {
+    vm.countCalls = true;
+    const allocs0 = vm.exportedGlobal("allocs");
+    replay(vm, conns, chunk, rounds);
+    const calls = new Map([...vm.calls].map(([name, v]) => [name, v / framesPerReplay]));
+    // a module instrumented by scripts/count-allocs.mjs counts AssemblyScript's __new calls
+    if (allocs0 !== undefined) calls.set("allocations (__new)", (vm.exportedGlobal("allocs")! - allocs0) / framesPerReplay);
+    return { usPerFrame: median(perFrame[k]), usPerChunk: median(perChunk[k]), calls };
+  });
 }
 
 function report(title: string, name: string, kscope: Result, noop: Result): void {
@@ -130,13 +144,13 @@ const bytes = conns.reduce((a, c) => a + c.req.length + c.resp.length, 0);
 const modules = (process.env.KSCOPE_WASM ?? path.join(ROOT, "build", "kscope.wasm")).split(",");
 const noopWasm = path.join(ROOT, "build", "noop.wasm");
 console.log(
-  `${conns.length} recorded connections, ${conns.reduce((a, c) => a + c.frames, 0)} frames, ${bytes} bytes, replayed ${iterations}× in 1 KiB chunks`,
+  `${conns.length} recorded connections, ${conns.reduce((a, c) => a + c.frames, 0)} frames, ${bytes} bytes, replayed ${iterations}× in 1 KiB chunks per trial; medians of ${TRIALS} trials`,
 );
 
-/** The no-op floor, then each module, in one run. */
-function compare(title: string, measure: (wasm: string) => Result): void {
-  const noop = measure(noopWasm);
-  for (const m of modules) report(title, path.basename(m), measure(m), noop);
+/** The no-op floor and each module, taking turns, in one run. */
+function compare(title: string, measure: (wasms: string[]) => Result[]): void {
+  const [noop, ...rest] = measure([noopWasm, ...modules]);
+  rest.forEach((r, k) => report(title, path.basename(modules[k]), r, noop));
 }
 
 const modes = (process.argv[3] ?? "recorded,long,bulk").split(",");
