@@ -35,7 +35,7 @@ type Filter = (chunk: Buffer, eos: boolean) => { action: Action; data: Buffer };
 export type Sink = (chunk: Buffer) => boolean;
 
 /** An upstream socket's read buffer: its first size, least and most. */
-const READ_FIRST = 4 * 1024;
+const READ_FIRST = 1024;
 const READ_MOST = 256 * 1024;
 
 /**
@@ -43,7 +43,7 @@ const READ_MOST = 256 * 1024;
  * read, instead of a new 64 KiB buffer per read pushed through Node's stream machinery: about
  * half the host's CPU per byte in the consume direction, where Fetch responses stream
  * (bench/RESULTS.md). Like a kernel's read-ahead, the buffer grows while reads fill it and
- * shrinks when they use little of it (an idle connection holds 4 KiB); it goes with a chunk that
+ * shrinks when they use little of it (an idle connection holds 1 KiB); it goes with a chunk that
  * outlives its callback (a write the kernel did not take at once, bytes the filter holds) and a
  * new one serves the next read. Client sockets come from the server, which takes no `onread`:
  * they keep Node's reads.
