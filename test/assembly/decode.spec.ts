@@ -286,21 +286,8 @@ function produceV9(tail: u8[]): WatchedSource {
   return new WatchedSource(f.ptr, f.len);
 }
 
-describe("the end of a Produce request", () => {
-  it("is not read when only the empty tag sections closing its open levels follow its last records", () => {
-    const r = new Recorder();
-    const s = new KafkaSession(r);
-    const src = produceV9([0, 0, 0]); // partition, topic and request tag sections
-    s.feedRequests(src);
-    expect(src.end).toBeLessThan(src.len - 3, "the last three bytes were read");
-    expect(s.inflight.size).toBe(1);
-    const ex = s.inflight.shift();
-    expect(describe_(ex.request)).toBe(" T[orders n=1] P[orders/0 {b=1 r=7 B=4000 z=1 pid=0 o=0..1}]");
-    expect(r.malformed).toBe(0);
-    s.dispose();
-  });
-
-  it("is read, and decoded, when more than empty tag sections follow", () => {
+describe("the end of a flexible Produce request", () => {
+  it("is read to its last byte and decoded when a tagged field is there", () => {
     const r = new Recorder();
     const s = new KafkaSession(r);
     const src = produceV9([0, 0, 1, 0, 1, 0x2a]); // the request's tags: one tagged field of one byte
@@ -309,6 +296,16 @@ describe("the end of a Produce request", () => {
     expect(s.inflight.size).toBe(1);
     expect(describe_(s.inflight.shift().request)).toBe(" T[orders n=1] P[orders/0 {b=1 r=7 B=4000 z=1 pid=0 o=0..1}]");
     expect(r.malformed).toBe(0);
+    s.dispose();
+  });
+
+  it("is counted as malformed when the partition's tag section after the records is corrupt", () => {
+    // Three bytes follow the records, as in a well-formed request, but the first claims five tags.
+    const r = new Recorder();
+    const s = new KafkaSession(r);
+    s.feedRequests(produceV9([5, 0, 0]));
+    expect(r.malformed).toBe(1);
+    expect(s.inflight.size).toBe(1); // still framed and in flight: only its decoding failed
     s.dispose();
   });
 });

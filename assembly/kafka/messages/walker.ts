@@ -120,7 +120,6 @@ export class Walker {
       const role = <Role>(pending - 1);
       const f = this.f!;
       if (role != Role.None && this.blob == f.nBlobs) this.v!.records(role, f.blob);
-      if (c.pos == c.len && this.onlyEmptyTagsLeft(c)) return this.finish();
     }
     while (this.depth > 0) {
       if (!this.step(c)) break;
@@ -135,42 +134,6 @@ export class Walker {
     if (c.short) return Verdict.More;
     this.clear();
     return Verdict.Bad;
-  }
-
-  /**
-   * After a records blob whose following bytes are not kept yet: whether all that can follow is
-   * the tag sections closing the open levels, one byte each, so each must be empty. A Produce
-   * request's last blob is followed by just these (flexible versions), and reading them would
-   * cost a host call per request (in Envoy one that calls back into the module's allocator).
-   * Not reading them means a frame whose last bytes are non-zero there passes as well formed.
-   */
-  private onlyEmptyTagsLeft(c: Cursor): bool {
-    if (!this.flex) return false;
-    const s = this.stack,
-      ops = this.ops;
-    let sections = 0;
-    for (let d = this.depth - 1; d >= 0; d--) {
-      const at = d * LEVEL;
-      const count = unchecked(s[at + COUNT]);
-      if (count < 0 || unchecked(s[at + LEFT]) > 0) return false;
-      for (let n = unchecked(s[at + NEXT]); n < count; n++) {
-        if (inRange(unchecked(ops[2 + (unchecked(s[at + START]) + n) * OP_WORDS]), this.version)) return false;
-      }
-      sections++; // the root's too: the walk does not read it, but it is in the frame
-    }
-    return c.limit - c.pos == sections;
-  }
-
-  /** Closes the open levels (as their ends would) and ends the walk. */
-  private finish(): Verdict {
-    const s = this.stack,
-      v = this.v!;
-    for (let d = this.depth - 1; d > 0; d--) {
-      const role = <Role>unchecked(s[d * LEVEL + ROLE]);
-      if (role != Role.None) v.close(role);
-    }
-    this.clear();
-    return Verdict.Done;
   }
 
   private push(start: i32, count: i32, left: i32, role: Role): void {
