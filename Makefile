@@ -25,11 +25,12 @@ lint: setup
 coverage: build
 	npm run coverage
 
-## Benchmarks: the filter alone, every proxy path in one run, then the gateway against a three-broker cluster, as ratios (see bench/RESULTS.md).
+## Benchmarks: the filter alone, the proxies' data path, every proxy path in one run, then the gateway against a three-broker cluster, as ratios (see bench/RESULTS.md).
 bench: build
 	npm run build:noop
 	npm run build:bench-shared
 	node dist/bench/codec.js 1000
+	node dist/bench/datapath.js
 	node dist/bench/shared.js
 	node dist/bench/run.js
 	node dist/bench/gateway.js
