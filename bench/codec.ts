@@ -8,6 +8,7 @@
 import path from "node:path";
 import { ProxyWasmVm } from "../host/wasm/vm";
 import { Conn, loadFixtures } from "../test/support/fixtures";
+import { median } from "./stats";
 
 const ROOT = path.join(__dirname, "..", "..");
 
@@ -117,7 +118,6 @@ function run(wasms: string[], conns: Conn[], iterations: number, rounds: number,
       perFrame[k].push(us / (framesPerReplay * iterations));
       perChunk[k].push(us / chunks);
     });
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   return vms.map((vm, k) => {
     vm.countCalls = true;
     const allocs0 = vm.exportedGlobal("allocs");

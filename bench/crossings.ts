@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { startEnvoy, renderEnvoyConfig, repoRoot, procCpuSeconds, type Envoy } from "../test/support/envoy";
 import { startKscope } from "../test/support/kscope";
+import { median } from "./stats";
 
 const ROUNDS = Number(process.env.CROSS_ROUNDS ?? 3);
 const MESSAGES = Number(process.env.CROSS_MESSAGES ?? 20_000);
@@ -139,11 +140,6 @@ async function measure(v: Variant, upstream: string): Promise<Figures> {
     await e.stop();
   }
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function main(): Promise<void> {
   const sink = await startSink();

@@ -7,6 +7,7 @@
 import net from "node:net";
 import { startKscope } from "../test/support/kscope";
 import { procCpuSeconds, startEnvoy } from "../test/support/envoy";
+import { median } from "./stats";
 
 const MIB = Number(process.argv[2] ?? 1024);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -107,8 +108,6 @@ async function transfer(path: Path, dir: Direction): Promise<{ mibps: number; cp
     server.close();
   }
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 async function main(): Promise<void> {
   console.log(`${MIB} MiB per transfer, ${ROUNDS} interleaved rounds, medians`);

@@ -8,6 +8,7 @@ import { Cluster, freeRange, startCluster, startGateway } from "../test/support/
 import { freePorts } from "../test/support/ports";
 import { procCpuSeconds, renderGatewayConfig, startEnvoy } from "../test/support/envoy";
 import { consumerPerf, kafkajs, producerPerf } from "../test/support/clients";
+import { median } from "./stats";
 
 interface Running {
   bootstrap: string;
@@ -62,11 +63,6 @@ interface Figures {
   consume: number;
   cpuPerM: number;
 }
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
 
 async function createTopic(bootstrap: string, topic: string): Promise<void> {
   const admin = kafkajs(bootstrap.split(",")[0]).admin();

@@ -8,6 +8,7 @@ import { startKafka } from "../test/support/kafka";
 import { freePort } from "../test/support/ports";
 import { startEnvoy } from "../test/support/envoy";
 import { producerPerf, consumerPerf } from "../test/support/clients";
+import { median } from "./stats";
 
 async function main(): Promise<void> {
   const variants = process.argv.slice(2); // name=file.wasm, or tcp (no filter)
@@ -44,10 +45,7 @@ async function main(): Promise<void> {
   } finally {
     await broker.stop();
   }
-  for (const [k, xs] of res)
-    console.log(
-      `${k}: median ${[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)].toFixed(2)} (${xs.map((x) => x.toFixed(2)).join(", ")})`,
-    );
+  for (const [k, xs] of res) console.log(`${k}: median ${median(xs).toFixed(2)} (${xs.map((x) => x.toFixed(2)).join(", ")})`);
 }
 main().then(
   () => process.exit(0),

@@ -10,6 +10,7 @@ import { freePort } from "../test/support/ports";
 import { startKscope } from "../test/support/kscope";
 import { startEnvoy, procCpuSeconds } from "../test/support/envoy";
 import { consumerPerf, producerPerf } from "../test/support/clients";
+import { median } from "./stats";
 
 interface Running {
   bootstrap: string;
@@ -74,12 +75,6 @@ function percentiles(stdout: string): { p50: number; p99: number } {
   if (!m) throw new Error(`no percentiles in ProducerPerformance output:\n${stdout}`);
   return { p50: Number(m[1]), p99: Number(m[2]) };
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
 
 async function measure(path: Path, broker: Broker, port: number, round: number): Promise<Figures> {
   const r = await path.start(broker, port);

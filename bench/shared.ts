@@ -12,6 +12,7 @@ import { SharedState } from "../host/wasm/shared";
 import { MetricStore } from "../host/metrics/store";
 import { loadCorpus } from "../test/fuzz/corpus";
 import { startEnvoy } from "../test/support/envoy";
+import { median } from "./stats";
 
 const ROOT = path.join(__dirname, "..", "..");
 const KSCOPE = path.join(ROOT, "build", "kscope.wasm");
@@ -78,8 +79,6 @@ async function inEnvoy(): Promise<Figures> {
     await envoy.stop();
   }
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
   console.log(
