@@ -5,9 +5,9 @@
 // Wasm stack alone: at the end of a host callback. It runs there after a callback in which the heap
 // grew, and at least every CALLBACKS_PER_PAGE busy callbacks per page of heap: a full mark-and-sweep
 // costs about as much as the live heap, so it is paid at a rate proportional to it, and garbage
-// made between collections stays bounded. A data callback is busy only if something happened
-// in it (a frame ended, a connection began): a chunk of records streaming past allocates nothing,
-// and a bulk Produce is a dozen such chunks per frame. Other runtimes (the test modules'
+// made between collections stays bounded. A data callback is busy only if something happened in
+// it (the observer saw an event, or the gateway ran): a chunk of records streaming past allocates
+// nothing, and a bulk Produce is a dozen such chunks per frame. Other runtimes (the test modules'
 // incremental GC) collect by themselves: this does nothing there.
 
 /** With ~0 allocations per frame, a collection every 64 busy callbacks per 64 KiB page costs little. */
